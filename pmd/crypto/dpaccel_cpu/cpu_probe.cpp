@@ -1,0 +1,121 @@
+// crypto_dpaccel_cpu: vdev probe and remove, driver registration, devargs.
+#include <bus_vdev_driver.h>
+#include <rte_cpuflags.h>
+
+#include <new>
+#include <string>
+
+#include "cpu_device.hpp"
+#include "vdev_args.hpp"
+
+namespace dpaccel::cpu {
+namespace {
+
+constexpr uint32_t kDefaultMaxQps = 8;
+
+const std::vector<pmd::VdevArgSpec>& driver_keys() {
+  static const std::vector<pmd::VdevArgSpec> keys{
+      {"sync_api", "cpu_crypto (default) or raw_dp: which synchronous API the device offers"}};
+  return keys;
+}
+
+uint64_t feature_flags(SyncApi api) noexcept {
+  uint64_t ff = RTE_CRYPTODEV_FF_SYMMETRIC_CRYPTO | RTE_CRYPTODEV_FF_SYM_OPERATION_CHAINING |
+                RTE_CRYPTODEV_FF_IN_PLACE_SGL | RTE_CRYPTODEV_FF_OOP_SGL_IN_SGL_OUT |
+                RTE_CRYPTODEV_FF_OOP_SGL_IN_LB_OUT | RTE_CRYPTODEV_FF_OOP_LB_IN_SGL_OUT |
+                RTE_CRYPTODEV_FF_OOP_LB_IN_LB_OUT | RTE_CRYPTODEV_FF_CPU_AESNI;
+  ff |= api == SyncApi::CpuCrypto ? RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO : RTE_CRYPTODEV_FF_SYM_RAW_DP;
+  switch (imb::process_arch()) {
+    case IMB_ARCH_AVX512: ff |= RTE_CRYPTODEV_FF_CPU_AVX512; break;
+    case IMB_ARCH_AVX2: ff |= RTE_CRYPTODEV_FF_CPU_AVX2; break;
+    case IMB_ARCH_AVX: ff |= RTE_CRYPTODEV_FF_CPU_AVX; break;
+    default: ff |= RTE_CRYPTODEV_FF_CPU_SSE; break;
+  }
+  return ff;
+}
+
+int probe(rte_vdev_device* vdev) noexcept {
+  const char* vname = rte_vdev_device_name(vdev);
+  if (vname == nullptr) return -EINVAL;
+  pmd::VdevArgs args;
+  if (int rc = pmd::parse_vdev_args(vname, rte_vdev_device_args(vdev), kDefaultMaxQps,
+                                    driver_keys(), dpaccel_cpu_logtype, args);
+      rc)
+    return rc;
+  SyncApi api = SyncApi::CpuCrypto;
+  std::string_view sync = args.get("sync_api", "cpu_crypto");
+  if (sync == "raw_dp") {
+    api = SyncApi::RawDp;
+  } else if (sync != "cpu_crypto") {
+    CPU_LOG(ERR, "%s: sync_api=%.*s: expected cpu_crypto or raw_dp", vname,
+            static_cast<int>(sync.size()), sync.data());
+    return -EINVAL;
+  }
+
+  imb::MgrPtr setup_mgr = imb::make_manager(dpaccel_cpu_logtype);
+  if (!setup_mgr) return -ENOMEM;
+
+  rte_cryptodev_pmd_init_params params{};
+  std::snprintf(params.name, sizeof params.name, "%s", args.name.c_str());
+  params.private_data_size = sizeof(Device);
+  params.socket_id = args.socket_id;
+  params.max_nb_queue_pairs = args.max_nb_queue_pairs;
+  rte_cryptodev* dev = rte_cryptodev_pmd_create(args.name.c_str(), &vdev->device, &params);
+  if (dev == nullptr) {
+    CPU_LOG(ERR, "%s: cannot create the cryptodev", vname);
+    return -ENODEV;
+  }
+  auto* d = new (dev->data->dev_private) Device();
+  d->sync_api = api;
+  d->max_nb_queue_pairs = static_cast<uint16_t>(args.max_nb_queue_pairs);
+  d->socket_id = args.socket_id;
+  d->setup_mgr = std::move(setup_mgr);
+
+  dev->driver_id = dpaccel_cpu_driver_id;
+  dev->dev_ops = &g_dev_ops[api == SyncApi::RawDp];
+  dev->enqueue_burst = enqueue_burst;
+  dev->dequeue_burst = dequeue_burst;
+  dev->feature_flags = feature_flags(api);
+  rte_cryptodev_pmd_probing_finish(dev);
+  CPU_LOG(INFO, "%s: %u queue pairs, socket %d, IPsec-MB %s path, sync API %s", args.name.c_str(),
+          args.max_nb_queue_pairs, args.socket_id, imb::arch_name(imb::process_arch()),
+          api == SyncApi::RawDp ? "raw_dp" : "cpu_crypto");
+  return 0;
+}
+
+int remove(rte_vdev_device* vdev) noexcept {
+  const char* name = rte_vdev_device_name(vdev);
+  if (name == nullptr) return -EINVAL;
+  rte_cryptodev* dev = rte_cryptodev_pmd_get_named_dev(name);
+  if (dev == nullptr) return -ENODEV;
+  // The library's destroy closes the device (releasing queue pairs) only if the app did not.
+  for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q)
+    if (dev->data->queue_pairs[q] != nullptr) g_dev_ops[0].queue_pair_release(dev, q);
+  device_of(dev)->~Device();
+  return rte_cryptodev_pmd_destroy(dev);
+}
+
+}  // namespace
+}  // namespace dpaccel::cpu
+
+// Registration, at global scope: DPDK's macros paste these names into identifiers. RTE_INIT
+// constructors may run before dynamic initialisation, hence constinit.
+uint8_t dpaccel_cpu_driver_id;
+constinit cryptodev_driver dpaccel_cpu_crypto_driver{};
+constinit rte_vdev_driver dpaccel_cpu_vdev_driver = {
+    .next = {},
+    .driver = {},
+    .probe = dpaccel::cpu::probe,
+    .remove = dpaccel::cpu::remove,
+    .dma_map = nullptr,
+    .dma_unmap = nullptr,
+    .drv_flags = 0,
+};
+
+RTE_PMD_REGISTER_VDEV(crypto_dpaccel_cpu, dpaccel_cpu_vdev_driver);
+RTE_PMD_REGISTER_PARAM_STRING(crypto_dpaccel_cpu,
+                              "max_nb_queue_pairs=<int> socket_id=<int> name=<string> "
+                              "sync_api=cpu_crypto|raw_dp");
+RTE_PMD_REGISTER_CRYPTO_DRIVER(dpaccel_cpu_crypto_driver, dpaccel_cpu_vdev_driver.driver,
+                               dpaccel_cpu_driver_id);
+RTE_LOG_REGISTER(dpaccel_cpu_logtype, pmd.crypto.dpaccel_cpu, INFO);

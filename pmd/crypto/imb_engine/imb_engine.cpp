@@ -1,0 +1,281 @@
+#include "imb_engine.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <cstdlib>
+
+#include <rte_log.h>
+
+#include "constant_time.hpp"
+
+namespace dpaccel::imb {
+namespace {
+
+// A position in a segment list, handing out contiguous chunks.
+struct SegCursor {
+  const rte_crypto_vec* v;
+  uint32_t n;
+  uint32_t i = 0;
+  uint32_t off = 0;
+
+  SegCursor(const rte_crypto_vec* vec, uint32_t count, uint64_t pos) noexcept : v(vec), n(count) {
+    while (i < n && pos >= v[i].len) {
+      pos -= v[i].len;
+      ++i;
+    }
+    off = static_cast<uint32_t>(pos);
+  }
+  // Bytes available contiguously at the cursor; 0 at the end.
+  uint32_t avail() noexcept {
+    while (i < n && off == v[i].len) {
+      ++i;
+      off = 0;
+    }
+    return i < n ? v[i].len - off : 0;
+  }
+  uint8_t* ptr() const noexcept { return static_cast<uint8_t*>(v[i].base) + off; }
+  void advance(uint32_t c) noexcept { off += c; }
+};
+
+// Copies len bytes starting at pos of a segment list into / out of a flat buffer.
+void gather(const rte_crypto_vec* v, uint32_t n, uint64_t pos, uint8_t* out, uint32_t len) noexcept {
+  SegCursor c(v, n, pos);
+  while (len) {
+    uint32_t k = std::min(c.avail(), len);
+    std::memcpy(out, c.ptr(), k);
+    c.advance(k);
+    out += k;
+    len -= k;
+  }
+}
+void scatter(const rte_crypto_vec* v, uint32_t n, uint64_t pos, const uint8_t* in, uint32_t len) noexcept {
+  SegCursor c(v, n, pos);
+  while (len) {
+    uint32_t k = std::min(c.avail(), len);
+    std::memcpy(c.ptr(), in, k);
+    c.advance(k);
+    in += k;
+    len -= k;
+  }
+}
+
+struct Span {
+  uint64_t begin, end;
+};
+
+// The bytes a request reads or writes in its data, given its session.
+Span touched(const Session& s, const Request& r) noexcept {
+  uint64_t b = UINT64_MAX, e = 0;
+  if (s.has_cipher || s.path != Path::Job) {
+    b = r.cipher_off;
+    e = uint64_t{r.cipher_off} + r.cipher_len;
+  }
+  if (s.has_auth) {
+    b = std::min<uint64_t>(b, r.auth_off);
+    e = std::max<uint64_t>(e, uint64_t{r.auth_off} + r.auth_len);
+  }
+  if (b == UINT64_MAX) b = 0;
+  return {b, e};
+}
+
+bool valid(const Session& s, const Request& r, const Span& t) noexcept {
+  if (r.src == nullptr || r.src_n == 0) return false;
+  uint64_t src_total = r.src_n == 1 ? r.src[0].len : total_len(r.src, r.src_n);
+  if (t.end > src_total) return false;
+  if ((s.has_cipher || s.path != Path::Job) && r.cipher_len % s.cipher_block != 0) return false;
+  if (s.has_cipher && s.iv_len && r.iv == nullptr) return false;
+  if (s.digest_len && (s.has_auth || s.path != Path::Job) && r.digest == nullptr) return false;
+  if (s.aad_len && r.aad == nullptr) return false;
+  if (r.dst != nullptr) {
+    if (r.dst_n == 0) return false;
+    uint64_t dst_total = r.dst_n == 1 ? r.dst[0].len : total_len(r.dst, r.dst_n);
+    if (t.end > dst_total) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+QpEngine::~QpEngine() { std::free(bounce_); }
+
+bool QpEngine::init(int logtype) noexcept {
+  mgr_ = make_manager(logtype);
+  if (!mgr_) return false;
+  // Plain heap, not rte_malloc: per-thread engines (CPU crypto) may outlive the EAL.
+  bounce_ = static_cast<uint8_t*>(std::aligned_alloc(64, kBounceSize));
+  if (bounce_ == nullptr) {
+    rte_log(RTE_LOG_ERR, logtype, "cannot allocate the %u-byte bounce buffer\n", kBounceSize);
+    return false;
+  }
+  return true;
+}
+
+Status QpEngine::aead_contiguous(const Session& s, const Request& r) noexcept {
+  const uint8_t* in = static_cast<const uint8_t*>(r.src[0].base) + r.cipher_off;
+  uint8_t* out = static_cast<uint8_t*>(r.dst ? r.dst[0].base : r.src[0].base) + r.cipher_off;
+  alignas(16) uint8_t tag[16];
+  uint8_t* tag_out = s.aead_encrypt ? r.digest : tag;
+  IMB_MGR* m = mgr_.get();
+  if (s.path == Path::Gcm) {
+    struct gcm_context_data ctx;
+    s.gcm_oneshot(&s.gcm_key, &ctx, out, in, r.cipher_len, r.iv, r.aad, s.aad_len, tag_out,
+                  s.digest_len);
+  } else {
+    struct chacha20_poly1305_context_data ctx;
+    IMB_CHACHA20_POLY1305_INIT(m, s.chacha_key, &ctx, r.iv, r.aad, s.aad_len);
+    if (s.aead_encrypt)
+      IMB_CHACHA20_POLY1305_ENC_UPDATE(m, s.chacha_key, &ctx, out, in, r.cipher_len);
+    else
+      IMB_CHACHA20_POLY1305_DEC_UPDATE(m, s.chacha_key, &ctx, out, in, r.cipher_len);
+    IMB_CHACHA20_POLY1305_ENC_FINALIZE(m, &ctx, tag_out, s.digest_len);
+  }
+  if (s.aead_encrypt) return Status::Ok;
+  return pmd::tags_equal(tag, r.digest, s.digest_len) ? Status::Ok : Status::AuthFailed;
+}
+
+Status QpEngine::aead_segmented(const Session& s, const Request& r) noexcept {
+  IMB_MGR* m = mgr_.get();
+  alignas(16) uint8_t tag[16];
+  uint8_t* tag_out = s.aead_encrypt ? r.digest : tag;
+  struct gcm_context_data gctx;
+  struct chacha20_poly1305_context_data cctx;
+  if (s.path == Path::Gcm)
+    s.gcm_init(&s.gcm_key, &gctx, r.iv, r.aad, s.aad_len);
+  else
+    IMB_CHACHA20_POLY1305_INIT(m, s.chacha_key, &cctx, r.iv, r.aad, s.aad_len);
+
+  SegCursor in(r.src, r.src_n, r.cipher_off);
+  SegCursor out = r.dst ? SegCursor(r.dst, r.dst_n, r.cipher_off) : in;
+  uint32_t left = r.cipher_len;
+  while (left) {
+    uint32_t k = std::min({in.avail(), out.avail(), left});
+    if (s.path == Path::Gcm)
+      s.gcm_update(&s.gcm_key, &gctx, out.ptr(), in.ptr(), k);
+    else if (s.aead_encrypt)
+      IMB_CHACHA20_POLY1305_ENC_UPDATE(m, s.chacha_key, &cctx, out.ptr(), in.ptr(), k);
+    else
+      IMB_CHACHA20_POLY1305_DEC_UPDATE(m, s.chacha_key, &cctx, out.ptr(), in.ptr(), k);
+    in.advance(k);
+    out.advance(k);
+    left -= k;
+  }
+  if (s.path == Path::Gcm)
+    s.gcm_finalize(&s.gcm_key, &gctx, tag_out, s.digest_len);
+  else
+    IMB_CHACHA20_POLY1305_ENC_FINALIZE(m, &cctx, tag_out, s.digest_len);
+  if (s.aead_encrypt) return Status::Ok;
+  return pmd::tags_equal(tag, r.digest, s.digest_len) ? Status::Ok : Status::AuthFailed;
+}
+
+void QpEngine::submit_job(const Session& s, const Request& r, uint8_t* base, uint32_t idx) noexcept {
+  IMB_MGR* m = mgr_.get();
+  IMB_JOB* job = IMB_GET_NEXT_JOB(m);
+  bool cipher = s.cipher_mode != IMB_CIPHER_NULL && r.cipher_len != 0;
+  job->cipher_mode = cipher ? s.cipher_mode : IMB_CIPHER_NULL;
+  job->cipher_direction = s.cipher_dir;
+  job->chain_order = s.chain_order;
+  job->hash_alg = s.hash_alg;
+  job->enc_keys = s.enc_keys;
+  job->dec_keys = s.dec_keys;
+  job->key_len_in_bytes = cipher ? s.key_len : 0;
+  job->src = base;
+  job->dst = base + (cipher ? r.cipher_off : 0);
+  job->cipher_start_src_offset_in_bytes = cipher ? r.cipher_off : 0;
+  job->msg_len_to_cipher_in_bytes = cipher ? r.cipher_len : 0;
+  job->iv = r.iv;
+  job->iv_len_in_bytes = s.iv_len;
+  job->hash_start_src_offset_in_bytes = s.has_auth ? r.auth_off : 0;
+  job->msg_len_to_hash_in_bytes = s.has_auth ? r.auth_len : 0;
+  job->u.HMAC._hashed_auth_key_xor_ipad = s.ipad_state;
+  job->u.HMAC._hashed_auth_key_xor_opad = s.opad_state;
+  job->auth_tag_output = s.auth_verify ? digest_scratch_[idx] : r.digest;
+  job->auth_tag_output_len_in_bytes = s.has_auth ? s.digest_len : 0;
+  job->user_data = const_cast<Session*>(&s);
+  job->user_data2 = reinterpret_cast<void*>(uintptr_t{idx});
+  IMB_SUBMIT_JOB(m);
+}
+
+// Collects finished jobs (all of them when flush); jobs finish in submission order.
+void QpEngine::drain(const Request* req, Status* st, bool flush) noexcept {
+  IMB_MGR* m = mgr_.get();
+  for (;;) {
+    IMB_JOB* job = IMB_GET_COMPLETED_JOB(m);
+    if (job == nullptr && flush) job = IMB_FLUSH_JOB(m);
+    if (job == nullptr) return;
+    const auto& s = *static_cast<const Session*>(job->user_data);
+    auto idx = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(job->user_data2));
+    if (job->status != IMB_STATUS_COMPLETED)
+      st[idx] = Status::Error;
+    else if (s.auth_verify)
+      st[idx] = pmd::tags_equal(digest_scratch_[idx], req[idx].digest, s.digest_len)
+                    ? Status::Ok
+                    : Status::AuthFailed;
+    else
+      st[idx] = Status::Ok;
+  }
+}
+
+Status QpEngine::job_segmented(const Session& s, const Request& r, const Request* req, Status* st,
+                               uint32_t idx) noexcept {
+  Span t = touched(s, r);
+  if (t.end > kBounceSize) return Status::InvalidArgs;
+  auto len = static_cast<uint32_t>(t.end - t.begin);
+  // The bounce buffer mirrors the op's data at the same offsets, so the job's offsets stay valid.
+  gather(r.src, r.src_n, t.begin, bounce_ + t.begin, len);
+  submit_job(s, r, bounce_, idx);
+  drain(req, st, true);
+  if (r.dst)
+    scatter(r.dst, r.dst_n, t.begin, bounce_ + t.begin, len);
+  else if (s.has_cipher)
+    scatter(r.src, r.src_n, r.cipher_off, bounce_ + r.cipher_off, r.cipher_len);
+  return st[idx];
+}
+
+template <typename SessionOf>
+void QpEngine::run(SessionOf session_of, const Request* req, Status* st, uint32_t n) noexcept {
+  bool jobs_pending = false;
+  for (uint32_t i = 0; i < n; ++i) {
+    const Session& s = session_of(i);
+    const Request& r = req[i];
+    Span t = touched(s, r);
+    if (!valid(s, r, t)) [[unlikely]] {
+      st[i] = Status::InvalidArgs;
+      continue;
+    }
+    bool contiguous = r.src_n == 1 && (r.dst == nullptr || r.dst_n == 1);
+    if (s.path != Path::Job) {
+      st[i] = contiguous ? aead_contiguous(s, r) : aead_segmented(s, r);
+      continue;
+    }
+    if (contiguous) {
+      auto* base = static_cast<uint8_t*>(r.src[0].base);
+      if (r.dst) {
+        // Out of place: the destination receives the op's region, then the work runs there.
+        auto* d = static_cast<uint8_t*>(r.dst[0].base);
+        std::memmove(d + t.begin, base + t.begin, t.end - t.begin);
+        base = d;
+      }
+      st[i] = Status::Error;  // overwritten when the job completes
+      submit_job(s, r, base, i);
+      jobs_pending = true;
+      drain(req, st, false);
+    } else {
+      if (jobs_pending) drain(req, st, true);
+      jobs_pending = false;
+      st[i] = job_segmented(s, r, req, st, i);
+    }
+  }
+  if (jobs_pending) drain(req, st, true);
+}
+
+void QpEngine::process(const Session* const* sess, const Request* req, Status* st,
+                       uint32_t n) noexcept {
+  run([sess](uint32_t i) -> const Session& { return *sess[i]; }, req, st, n);
+}
+
+void QpEngine::process(const Session& sess, const Request* req, Status* st, uint32_t n) noexcept {
+  run([&sess](uint32_t) -> const Session& { return sess; }, req, st, n);
+}
+
+}  // namespace dpaccel::imb

@@ -1,0 +1,101 @@
+// The burst processor of the IPsec-MB engine, one per queue pair (it owns an IMB_MGR, whose job
+// queue is not thread-safe).
+//
+// Every front end (cryptodev enqueue, synchronous CPU crypto, raw data-path) turns its ops into
+// Requests: data as segment lists plus regions, IV, AAD and digest pointers. process() then
+//  - runs AES-GCM and ChaCha20-Poly1305 on contiguous data with one direct IPsec-MB call,
+//  - feeds cipher/hash work to the multi-buffer job API for the whole burst and flushes once,
+//  - walks segment lists chunk by chunk for AEAD (no copy), and linearises cipher+hash work
+//    through a per-queue-pair bounce buffer (IPsec-MB 1.3 has no segmented HMAC),
+//  - runs out-of-place AEAD directly into the destination; out-of-place cipher/hash copies the
+//    op's region to the destination first and then works in place there.
+// Nothing allocates, locks or logs per op; every request gets a Status.
+#pragma once
+
+#include <rte_crypto_sym.h>
+
+#include <cstdint>
+
+#include "imb_manager.hpp"
+#include "imb_session.hpp"
+
+namespace dpaccel::imb {
+
+enum class Status : uint8_t {
+  Ok,
+  AuthFailed,   // tag mismatch
+  InvalidArgs,  // a region outside the data, a CBC length not a multiple of 16, a missing pointer
+  Error,        // IPsec-MB refused the job
+};
+
+struct Request {
+  const rte_crypto_vec* src;
+  const rte_crypto_vec* dst;  // nullptr: in place
+  uint32_t src_n;
+  uint32_t dst_n;
+  uint32_t cipher_off, cipher_len;  // AEAD: the data to encrypt/decrypt
+  uint32_t auth_off, auth_len;      // hash input; unused by AEAD
+  const uint8_t* iv;
+  const uint8_t* aad;
+  uint8_t* digest;
+};
+
+// Sum of the segment lengths.
+inline uint64_t total_len(const rte_crypto_vec* v, uint32_t n) noexcept {
+  uint64_t t = 0;
+  for (uint32_t i = 0; i < n; ++i) t += v[i].len;
+  return t;
+}
+
+// Regions from head/tail offsets (CPU-crypto and raw data-path APIs). A head+tail longer than the
+// data yields a region that process() rejects as InvalidArgs.
+inline void set_regions_from_ofs(Request& r, union rte_crypto_sym_ofs ofs) noexcept {
+  uint64_t total = total_len(r.src, r.src_n);
+  auto region = [total](uint16_t head, uint16_t tail, uint32_t& off, uint32_t& len) {
+    if (uint64_t{head} + tail > total || total > UINT32_MAX) {
+      off = UINT32_MAX;
+      len = 1;
+    } else {
+      off = head;
+      len = static_cast<uint32_t>(total - head - tail);
+    }
+  };
+  region(ofs.ofs.cipher.head, ofs.ofs.cipher.tail, r.cipher_off, r.cipher_len);
+  region(ofs.ofs.auth.head, ofs.ofs.auth.tail, r.auth_off, r.auth_len);
+}
+
+class QpEngine {
+ public:
+  static constexpr uint32_t kMaxBatch = 64;         // requests per process() call
+  static constexpr uint32_t kBounceSize = 64 * 1024;  // largest segmented cipher+hash op
+
+  QpEngine() = default;
+  QpEngine(const QpEngine&) = delete;
+  QpEngine& operator=(const QpEngine&) = delete;
+  ~QpEngine();
+
+  // Returns false (after logging) when memory or a manager cannot be had.
+  [[nodiscard]] bool init(int logtype) noexcept;
+  IMB_MGR* manager() const noexcept { return mgr_.get(); }
+
+  // n <= kMaxBatch. sess[i] belongs to req[i].
+  void process(const Session* const* sess, const Request* req, Status* st, uint32_t n) noexcept;
+  // Every request of one session (CPU crypto, raw data-path).
+  void process(const Session& sess, const Request* req, Status* st, uint32_t n) noexcept;
+
+ private:
+  template <typename SessionOf>
+  void run(SessionOf session_of, const Request* req, Status* st, uint32_t n) noexcept;
+  Status aead_contiguous(const Session& s, const Request& r) noexcept;
+  Status aead_segmented(const Session& s, const Request& r) noexcept;
+  void submit_job(const Session& s, const Request& r, uint8_t* base, uint32_t idx) noexcept;
+  void drain(const Request* req, Status* st, bool flush) noexcept;
+  Status job_segmented(const Session& s, const Request& r, const Request* req, Status* st,
+                       uint32_t idx) noexcept;
+
+  MgrPtr mgr_;
+  uint8_t* bounce_ = nullptr;
+  alignas(64) uint8_t digest_scratch_[kMaxBatch][64] = {};
+};
+
+}  // namespace dpaccel::imb

@@ -1,0 +1,70 @@
+#include "imb_manager.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include <rte_log.h>
+
+namespace dpaccel::imb {
+namespace {
+std::once_flag g_arch_once;
+IMB_ARCH g_arch = IMB_ARCH_NONE;
+
+IMB_ARCH forced_arch() noexcept {
+  const char* e = std::getenv("DPACCEL_IMB_ARCH");
+  if (e == nullptr) return IMB_ARCH_NONE;
+  if (!std::strcmp(e, "sse")) return IMB_ARCH_SSE;
+  if (!std::strcmp(e, "avx")) return IMB_ARCH_AVX;
+  if (!std::strcmp(e, "avx2")) return IMB_ARCH_AVX2;
+  if (!std::strcmp(e, "avx512")) return IMB_ARCH_AVX512;
+  return IMB_ARCH_NONE;
+}
+}  // namespace
+
+const char* arch_name(IMB_ARCH a) noexcept {
+  switch (a) {
+    case IMB_ARCH_SSE: return "sse";
+    case IMB_ARCH_AVX: return "avx";
+    case IMB_ARCH_AVX2: return "avx2";
+    case IMB_ARCH_AVX512: return "avx512";
+    default: return "none";
+  }
+}
+
+IMB_ARCH process_arch() noexcept { return g_arch; }
+
+MgrPtr make_manager(int logtype) noexcept {
+  MgrPtr m(alloc_mb_mgr(0));
+  if (!m) {
+    rte_log(RTE_LOG_ERR, logtype, "IPsec-MB: cannot allocate a manager\n");
+    return nullptr;
+  }
+  std::call_once(g_arch_once, [&] {
+    IMB_ARCH want = forced_arch();
+    if (want == IMB_ARCH_NONE) {
+      init_mb_mgr_auto(m.get(), &g_arch);
+    } else {
+      g_arch = want;
+    }
+    rte_log(RTE_LOG_INFO, logtype, "IPsec-MB %s: using the %s code path\n", imb_get_version_str(),
+            arch_name(g_arch));
+  });
+  switch (g_arch) {
+    case IMB_ARCH_SSE: init_mb_mgr_sse(m.get()); break;
+    case IMB_ARCH_AVX: init_mb_mgr_avx(m.get()); break;
+    case IMB_ARCH_AVX2: init_mb_mgr_avx2(m.get()); break;
+    case IMB_ARCH_AVX512: init_mb_mgr_avx512(m.get()); break;
+    default:
+      rte_log(RTE_LOG_ERR, logtype, "IPsec-MB: no supported code path on this CPU\n");
+      return nullptr;
+  }
+  if (imb_get_errno(m.get()) != 0) {
+    rte_log(RTE_LOG_ERR, logtype, "IPsec-MB: manager init failed: %s\n",
+            imb_get_strerror(imb_get_errno(m.get())));
+    return nullptr;
+  }
+  return m;
+}
+
+}  // namespace dpaccel::imb

@@ -1,0 +1,247 @@
+#include "imb_session.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <strings.h>
+
+#include <rte_cryptodev.h>
+#include <rte_log.h>
+
+#include "imb_capabilities.hpp"
+
+namespace dpaccel::imb {
+namespace {
+
+// DPDK 22.11's name tables (the *_algo_string() helpers came in 23.03); last = the highest enum
+// value 22.11 defines.
+const char* algo_name(const char* const* table, unsigned v, unsigned last) noexcept {
+  return v != 0 && v <= last && table[v] ? table[v] : "unknown";
+}
+
+#define SESS_LOG(lt, fmt, ...) rte_log(RTE_LOG_ERR, lt, "session: " fmt "\n", ##__VA_ARGS__)
+
+int setup_gcm(Session& s, IMB_MGR* mgr, const rte_crypto_aead_xform& x) noexcept {
+  const uint8_t* key = x.key.data;
+  switch (x.key.length) {
+    case 16:
+      IMB_AES128_GCM_PRE(mgr, key, &s.gcm_key);
+      s.gcm_oneshot = s.aead_encrypt ? mgr->gcm128_enc : mgr->gcm128_dec;
+      s.gcm_init = mgr->gcm128_init;
+      s.gcm_update = s.aead_encrypt ? mgr->gcm128_enc_update : mgr->gcm128_dec_update;
+      s.gcm_finalize = s.aead_encrypt ? mgr->gcm128_enc_finalize : mgr->gcm128_dec_finalize;
+      break;
+    case 24:
+      IMB_AES192_GCM_PRE(mgr, key, &s.gcm_key);
+      s.gcm_oneshot = s.aead_encrypt ? mgr->gcm192_enc : mgr->gcm192_dec;
+      s.gcm_init = mgr->gcm192_init;
+      s.gcm_update = s.aead_encrypt ? mgr->gcm192_enc_update : mgr->gcm192_dec_update;
+      s.gcm_finalize = s.aead_encrypt ? mgr->gcm192_enc_finalize : mgr->gcm192_dec_finalize;
+      break;
+    default:
+      IMB_AES256_GCM_PRE(mgr, key, &s.gcm_key);
+      s.gcm_oneshot = s.aead_encrypt ? mgr->gcm256_enc : mgr->gcm256_dec;
+      s.gcm_init = mgr->gcm256_init;
+      s.gcm_update = s.aead_encrypt ? mgr->gcm256_enc_update : mgr->gcm256_dec_update;
+      s.gcm_finalize = s.aead_encrypt ? mgr->gcm256_enc_finalize : mgr->gcm256_dec_finalize;
+      break;
+  }
+  return 0;
+}
+
+int setup_aead(Session& s, IMB_MGR* mgr, const rte_crypto_aead_xform& x, int lt) noexcept {
+  const auto* cap = find_aead(x.algo);
+  const char* name = algo_name(rte_crypto_aead_algorithm_strings, x.algo, RTE_CRYPTO_AEAD_CHACHA20_POLY1305);
+  if (cap == nullptr) {
+    SESS_LOG(lt, "AEAD algorithm %s is not supported", name);
+    return -ENOTSUP;
+  }
+  if (!in_range(cap->aead.key_size, x.key.length) || !in_range(cap->aead.iv_size, x.iv.length) ||
+      !in_range(cap->aead.digest_size, x.digest_length) ||
+      !in_range(cap->aead.aad_size, x.aad_length)) {
+    SESS_LOG(lt,
+             "%s with key %u B, IV %u B, digest %u B, AAD %u B is not supported "
+             "(see the capabilities for the ranges)",
+             name, x.key.length, x.iv.length, x.digest_length, x.aad_length);
+    return -ENOTSUP;
+  }
+  s.aead_encrypt = x.op == RTE_CRYPTO_AEAD_OP_ENCRYPT;
+  s.iv_offset = x.iv.offset;
+  s.iv_len = static_cast<uint8_t>(x.iv.length);
+  s.digest_len = static_cast<uint8_t>(x.digest_length);
+  s.aad_len = x.aad_length;
+  s.has_cipher = true;
+  s.cipher_block = 1;
+  if (x.algo == RTE_CRYPTO_AEAD_AES_GCM) {
+    s.path = Path::Gcm;
+    return setup_gcm(s, mgr, x);
+  }
+  s.path = Path::Chacha;
+  std::memcpy(s.chacha_key, x.key.data, 32);
+  return 0;
+}
+
+int setup_cipher(Session& s, IMB_MGR* mgr, const rte_crypto_cipher_xform& x, int lt) noexcept {
+  const auto* cap = find_cipher(x.algo);
+  const char* name = algo_name(rte_crypto_cipher_algorithm_strings, x.algo, RTE_CRYPTO_CIPHER_SM4_CTR);
+  if (cap == nullptr) {
+    SESS_LOG(lt, "cipher algorithm %s is not supported", name);
+    return -ENOTSUP;
+  }
+  if (!in_range(cap->cipher.key_size, x.key.length) || !in_range(cap->cipher.iv_size, x.iv.length)) {
+    SESS_LOG(lt, "%s with key %u B and IV %u B is not supported", name, x.key.length, x.iv.length);
+    return -ENOTSUP;
+  }
+  s.has_cipher = true;
+  s.iv_offset = x.iv.offset;
+  s.iv_len = static_cast<uint8_t>(x.iv.length);
+  s.cipher_dir = x.op == RTE_CRYPTO_CIPHER_OP_ENCRYPT ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
+  s.key_len = x.key.length;
+  s.cipher_block = 1;
+  switch (x.algo) {
+    case RTE_CRYPTO_CIPHER_AES_CBC: s.cipher_mode = IMB_CIPHER_CBC; s.cipher_block = 16; break;
+    case RTE_CRYPTO_CIPHER_AES_CTR: s.cipher_mode = IMB_CIPHER_CNTR; break;
+    default: s.cipher_mode = IMB_CIPHER_NULL; s.key_len = 0; break;
+  }
+  if (s.cipher_mode != IMB_CIPHER_NULL) {
+    switch (x.key.length) {
+      case 16: IMB_AES_KEYEXP_128(mgr, x.key.data, s.enc_keys, s.dec_keys); break;
+      case 24: IMB_AES_KEYEXP_192(mgr, x.key.data, s.enc_keys, s.dec_keys); break;
+      default: IMB_AES_KEYEXP_256(mgr, x.key.data, s.enc_keys, s.dec_keys); break;
+    }
+  }
+  return 0;
+}
+
+// RFC 2104: H(K ^ opad, H(K ^ ipad, m)); keys longer than the block are hashed first. IPsec-MB
+// takes the two intermediate states, computed here once per session.
+void hmac_precompute(Session& s, IMB_MGR* mgr, bool sha256, const uint8_t* key, uint32_t len) noexcept {
+  alignas(16) uint8_t k[64] = {};
+  if (len > 64) {
+    if (sha256) IMB_SHA256(mgr, key, len, k); else IMB_SHA1(mgr, key, len, k);
+  } else {
+    std::memcpy(k, key, len);
+  }
+  alignas(16) uint8_t ipad[64], opad[64];
+  for (int i = 0; i < 64; ++i) {
+    ipad[i] = k[i] ^ 0x36;
+    opad[i] = k[i] ^ 0x5c;
+  }
+  if (sha256) {
+    IMB_SHA256_ONE_BLOCK(mgr, ipad, s.ipad_state);
+    IMB_SHA256_ONE_BLOCK(mgr, opad, s.opad_state);
+  } else {
+    IMB_SHA1_ONE_BLOCK(mgr, ipad, s.ipad_state);
+    IMB_SHA1_ONE_BLOCK(mgr, opad, s.opad_state);
+  }
+  explicit_bzero(k, sizeof k);
+  explicit_bzero(ipad, sizeof ipad);
+  explicit_bzero(opad, sizeof opad);
+}
+
+int setup_auth(Session& s, IMB_MGR* mgr, const rte_crypto_auth_xform& x, int lt) noexcept {
+  const auto* cap = find_auth(x.algo);
+  const char* name = algo_name(rte_crypto_auth_algorithm_strings, x.algo, RTE_CRYPTO_AUTH_SM3);
+  if (cap == nullptr) {
+    SESS_LOG(lt, "auth algorithm %s is not supported", name);
+    return -ENOTSUP;
+  }
+  if (!in_range(cap->auth.key_size, x.key.length) ||
+      !in_range(cap->auth.digest_size, x.digest_length) || x.iv.length != 0) {
+    SESS_LOG(lt, "%s with key %u B, digest %u B, IV %u B is not supported", name, x.key.length,
+             x.digest_length, x.iv.length);
+    return -ENOTSUP;
+  }
+  s.has_auth = x.algo != RTE_CRYPTO_AUTH_NULL;
+  s.digest_len = static_cast<uint8_t>(x.digest_length);
+  s.auth_verify = x.op == RTE_CRYPTO_AUTH_OP_VERIFY && s.has_auth;
+  switch (x.algo) {
+    case RTE_CRYPTO_AUTH_SHA1_HMAC:
+      s.hash_alg = IMB_AUTH_HMAC_SHA_1;
+      hmac_precompute(s, mgr, false, x.key.data, x.key.length);
+      break;
+    case RTE_CRYPTO_AUTH_SHA256_HMAC:
+      s.hash_alg = IMB_AUTH_HMAC_SHA_256;
+      hmac_precompute(s, mgr, true, x.key.data, x.key.length);
+      break;
+    case RTE_CRYPTO_AUTH_SHA1: s.hash_alg = IMB_AUTH_SHA_1; break;
+    case RTE_CRYPTO_AUTH_SHA256: s.hash_alg = IMB_AUTH_SHA_256; break;
+    default: s.hash_alg = IMB_AUTH_NULL; break;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int configure_session(Session& s, IMB_MGR* mgr, const rte_crypto_sym_xform* x, int lt) noexcept {
+  std::memset(static_cast<void*>(&s), 0, sizeof s);
+  s.cipher_mode = IMB_CIPHER_NULL;
+  s.hash_alg = IMB_AUTH_NULL;
+  s.cipher_dir = IMB_DIR_ENCRYPT;
+  s.chain_order = IMB_ORDER_CIPHER_HASH;
+  s.cipher_block = 1;
+  if (x == nullptr) {
+    SESS_LOG(lt, "no transform given");
+    return -EINVAL;
+  }
+  if (x->type == RTE_CRYPTO_SYM_XFORM_AEAD) {
+    if (x->next != nullptr) {
+      SESS_LOG(lt, "an AEAD transform cannot be chained with another transform");
+      return -ENOTSUP;
+    }
+    return setup_aead(s, mgr, x->aead, lt);
+  }
+  const rte_crypto_sym_xform* first = x;
+  const rte_crypto_sym_xform* second = x->next;
+  if (second != nullptr && second->next != nullptr) {
+    SESS_LOG(lt, "chains of more than two transforms are not supported");
+    return -ENOTSUP;
+  }
+  const rte_crypto_sym_xform* c = nullptr;
+  const rte_crypto_sym_xform* a = nullptr;
+  for (const auto* t : {first, second}) {
+    if (t == nullptr) continue;
+    if (t->type == RTE_CRYPTO_SYM_XFORM_CIPHER && c == nullptr) c = t;
+    else if (t->type == RTE_CRYPTO_SYM_XFORM_AUTH && a == nullptr) a = t;
+    else {
+      SESS_LOG(lt, "unsupported transform chain (type %d after type %d)", t->type, first->type);
+      return t->type == RTE_CRYPTO_SYM_XFORM_AEAD ? -ENOTSUP : -EINVAL;
+    }
+  }
+  s.path = Path::Job;
+  if (c != nullptr) {
+    if (int rc = setup_cipher(s, mgr, c->cipher, lt); rc) return rc;
+  }
+  if (a != nullptr) {
+    if (int rc = setup_auth(s, mgr, a->auth, lt); rc) return rc;
+  }
+  if (c != nullptr && a != nullptr) {
+    // ESP's two orders only: encrypt-then-generate and verify-then-decrypt.
+    bool enc = c->cipher.op == RTE_CRYPTO_CIPHER_OP_ENCRYPT;
+    bool gen = a->auth.op == RTE_CRYPTO_AUTH_OP_GENERATE;
+    bool cipher_first = first == c;
+    if (enc && gen && cipher_first) {
+      s.chain_order = IMB_ORDER_CIPHER_HASH;
+    } else if (!enc && !gen && !cipher_first) {
+      s.chain_order = IMB_ORDER_HASH_CIPHER;
+    } else {
+      SESS_LOG(lt,
+               "chain %s-%s then %s-%s is not supported: only encrypt-then-generate and "
+               "verify-then-decrypt",
+               cipher_first ? "cipher" : "auth",
+               cipher_first ? (enc ? "encrypt" : "decrypt") : (gen ? "generate" : "verify"),
+               cipher_first ? "auth" : "cipher",
+               cipher_first ? (gen ? "generate" : "verify") : (enc ? "encrypt" : "decrypt"));
+      return -ENOTSUP;
+    }
+  } else if (c != nullptr) {
+    s.chain_order = s.cipher_dir == IMB_DIR_ENCRYPT ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+  } else {
+    s.chain_order = IMB_ORDER_HASH_CIPHER;
+    s.cipher_dir = IMB_DIR_DECRYPT;
+  }
+  return 0;
+}
+
+void clear_session(Session& s) noexcept { explicit_bzero(static_cast<void*>(&s), sizeof s); }
+
+}  // namespace dpaccel::imb
