@@ -87,6 +87,8 @@ bool valid(const Session& s, const Request& r, const Span& t) noexcept {
   if (s.has_cipher && s.iv_len && r.iv == nullptr) return false;
   if (s.digest_len && (s.has_auth || s.path != Path::Job) && r.digest == nullptr) return false;
   if (s.aad_len && r.aad == nullptr) return false;
+  // IPsec-MB 1.3 refuses HMAC over an empty message (an ESP packet is never empty).
+  if ((s.hash_alg == IMB_AUTH_HMAC_SHA_1 || s.hash_alg == IMB_AUTH_HMAC_SHA_256) && r.auth_len == 0) return false;
   if (r.dst != nullptr) {
     if (r.dst_n == 0) return false;
     uint64_t dst_total = r.dst_n == 1 ? r.dst[0].len : total_len(r.dst, r.dst_n);
@@ -168,7 +170,7 @@ Status QpEngine::aead_segmented(const Session& s, const Request& r) noexcept {
   return pmd::tags_equal(tag, r.digest, s.digest_len) ? Status::Ok : Status::AuthFailed;
 }
 
-void QpEngine::submit_job(const Session& s, const Request& r, uint8_t* base, uint32_t idx) noexcept {
+IMB_JOB* QpEngine::submit_job(const Session& s, const Request& r, uint8_t* base, uint32_t idx) noexcept {
   IMB_MGR* m = mgr_.get();
   IMB_JOB* job = IMB_GET_NEXT_JOB(m);
   bool cipher = s.cipher_mode != IMB_CIPHER_NULL && r.cipher_len != 0;
@@ -193,14 +195,15 @@ void QpEngine::submit_job(const Session& s, const Request& r, uint8_t* base, uin
   job->auth_tag_output_len_in_bytes = s.has_auth ? s.digest_len : 0;
   job->user_data = const_cast<Session*>(&s);
   job->user_data2 = reinterpret_cast<void*>(uintptr_t{idx});
-  IMB_SUBMIT_JOB(m);
+  return IMB_SUBMIT_JOB(m);
 }
 
-// Collects finished jobs (all of them when flush); jobs finish in submission order.
-void QpEngine::drain(const Request* req, Status* st, bool flush) noexcept {
+// Records finished jobs, starting with `job` (the one a submit returned, if any) and then every
+// other finished one (all of them when flush). Jobs finish in submission order.
+void QpEngine::drain(IMB_JOB* job, const Request* req, Status* st, bool flush) noexcept {
   IMB_MGR* m = mgr_.get();
   for (;;) {
-    IMB_JOB* job = IMB_GET_COMPLETED_JOB(m);
+    if (job == nullptr) job = IMB_GET_COMPLETED_JOB(m);
     if (job == nullptr && flush) job = IMB_FLUSH_JOB(m);
     if (job == nullptr) return;
     const auto& s = *static_cast<const Session*>(job->user_data);
@@ -213,6 +216,7 @@ void QpEngine::drain(const Request* req, Status* st, bool flush) noexcept {
                     : Status::AuthFailed;
     else
       st[idx] = Status::Ok;
+    job = nullptr;
   }
 }
 
@@ -223,8 +227,7 @@ Status QpEngine::job_segmented(const Session& s, const Request& r, const Request
   auto len = static_cast<uint32_t>(t.end - t.begin);
   // The bounce buffer mirrors the op's data at the same offsets, so the job's offsets stay valid.
   gather(r.src, r.src_n, t.begin, bounce_ + t.begin, len);
-  submit_job(s, r, bounce_, idx);
-  drain(req, st, true);
+  drain(submit_job(s, r, bounce_, idx), req, st, true);
   if (r.dst)
     scatter(r.dst, r.dst_n, t.begin, bounce_ + t.begin, len);
   else if (s.has_cipher)
@@ -257,16 +260,15 @@ void QpEngine::run(SessionOf session_of, const Request* req, Status* st, uint32_
         base = d;
       }
       st[i] = Status::Error;  // overwritten when the job completes
-      submit_job(s, r, base, i);
       jobs_pending = true;
-      drain(req, st, false);
+      drain(submit_job(s, r, base, i), req, st, false);
     } else {
-      if (jobs_pending) drain(req, st, true);
+      if (jobs_pending) drain(nullptr, req, st, true);
       jobs_pending = false;
       st[i] = job_segmented(s, r, req, st, i);
     }
   }
-  if (jobs_pending) drain(req, st, true);
+  if (jobs_pending) drain(nullptr, req, st, true);
 }
 
 void QpEngine::process(const Session* const* sess, const Request* req, Status* st,

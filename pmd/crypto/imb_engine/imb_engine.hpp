@@ -88,8 +88,8 @@ class QpEngine {
   void run(SessionOf session_of, const Request* req, Status* st, uint32_t n) noexcept;
   Status aead_contiguous(const Session& s, const Request& r) noexcept;
   Status aead_segmented(const Session& s, const Request& r) noexcept;
-  void submit_job(const Session& s, const Request& r, uint8_t* base, uint32_t idx) noexcept;
-  void drain(const Request* req, Status* st, bool flush) noexcept;
+  IMB_JOB* submit_job(const Session& s, const Request& r, uint8_t* base, uint32_t idx) noexcept;
+  void drain(IMB_JOB* job, const Request* req, Status* st, bool flush) noexcept;
   Status job_segmented(const Session& s, const Request& r, const Request* req, Status* st,
                        uint32_t idx) noexcept;
 

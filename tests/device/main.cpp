@@ -1,0 +1,78 @@
+// Device tests: EAL starts once for the binary, with --no-huge so any machine runs it, and a
+// file prefix unique to the process. Vdevs: two of ours (CPU-crypto and raw data-path flavours)
+// and DPDK's crypto_aesni_mb as the in-process peer.
+#include <gtest/gtest.h>
+
+#include <rte_cryptodev.h>
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "crypto_harness.hpp"
+
+// Exported by librte_crypto_dpaccel_cpu.so. Referencing it keeps the linker (which runs with
+// --as-needed) from dropping the driver, whose registration happens in constructors.
+extern uint8_t dpaccel_cpu_driver_id;
+
+namespace {
+class EalEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    std::string prefix = "--file-prefix=dpaccel-devtest-" + std::to_string(getpid());
+    std::vector<std::string> args{"device_tests", "-l", "0", "--no-huge", "-m", "512", "--no-pci",
+                                  prefix, "--no-shconf", "--log-level=pmd.crypto.dpaccel_cpu:info",
+                                  "--vdev=crypto_dpaccel_cpu0",
+                                  "--vdev=crypto_dpaccel_cpu1,sync_api=raw_dp,max_nb_queue_pairs=4",
+                                  "--vdev=crypto_aesni_mb0"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
+      // A failed environment would only skip the tests; a broken set-up must fail the run.
+      std::fprintf(stderr, "EAL init failed\n");
+      std::exit(1);
+    }
+    if (rte_cryptodev_driver_id_get("crypto_dpaccel_cpu") != dpaccel_cpu_driver_id) {
+      std::fprintf(stderr, "crypto_dpaccel_cpu is not registered\n");
+      std::exit(1);
+    }
+    auto& p = dpaccel::test::pools();
+    p.mbufs = rte_pktmbuf_pool_create("test_mbufs", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    p.ops = rte_crypto_op_pool_create("test_ops", RTE_CRYPTO_OP_TYPE_SYMMETRIC, 4095, 0, 64, SOCKET_ID_ANY);
+    unsigned sess_size = 0;
+    for (uint8_t d = 0; d < rte_cryptodev_count(); ++d)
+      sess_size = std::max(sess_size, rte_cryptodev_sym_get_private_session_size(d));
+    p.sessions = rte_cryptodev_sym_session_pool_create("test_sessions", 1023, sess_size, 0, 0, SOCKET_ID_ANY);
+    ASSERT_NE(p.mbufs, nullptr);
+    ASSERT_NE(p.ops, nullptr);
+    ASSERT_NE(p.sessions, nullptr);
+    for (const char* name : {"crypto_dpaccel_cpu0", "crypto_dpaccel_cpu1", "crypto_aesni_mb0"}) {
+      if (dpaccel::test::start_device(name) < 0) {
+        std::fprintf(stderr, "cannot start %s\n", name);
+        std::exit(1);
+      }
+    }
+  }
+  void TearDown() override {
+    for (uint8_t d = 0; d < rte_cryptodev_count(); ++d) {
+      rte_cryptodev_stop(d);
+      rte_cryptodev_close(d);
+    }
+    auto& p = dpaccel::test::pools();
+    rte_mempool_free(p.sessions);
+    rte_mempool_free(p.ops);
+    rte_mempool_free(p.mbufs);
+    rte_eal_cleanup();
+  }
+};
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+  return RUN_ALL_TESTS();
+}
