@@ -35,7 +35,7 @@ run() {  # run <expect: ok|fail> <vector name> <options...>
     read -r _ _ _ enq deq fenq fdeq fops <<<"$row"
     [ "$enq" = 512 ] && [ "$deq" = 512 ] && [ "$fenq" = 0 ] && [ "$fdeq" = 0 ] && [ "$fops" = 0 ] && ok=yes
   fi
-  local what="$name $*"
+  local what="$name ${*: -2}"
   if { [ $expect = ok ] && [ $ok = yes ]; } || { [ $expect = fail ] && [ $ok = no ]; }; then
     echo "PASS  $what${expect:+ (expected $expect)}"; pass=$((pass + 1))
   else
@@ -65,7 +65,7 @@ done
 # Negative control: one flipped ciphertext bit and one flipped tag bit must fail verification.
 bad="$priv/bad.data"
 flip() {  # flip <key> <first byte> <new first byte>: corrupt the first byte of a value
-  python3 -c 'import sys; s=open(sys.argv[1]).read(); k=sys.argv[2]+" =\n"+sys.argv[3]
+  /usr/bin/python3 -c 'import sys; s=open(sys.argv[1]).read(); k=sys.argv[2]+" =\n"+sys.argv[3]
 print(s.replace(k, sys.argv[2]+" =\n"+sys.argv[4], 1), end="")' "$vec/aes_gcm_128_tc4.data" "$@"
 }
 flip ciphertext 0x42 0x43 > "$bad"

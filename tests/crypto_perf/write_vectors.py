@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Writes the dpdk-test-crypto-perf vector files (tests/crypto_perf/vectors/*.data) from published
 known-answer vectors. The output is committed; run this again only to change the set.
 
