@@ -61,6 +61,19 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
         continue;
       }
       const auto* s = static_cast<const imb::Session*>(CRYPTODEV_GET_SYM_SESS_PRIV(sym->session));
+      rte_mbuf* m = sym->m_src;
+      if (s->path == imb::Path::Gcm && m->nb_segs == 1 &&
+          (sym->m_dst == nullptr || sym->m_dst == m)) [[likely]] {
+        // ESP's common case: one call, no batching.
+        uint8_t* d = rte_pktmbuf_mtod_offset(m, uint8_t*, sym->aead.data.offset);
+        imb::Status r = QpEngine::gcm_contiguous(
+            *s, d, d, uint64_t{sym->aead.data.offset} + sym->aead.data.length, m->data_len,
+            sym->aead.data.length, rte_crypto_op_ctod_offset(op, const uint8_t*, s->iv_offset),
+            sym->aead.aad.data, sym->aead.digest.data);
+        op->status = to_op_status(r);
+        errors += r != imb::Status::Ok;
+        continue;
+      }
       imb::Request& r = req[b];
       uint32_t seg_mark = pool_used;
       r.src_n = describe(sym->m_src, &src_single[b], qp->seg_pool, pool_used, r.src);

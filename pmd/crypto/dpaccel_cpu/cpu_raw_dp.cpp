@@ -21,24 +21,11 @@ uint32_t raw_enqueue_burst(void* qp_ptr, uint8_t* drv_ctx, rte_crypto_sym_vec* v
   auto* qp = static_cast<QueuePair*>(qp_ptr);
   const imb::Session& s = *ctx_of(drv_ctx)->session;
   uint32_t n = std::min(vec->num, qp->done_raw.free_count());
-  std::array<imb::Request, imb::QpEngine::kMaxBatch> req;
   std::array<imb::Status, imb::QpEngine::kMaxBatch> st;
   uint32_t errors = 0;
   for (uint32_t base = 0; base < n; base += imb::QpEngine::kMaxBatch) {
     uint32_t b = std::min<uint32_t>(n - base, imb::QpEngine::kMaxBatch);
-    for (uint32_t k = 0; k < b; ++k) {
-      uint32_t i = base + k;
-      imb::Request& r = req[k];
-      r.src = vec->src_sgl[i].vec;
-      r.src_n = vec->src_sgl[i].num;
-      r.dst = vec->dest_sgl ? vec->dest_sgl[i].vec : nullptr;
-      r.dst_n = vec->dest_sgl ? vec->dest_sgl[i].num : 0;
-      set_regions_from_ofs(r, ofs);
-      r.iv = vec->iv ? static_cast<const uint8_t*>(vec->iv[i].va) : nullptr;
-      r.aad = vec->aad ? static_cast<const uint8_t*>(vec->aad[i].va) : nullptr;
-      r.digest = vec->digest ? static_cast<uint8_t*>(vec->digest[i].va) : nullptr;
-    }
-    qp->engine.process(s, req.data(), st.data(), b);
+    qp->engine.process_vec(s, ofs, *vec, base, b, st.data());
     for (uint32_t k = 0; k < b; ++k) {
       qp->done_raw.slot(base + k) = {user_data[base + k], to_op_status(st[k])};
       vec->status[base + k] = 0;  // accepted; the op's own result comes with dequeue

@@ -40,24 +40,11 @@ uint32_t cpu_crypto_process(rte_cryptodev*, rte_cryptodev_sym_session* sess,
     return 0;
   }
   const auto& s = *static_cast<const imb::Session*>(CRYPTODEV_GET_SYM_SESS_PRIV(sess));
-  std::array<imb::Request, imb::QpEngine::kMaxBatch> req;
   std::array<imb::Status, imb::QpEngine::kMaxBatch> st;
   uint32_t ok = 0;
   for (uint32_t base = 0; base < vec->num; base += imb::QpEngine::kMaxBatch) {
     uint32_t b = std::min<uint32_t>(vec->num - base, imb::QpEngine::kMaxBatch);
-    for (uint32_t k = 0; k < b; ++k) {
-      uint32_t i = base + k;
-      imb::Request& r = req[k];
-      r.src = vec->src_sgl[i].vec;
-      r.src_n = vec->src_sgl[i].num;
-      r.dst = vec->dest_sgl ? vec->dest_sgl[i].vec : nullptr;
-      r.dst_n = vec->dest_sgl ? vec->dest_sgl[i].num : 0;
-      set_regions_from_ofs(r, ofs);
-      r.iv = vec->iv ? static_cast<const uint8_t*>(vec->iv[i].va) : nullptr;
-      r.aad = vec->aad ? static_cast<const uint8_t*>(vec->aad[i].va) : nullptr;
-      r.digest = vec->digest ? static_cast<uint8_t*>(vec->digest[i].va) : nullptr;
-    }
-    engine->process(s, req.data(), st.data(), b);
+    engine->process_vec(s, ofs, *vec, base, b, st.data());
     for (uint32_t k = 0; k < b; ++k) {
       vec->status[base + k] = to_errno(st[k]);
       ok += st[k] == imb::Status::Ok;

@@ -1,6 +1,7 @@
 #include "imb_engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include <cstdlib>
@@ -116,14 +117,12 @@ bool QpEngine::init(int logtype) noexcept {
 Status QpEngine::aead_contiguous(const Session& s, const Request& r) noexcept {
   const uint8_t* in = static_cast<const uint8_t*>(r.src[0].base) + r.cipher_off;
   uint8_t* out = static_cast<uint8_t*>(r.dst ? r.dst[0].base : r.src[0].base) + r.cipher_off;
+  if (s.path == Path::Gcm)  // bounds were checked by valid()
+    return gcm_contiguous(s, in, out, 0, 0, r.cipher_len, r.iv, r.aad, r.digest);
   alignas(16) uint8_t tag[16];
   uint8_t* tag_out = s.aead_encrypt ? r.digest : tag;
   IMB_MGR* m = mgr_.get();
-  if (s.path == Path::Gcm) {
-    struct gcm_context_data ctx;
-    s.gcm_oneshot(&s.gcm_key, &ctx, out, in, r.cipher_len, r.iv, r.aad, s.aad_len, tag_out,
-                  s.digest_len);
-  } else {
+  {
     struct chacha20_poly1305_context_data ctx;
     IMB_CHACHA20_POLY1305_INIT(m, s.chacha_key, &ctx, r.iv, r.aad, s.aad_len);
     if (s.aead_encrypt)
@@ -269,6 +268,48 @@ void QpEngine::run(SessionOf session_of, const Request* req, Status* st, uint32_
     }
   }
   if (jobs_pending) drain(nullptr, req, st, true);
+}
+
+void QpEngine::process_vec(const Session& s, union rte_crypto_sym_ofs ofs,
+                           const rte_crypto_sym_vec& vec, uint32_t first, uint32_t n,
+                           Status* st) noexcept {
+  std::array<Request, kMaxBatch> req;
+  uint32_t head = ofs.ofs.cipher.head, tail = ofs.ofs.cipher.tail;
+  for (uint32_t base = 0; base < n; base += kMaxBatch) {
+    uint32_t b = std::min(n - base, kMaxBatch);
+    uint32_t queued = 0;
+    std::array<uint32_t, kMaxBatch> slot;
+    for (uint32_t k = 0; k < b; ++k) {
+      uint32_t i = first + base + k;
+      const rte_crypto_sgl& src = vec.src_sgl[i];
+      const auto* iv = vec.iv ? static_cast<const uint8_t*>(vec.iv[i].va) : nullptr;
+      const auto* aad = vec.aad ? static_cast<const uint8_t*>(vec.aad[i].va) : nullptr;
+      auto* digest = vec.digest ? static_cast<uint8_t*>(vec.digest[i].va) : nullptr;
+      if (s.path == Path::Gcm && vec.dest_sgl == nullptr && src.num == 1) [[likely]] {
+        // ESP's common case: one call, no Request.
+        uint32_t len = src.vec[0].len;
+        auto* d = static_cast<uint8_t*>(src.vec[0].base) + head;
+        st[base + k] = uint64_t{head} + tail > len
+                           ? Status::InvalidArgs
+                           : gcm_contiguous(s, d, d, 0, 0, len - head - tail, iv, aad, digest);
+        continue;
+      }
+      Request& r = req[queued];
+      r.src = src.vec;
+      r.src_n = src.num;
+      r.dst = vec.dest_sgl ? vec.dest_sgl[i].vec : nullptr;
+      r.dst_n = vec.dest_sgl ? vec.dest_sgl[i].num : 0;
+      set_regions_from_ofs(r, ofs);
+      r.iv = iv;
+      r.aad = aad;
+      r.digest = digest;
+      slot[queued++] = base + k;
+    }
+    if (queued == 0) continue;
+    std::array<Status, kMaxBatch> qst;
+    process(s, req.data(), qst.data(), queued);
+    for (uint32_t q = 0; q < queued; ++q) st[slot[q]] = qst[q];
+  }
 }
 
 void QpEngine::process(const Session* const* sess, const Request* req, Status* st,

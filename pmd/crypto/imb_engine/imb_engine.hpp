@@ -16,6 +16,7 @@
 
 #include <cstdint>
 
+#include "constant_time.hpp"
 #include "imb_manager.hpp"
 #include "imb_session.hpp"
 
@@ -77,6 +78,28 @@ class QpEngine {
   // Returns false (after logging) when memory or a manager cannot be had.
   [[nodiscard]] bool init(int logtype) noexcept;
   IMB_MGR* manager() const noexcept { return mgr_.get(); }
+
+  // The fast path every front end takes for the ESP common case: AES-GCM over one contiguous
+  // buffer (in == out for in place). One IPsec-MB call, no Request built. len bytes at in and
+  // out must be valid; data_len is what the op's buffer holds from in (for the bounds check).
+  static Status gcm_contiguous(const Session& s, const uint8_t* in, uint8_t* out, uint64_t end,
+                               uint64_t data_len, uint32_t len, const uint8_t* iv,
+                               const uint8_t* aad, uint8_t* digest) noexcept {
+    if (end > data_len || digest == nullptr || iv == nullptr || (s.aad_len && aad == nullptr))
+        [[unlikely]]
+      return Status::InvalidArgs;
+    alignas(16) uint8_t tag[16];
+    struct gcm_context_data ctx;
+    s.gcm_oneshot(&s.gcm_key, &ctx, out, in, len, iv, aad, s.aad_len,
+                  s.aead_encrypt ? digest : tag, s.digest_len);
+    if (s.aead_encrypt) return Status::Ok;
+    return pmd::tags_equal(tag, digest, s.digest_len) ? Status::Ok : Status::AuthFailed;
+  }
+
+  // Entries first..first+n of a rte_crypto_sym_vec (CPU-crypto and raw data-path APIs), all of
+  // one session, any n. st receives n statuses.
+  void process_vec(const Session& s, union rte_crypto_sym_ofs ofs, const rte_crypto_sym_vec& vec,
+                   uint32_t first, uint32_t n, Status* st) noexcept;
 
   // n <= kMaxBatch. sess[i] belongs to req[i].
   void process(const Session* const* sess, const Request* req, Status* st, uint32_t n) noexcept;
