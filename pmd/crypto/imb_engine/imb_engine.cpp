@@ -115,24 +115,10 @@ bool QpEngine::init(int logtype) noexcept {
 }
 
 Status QpEngine::aead_contiguous(const Session& s, const Request& r) noexcept {
+  // AES-GCM only (contiguous ChaCha20-Poly1305 takes the job API); valid() checked the bounds.
   const uint8_t* in = static_cast<const uint8_t*>(r.src[0].base) + r.cipher_off;
   uint8_t* out = static_cast<uint8_t*>(r.dst ? r.dst[0].base : r.src[0].base) + r.cipher_off;
-  if (s.path == Path::Gcm)  // bounds were checked by valid()
-    return gcm_contiguous(s, in, out, 0, 0, r.cipher_len, r.iv, r.aad, r.digest);
-  alignas(16) uint8_t tag[16];
-  uint8_t* tag_out = s.aead_encrypt ? r.digest : tag;
-  IMB_MGR* m = mgr_.get();
-  {
-    struct chacha20_poly1305_context_data ctx;
-    IMB_CHACHA20_POLY1305_INIT(m, s.chacha_key, &ctx, r.iv, r.aad, s.aad_len);
-    if (s.aead_encrypt)
-      IMB_CHACHA20_POLY1305_ENC_UPDATE(m, s.chacha_key, &ctx, out, in, r.cipher_len);
-    else
-      IMB_CHACHA20_POLY1305_DEC_UPDATE(m, s.chacha_key, &ctx, out, in, r.cipher_len);
-    IMB_CHACHA20_POLY1305_ENC_FINALIZE(m, &ctx, tag_out, s.digest_len);
-  }
-  if (s.aead_encrypt) return Status::Ok;
-  return pmd::tags_equal(tag, r.digest, s.digest_len) ? Status::Ok : Status::AuthFailed;
+  return gcm_contiguous(s, in, out, 0, 0, r.cipher_len, r.iv, r.aad, r.digest);
 }
 
 Status QpEngine::aead_segmented(const Session& s, const Request& r) noexcept {
@@ -172,29 +158,47 @@ Status QpEngine::aead_segmented(const Session& s, const Request& r) noexcept {
 IMB_JOB* QpEngine::submit_job(const Session& s, const Request& r, uint8_t* base, uint32_t idx) noexcept {
   IMB_MGR* m = mgr_.get();
   IMB_JOB* job = IMB_GET_NEXT_JOB(m);
-  bool cipher = s.cipher_mode != IMB_CIPHER_NULL && r.cipher_len != 0;
-  job->cipher_mode = cipher ? s.cipher_mode : IMB_CIPHER_NULL;
   job->cipher_direction = s.cipher_dir;
   job->chain_order = s.chain_order;
   job->hash_alg = s.hash_alg;
-  job->enc_keys = s.enc_keys;
-  job->dec_keys = s.dec_keys;
-  job->key_len_in_bytes = cipher ? s.key_len : 0;
   job->src = base;
-  job->dst = base + (cipher ? r.cipher_off : 0);
-  job->cipher_start_src_offset_in_bytes = cipher ? r.cipher_off : 0;
-  job->msg_len_to_cipher_in_bytes = cipher ? r.cipher_len : 0;
   job->iv = r.iv;
   job->iv_len_in_bytes = s.iv_len;
-  job->hash_start_src_offset_in_bytes = s.has_auth ? r.auth_off : 0;
-  job->msg_len_to_hash_in_bytes = s.has_auth ? r.auth_len : 0;
-  job->u.HMAC._hashed_auth_key_xor_ipad = s.ipad_state;
-  job->u.HMAC._hashed_auth_key_xor_opad = s.opad_state;
-  job->auth_tag_output = s.auth_verify ? digest_scratch_[idx] : r.digest;
-  job->auth_tag_output_len_in_bytes = s.has_auth ? s.digest_len : 0;
   job->user_data = const_cast<Session*>(&s);
   job->user_data2 = reinterpret_cast<void*>(uintptr_t{idx});
-  return IMB_SUBMIT_JOB(m);
+  if (s.path == Path::Chacha) {
+    job->cipher_mode = IMB_CIPHER_CHACHA20_POLY1305;
+    job->enc_keys = s.chacha_key;
+    job->dec_keys = s.chacha_key;
+    job->key_len_in_bytes = 32;
+    job->dst = base + r.cipher_off;
+    job->cipher_start_src_offset_in_bytes = r.cipher_off;
+    job->msg_len_to_cipher_in_bytes = r.cipher_len;
+    job->hash_start_src_offset_in_bytes = r.cipher_off;
+    job->msg_len_to_hash_in_bytes = r.cipher_len;
+    job->u.CHACHA20_POLY1305.aad = r.aad;
+    job->u.CHACHA20_POLY1305.aad_len_in_bytes = s.aad_len;
+    job->auth_tag_output = s.aead_encrypt ? r.digest : digest_scratch_[idx];
+    job->auth_tag_output_len_in_bytes = s.digest_len;
+  } else {
+    bool cipher = s.cipher_mode != IMB_CIPHER_NULL && r.cipher_len != 0;
+    job->cipher_mode = cipher ? s.cipher_mode : IMB_CIPHER_NULL;
+    job->enc_keys = s.enc_keys;
+    job->dec_keys = s.dec_keys;
+    job->key_len_in_bytes = cipher ? s.key_len : 0;
+    job->dst = base + (cipher ? r.cipher_off : 0);
+    job->cipher_start_src_offset_in_bytes = cipher ? r.cipher_off : 0;
+    job->msg_len_to_cipher_in_bytes = cipher ? r.cipher_len : 0;
+    job->hash_start_src_offset_in_bytes = s.has_auth ? r.auth_off : 0;
+    job->msg_len_to_hash_in_bytes = s.has_auth ? r.auth_len : 0;
+    job->u.HMAC._hashed_auth_key_xor_ipad = s.ipad_state;
+    job->u.HMAC._hashed_auth_key_xor_opad = s.opad_state;
+    job->auth_tag_output = s.auth_verify ? digest_scratch_[idx] : r.digest;
+    job->auth_tag_output_len_in_bytes = s.has_auth ? s.digest_len : 0;
+  }
+  // valid() has checked everything IPsec-MB's own checks would (regions, CBC block multiple,
+  // non-empty HMAC input, pointers; sizes at session creation), as aesni_mb relies on too.
+  return IMB_SUBMIT_JOB_NOCHECK(m);
 }
 
 // Records finished jobs, starting with `job` (the one a submit returned, if any) and then every
@@ -209,7 +213,7 @@ void QpEngine::drain(IMB_JOB* job, const Request* req, Status* st, bool flush) n
     auto idx = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(job->user_data2));
     if (job->status != IMB_STATUS_COMPLETED)
       st[idx] = Status::Error;
-    else if (s.auth_verify)
+    else if (s.auth_verify || (s.path == Path::Chacha && !s.aead_encrypt))
       st[idx] = pmd::tags_equal(digest_scratch_[idx], req[idx].digest, s.digest_len)
                     ? Status::Ok
                     : Status::AuthFailed;
@@ -246,7 +250,7 @@ void QpEngine::run(SessionOf session_of, const Request* req, Status* st, uint32_
       continue;
     }
     bool contiguous = r.src_n == 1 && (r.dst == nullptr || r.dst_n == 1);
-    if (s.path != Path::Job) {
+    if (s.path == Path::Gcm || (s.path == Path::Chacha && !contiguous)) {
       st[i] = contiguous ? aead_contiguous(s, r) : aead_segmented(s, r);
       continue;
     }

@@ -75,8 +75,15 @@ int setup_aead(Session& s, IMB_MGR* mgr, const rte_crypto_aead_xform& x, int lt)
     s.path = Path::Gcm;
     return setup_gcm(s, mgr, x);
   }
+  // Contiguous ChaCha20-Poly1305 goes through the job API, whose multi-buffer code is several
+  // times faster for small ops than the direct init/update/finalize calls (which segmented ops use).
   s.path = Path::Chacha;
   std::memcpy(s.chacha_key, x.key.data, 32);
+  s.cipher_mode = IMB_CIPHER_CHACHA20_POLY1305;
+  s.hash_alg = IMB_AUTH_CHACHA20_POLY1305;
+  s.cipher_dir = s.aead_encrypt ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
+  s.chain_order = s.aead_encrypt ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+  s.key_len = 32;
   return 0;
 }
 
