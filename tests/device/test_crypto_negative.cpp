@@ -145,7 +145,7 @@ TEST_F(Negative, FlippedTagOrDataBitIsAuthFailed) {
   }
 }
 
-TEST_F(Negative, OpWithoutSessionIsInvalidSessionAndOrderIsKept) {
+TEST_F(Negative, OpWithoutSessionOrDataIsRefusedAndOrderIsKept) {
   std::mt19937_64 rng(6);
   Spec s = gcm128();
   Material m = random_material(s, rng);
@@ -166,13 +166,16 @@ TEST_F(Negative, OpWithoutSessionIsInvalidSessionAndOrderIsKept) {
     if (i != 1) rte_crypto_op_attach_sym_session(ops[i], sess);
   }
   ops[1]->sess_type = RTE_CRYPTO_OP_SESSIONLESS;
+  rte_mbuf* saved = ops[2]->sym->m_src;
+  ops[2]->sym->m_src = nullptr;  // no data at all
   ASSERT_EQ(rte_cryptodev_enqueue_burst(ours(), 0, ops, 3), 3);
   rte_crypto_op* back[3];
   ASSERT_EQ(rte_cryptodev_dequeue_burst(ours(), 0, back, 3), 3);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(back[i], ops[i]);
   EXPECT_EQ(back[0]->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
   EXPECT_EQ(back[1]->status, RTE_CRYPTO_OP_STATUS_INVALID_SESSION);
-  EXPECT_EQ(back[2]->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
+  EXPECT_EQ(back[2]->status, RTE_CRYPTO_OP_STATUS_INVALID_ARGS);
+  ops[2]->sym->m_src = saved;
   for (int i = 0; i < 3; ++i) {
     rte_pktmbuf_free(mb[i]);
     rte_crypto_op_free(ops[i]);

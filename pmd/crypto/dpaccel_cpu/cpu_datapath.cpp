@@ -62,6 +62,11 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
       }
       const auto* s = static_cast<const imb::Session*>(CRYPTODEV_GET_SYM_SESS_PRIV(sym->session));
       rte_mbuf* m = sym->m_src;
+      if (m == nullptr) [[unlikely]] {
+        op->status = RTE_CRYPTO_OP_STATUS_INVALID_ARGS;
+        ++errors;
+        continue;
+      }
       if (s->path == imb::Path::Gcm && m->nb_segs == 1 &&
           (sym->m_dst == nullptr || sym->m_dst == m)) [[likely]] {
         // ESP's common case: one call, no batching.
