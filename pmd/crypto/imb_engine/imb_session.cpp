@@ -20,31 +20,40 @@ const char* algo_name(const char* const* table, unsigned v, unsigned last) noexc
 
 #define SESS_LOG(lt, fmt, ...) rte_log(RTE_LOG_ERR, lt, "session: " fmt "\n", ##__VA_ARGS__)
 
+// The IPsec-MB entry points of one AES-GCM key size.
+struct GcmEntryPoints {
+  aes_gcm_pre_t IMB_MGR::*pre;
+  aes_gcm_enc_dec_t IMB_MGR::*enc;
+  aes_gcm_enc_dec_t IMB_MGR::*dec;
+  aes_gcm_init_t IMB_MGR::*init;
+  aes_gcm_enc_dec_update_t IMB_MGR::*enc_update;
+  aes_gcm_enc_dec_update_t IMB_MGR::*dec_update;
+  aes_gcm_enc_dec_finalize_t IMB_MGR::*enc_finalize;
+  aes_gcm_enc_dec_finalize_t IMB_MGR::*dec_finalize;
+};
+constexpr GcmEntryPoints kGcm128{&IMB_MGR::gcm128_pre, &IMB_MGR::gcm128_enc, &IMB_MGR::gcm128_dec,
+                                 &IMB_MGR::gcm128_init, &IMB_MGR::gcm128_enc_update,
+                                 &IMB_MGR::gcm128_dec_update, &IMB_MGR::gcm128_enc_finalize,
+                                 &IMB_MGR::gcm128_dec_finalize};
+constexpr GcmEntryPoints kGcm192{&IMB_MGR::gcm192_pre, &IMB_MGR::gcm192_enc, &IMB_MGR::gcm192_dec,
+                                 &IMB_MGR::gcm192_init, &IMB_MGR::gcm192_enc_update,
+                                 &IMB_MGR::gcm192_dec_update, &IMB_MGR::gcm192_enc_finalize,
+                                 &IMB_MGR::gcm192_dec_finalize};
+constexpr GcmEntryPoints kGcm256{&IMB_MGR::gcm256_pre, &IMB_MGR::gcm256_enc, &IMB_MGR::gcm256_dec,
+                                 &IMB_MGR::gcm256_init, &IMB_MGR::gcm256_enc_update,
+                                 &IMB_MGR::gcm256_dec_update, &IMB_MGR::gcm256_enc_finalize,
+                                 &IMB_MGR::gcm256_dec_finalize};
+
+// Expands the key into the session and picks the direct functions for its size and direction
+// (the functions of the process-wide code path: every manager of the process has the same ones).
 int setup_gcm(Session& s, IMB_MGR* mgr, const rte_crypto_aead_xform& x) noexcept {
-  const uint8_t* key = x.key.data;
-  switch (x.key.length) {
-    case 16:
-      IMB_AES128_GCM_PRE(mgr, key, &s.gcm_key);
-      s.gcm_oneshot = s.aead_encrypt ? mgr->gcm128_enc : mgr->gcm128_dec;
-      s.gcm_init = mgr->gcm128_init;
-      s.gcm_update = s.aead_encrypt ? mgr->gcm128_enc_update : mgr->gcm128_dec_update;
-      s.gcm_finalize = s.aead_encrypt ? mgr->gcm128_enc_finalize : mgr->gcm128_dec_finalize;
-      break;
-    case 24:
-      IMB_AES192_GCM_PRE(mgr, key, &s.gcm_key);
-      s.gcm_oneshot = s.aead_encrypt ? mgr->gcm192_enc : mgr->gcm192_dec;
-      s.gcm_init = mgr->gcm192_init;
-      s.gcm_update = s.aead_encrypt ? mgr->gcm192_enc_update : mgr->gcm192_dec_update;
-      s.gcm_finalize = s.aead_encrypt ? mgr->gcm192_enc_finalize : mgr->gcm192_dec_finalize;
-      break;
-    default:
-      IMB_AES256_GCM_PRE(mgr, key, &s.gcm_key);
-      s.gcm_oneshot = s.aead_encrypt ? mgr->gcm256_enc : mgr->gcm256_dec;
-      s.gcm_init = mgr->gcm256_init;
-      s.gcm_update = s.aead_encrypt ? mgr->gcm256_enc_update : mgr->gcm256_dec_update;
-      s.gcm_finalize = s.aead_encrypt ? mgr->gcm256_enc_finalize : mgr->gcm256_dec_finalize;
-      break;
-  }
+  const GcmEntryPoints& e = x.key.length == 16 ? kGcm128 : x.key.length == 24 ? kGcm192 : kGcm256;
+  (mgr->*e.pre)(x.key.data, &s.gcm_key);
+  bool enc = s.aead_encrypt;
+  s.gcm_oneshot = mgr->*(enc ? e.enc : e.dec);
+  s.gcm_init = mgr->*e.init;
+  s.gcm_update = mgr->*(enc ? e.enc_update : e.dec_update);
+  s.gcm_finalize = mgr->*(enc ? e.enc_finalize : e.dec_finalize);
   return 0;
 }
 
