@@ -91,7 +91,8 @@ struct Burst {
   uint32_t cipher_off = 0, cipher_len = 0, auth_len = 0;
 
   bool init(void* sess, Algo a, unsigned size) {
-    if (rte_crypto_op_bulk_alloc(g_ops, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops.data(), kBurst) != kBurst) return false;
+    if (rte_crypto_op_bulk_alloc(g_ops, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops.data(), kBurst) != kBurst)
+      return false;
     bool chain = a == Algo::CbcSha1;
     cipher_off = chain ? 8 : 0;
     cipher_len = size - cipher_off;
@@ -132,13 +133,15 @@ struct Burst {
   }
 };
 
-uint8_t dev_id(const char* name) { return static_cast<uint8_t>(rte_cryptodev_get_dev_id(name)); }
+uint8_t dev_id(const char* name) {
+  return static_cast<uint8_t>(rte_cryptodev_get_dev_id(name));
+}
 
 void set_counters(benchmark::State& st, uint64_t ops, uint64_t cycles, unsigned size) {
   st.SetItemsProcessed(static_cast<int64_t>(ops));
   st.SetBytesProcessed(static_cast<int64_t>(ops * size));
-  st.counters["Gbit/s"] = benchmark::Counter(static_cast<double>(ops) * size * 8 / 1e9,
-                                             benchmark::Counter::kIsRate);
+  st.counters["Gbit/s"] =
+      benchmark::Counter(static_cast<double>(ops) * size * 8 / 1e9, benchmark::Counter::kIsRate);
   st.counters["cycles/op"] = ops ? static_cast<double>(cycles) / static_cast<double>(ops) : 0;
 }
 
@@ -224,9 +227,8 @@ void bench_device(benchmark::State& st, const char* dev, Path path, Algo a, bool
       uint32_t n = rte_cryptodev_raw_enqueue_burst(raw, &sv, ofs, user.data(), &es);
       uint32_t got = 0, ok = 0;
       while (got < n)
-        got += rte_cryptodev_raw_dequeue_burst(raw, nullptr, n - got,
-                                               [](void*, uint32_t, uint8_t) {}, out_user.data(),
-                                               1, &ok, &ds);
+        got += rte_cryptodev_raw_dequeue_burst(
+            raw, nullptr, n - got, [](void*, uint32_t, uint8_t) {}, out_user.data(), 1, &ok, &ds);
       ops += got;
     }
   }
@@ -267,11 +269,15 @@ void bench_raw_imb(benchmark::State& st, Algo a, bool enc) {
       if (a == Algo::Gcm128 || a == Algo::Gcm256) {
         struct gcm_context_data ctx;
         if (a == Algo::Gcm128) {
-          if (enc) IMB_AES128_GCM_ENC(m, &gk, &ctx, p, p, size, iv, aad, 8, tag[i], 16);
-          else IMB_AES128_GCM_DEC(m, &gk, &ctx, p, p, size, iv, aad, 8, tag[i], 16);
+          if (enc)
+            IMB_AES128_GCM_ENC(m, &gk, &ctx, p, p, size, iv, aad, 8, tag[i], 16);
+          else
+            IMB_AES128_GCM_DEC(m, &gk, &ctx, p, p, size, iv, aad, 8, tag[i], 16);
         } else {
-          if (enc) IMB_AES256_GCM_ENC(m, &gk, &ctx, p, p, size, iv, aad, 8, tag[i], 16);
-          else IMB_AES256_GCM_DEC(m, &gk, &ctx, p, p, size, iv, aad, 8, tag[i], 16);
+          if (enc)
+            IMB_AES256_GCM_ENC(m, &gk, &ctx, p, p, size, iv, aad, 8, tag[i], 16);
+          else
+            IMB_AES256_GCM_DEC(m, &gk, &ctx, p, p, size, iv, aad, 8, tag[i], 16);
         }
       } else if (a == Algo::Chacha) {
         // The job API: IPsec-MB's fastest ChaCha20-Poly1305 (multi-buffer).
@@ -334,11 +340,20 @@ void bench_raw_imb(benchmark::State& st, Algo a, bool enc) {
 
 int main(int argc, char** argv) {
   std::string prefix = "--file-prefix=dpaccel-bench-" + std::to_string(getpid());
-  std::vector<std::string> args{"crypto_bench", "-l", "0", "--no-huge", "-m", "512", "--no-pci",
-                                prefix, "--no-shconf", "--log-level=*:warning",
+  std::vector<std::string> args{"crypto_bench",
+                                "-l",
+                                "0",
+                                "--no-huge",
+                                "-m",
+                                "512",
+                                "--no-pci",
+                                prefix,
+                                "--no-shconf",
+                                "--log-level=*:warning",
                                 "--vdev=crypto_dpaccel_cpu0",
                                 "--vdev=crypto_dpaccel_cpu1,sync_api=raw_dp",
-                                "--vdev=crypto_aesni_mb0", "--vdev=crypto_aesni_gcm0",
+                                "--vdev=crypto_aesni_mb0",
+                                "--vdev=crypto_aesni_gcm0",
                                 "--vdev=crypto_openssl0"};
   std::vector<char*> eal;
   for (auto& s : args) eal.push_back(s.data());
@@ -386,7 +401,8 @@ int main(int argc, char** argv) {
         std::string name = std::string(algo_name(a)) + (enc ? "/encrypt/" : "/decrypt/") + d.label;
         benchmark::internal::Benchmark* b;
         if (d.path == Path::RawImb)
-          b = benchmark::RegisterBenchmark(name.c_str(), [a, enc](benchmark::State& st) { bench_raw_imb(st, a, enc); });
+          b = benchmark::RegisterBenchmark(
+              name.c_str(), [a, enc](benchmark::State& st) { bench_raw_imb(st, a, enc); });
         else
           b = benchmark::RegisterBenchmark(name.c_str(), [d, a, enc](benchmark::State& st) {
             bench_device(st, d.name, d.path, a, enc);

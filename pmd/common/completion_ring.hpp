@@ -27,8 +27,8 @@ class CompletionRing {
   // Returns false when the memory cannot be had. capacity is rounded up to a power of two.
   [[nodiscard]] bool init(uint32_t capacity, int socket_id) noexcept {
     uint32_t cap = rte_align32pow2(capacity < 2 ? 2 : capacity);
-    slots_ = static_cast<T*>(rte_zmalloc_socket("dpaccel_cring", sizeof(T) * cap,
-                                                RTE_CACHE_LINE_SIZE, socket_id));
+    slots_ = static_cast<T*>(
+        rte_zmalloc_socket("dpaccel_cring", sizeof(T) * cap, RTE_CACHE_LINE_SIZE, socket_id));
     if (slots_ == nullptr) return false;
     mask_ = cap - 1;
     return true;
@@ -36,15 +36,17 @@ class CompletionRing {
 
   uint32_t capacity() const noexcept { return mask_ + 1; }
   uint32_t free_count() const noexcept {
-    return capacity() - (head_.load(std::memory_order_relaxed) -
-                         tail_.load(std::memory_order_acquire));
+    return capacity() -
+           (head_.load(std::memory_order_relaxed) - tail_.load(std::memory_order_acquire));
   }
   uint32_t used_count() const noexcept {
     return head_.load(std::memory_order_acquire) - tail_.load(std::memory_order_relaxed);
   }
 
   // Producer side: reserve() then write slot(i) for i < n, then publish(n).
-  T& slot(uint32_t i) noexcept { return slots_[(head_.load(std::memory_order_relaxed) + i) & mask_]; }
+  T& slot(uint32_t i) noexcept {
+    return slots_[(head_.load(std::memory_order_relaxed) + i) & mask_];
+  }
   void publish(uint32_t n) noexcept {
     head_.store(head_.load(std::memory_order_relaxed) + n, std::memory_order_release);
   }

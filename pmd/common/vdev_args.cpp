@@ -46,7 +46,8 @@ int on_pair(const char* key, const char* value, void* opaque) {
   uint64_t n = 0;
   if (k == "max_nb_queue_pairs") {
     if (!parse_uint(v, UINT16_MAX, n) || n == 0) {
-      rte_log(RTE_LOG_ERR, c->logtype, "%s: max_nb_queue_pairs=%s: expected 1..65535\n", c->vdev, value);
+      rte_log(RTE_LOG_ERR, c->logtype, "%s: max_nb_queue_pairs=%s: expected 1..65535\n", c->vdev,
+              value);
       c->error = -EINVAL;
       return -1;
     }

@@ -15,11 +15,11 @@ namespace dpaccel::pmd {
 
 struct VdevArgSpec {
   std::string_view key;
-  std::string_view help;   // shown in the log when a value is rejected
+  std::string_view help;  // shown in the log when a value is rejected
 };
 
 struct VdevArgs {
-  std::string name;               // "name=" or the vdev name
+  std::string name;  // "name=" or the vdev name
   uint32_t max_nb_queue_pairs = 0;
   int socket_id = 0;
   std::vector<std::pair<std::string, std::string>> extra;  // driver keys, in order given
@@ -32,7 +32,8 @@ struct VdevArgs {
 int parse_vdev_args(const char* vdev_name, const char* args, uint32_t default_max_qps,
                     const std::vector<VdevArgSpec>& driver_keys, int logtype, VdevArgs& out);
 
-// Parses a non-negative decimal (or 0x hex) integer no larger than max. Returns false when it isn't one.
+// Parses a non-negative decimal (or 0x hex) integer no larger than max. Returns false when it isn't
+// one.
 bool parse_uint(std::string_view s, uint64_t max, uint64_t& out) noexcept;
 
 }  // namespace dpaccel::pmd

@@ -30,7 +30,8 @@ int start_device(const std::string& name, uint16_t nb_qps, uint32_t depth) {
     rte_cryptodev_qp_conf qc{};
     qc.nb_descriptors = depth;
     qc.mp_session = pools().sessions;
-    if (rte_cryptodev_queue_pair_setup(static_cast<uint8_t>(id), q, &qc, SOCKET_ID_ANY) != 0) return -1;
+    if (rte_cryptodev_queue_pair_setup(static_cast<uint8_t>(id), q, &qc, SOCKET_ID_ANY) != 0)
+      return -1;
   }
   if (rte_cryptodev_start(static_cast<uint8_t>(id)) != 0) return -1;
   return id;
@@ -144,7 +145,8 @@ bool run_jobs(Api api, uint8_t dev_id, uint16_t qp, const Spec& s, const Materia
       op->sym->m_src = src[i];
       op->sym->m_dst = dst[i];
       const Bytes& iv = j.iv.empty() ? m.iv : j.iv;
-      if (!iv.empty()) std::memcpy(rte_crypto_op_ctod_offset(op, uint8_t*, kIvOffset), iv.data(), iv.size());
+      if (!iv.empty())
+        std::memcpy(rte_crypto_op_ctod_offset(op, uint8_t*, kIvOffset), iv.data(), iv.size());
       if (s.is_aead()) {
         op->sym->aead.data = {j.regions.cipher_off, j.regions.cipher_len};
         op->sym->aead.digest.data = j.digest.data();
@@ -232,7 +234,8 @@ bool run_jobs(Api api, uint8_t dev_id, uint16_t qp, const Spec& s, const Materia
       auto* ctx = reinterpret_cast<rte_crypto_raw_dp_ctx*>(mem.get());
       rte_cryptodev_session_ctx sctx{};
       sctx.crypto_sess = sg.sess;
-      if (rte_cryptodev_configure_raw_dp_ctx(dev_id, qp, ctx, RTE_CRYPTO_OP_WITH_SESSION, sctx, 0)) {
+      if (rte_cryptodev_configure_raw_dp_ctx(dev_id, qp, ctx, RTE_CRYPTO_OP_WITH_SESSION, sctx,
+                                             0)) {
         free_all();
         if (why) *why = "raw data-path context refused";
         return false;

@@ -35,17 +35,17 @@ struct PoolCounts {
 PoolCounts pool_counts();
 
 struct Job {
-  Bytes data;                   // the buffer, of which the regions are processed
-  Bytes digest;                 // in: expected (verify); out: produced (generate)
-  std::vector<size_t> src_cuts; // segment boundaries for the source (empty: one segment)
+  Bytes data;                    // the buffer, of which the regions are processed
+  Bytes digest;                  // in: expected (verify); out: produced (generate)
+  std::vector<size_t> src_cuts;  // segment boundaries for the source (empty: one segment)
   bool out_of_place = false;
   std::vector<size_t> dst_cuts;
   Regions regions{};
-  Bytes iv;                     // per-job IV (the session material's IV when empty)
+  Bytes iv;  // per-job IV (the session material's IV when empty)
   // results
-  Bytes out;                    // the processed buffer (dst when out of place)
-  int status = -1;              // rte_crypto_op_status (op API), errno (CPU crypto), 0/1 (raw);
-                                // 1000: completed out of enqueue order
+  Bytes out;        // the processed buffer (dst when out of place)
+  int status = -1;  // rte_crypto_op_status (op API), errno (CPU crypto), 0/1 (raw);
+                    // 1000: completed out of enqueue order
 };
 
 enum class Api { Ops, CpuCrypto, RawDp };

@@ -34,7 +34,8 @@ XformChain make_xforms(const Spec& s, const Material& m, bool encrypt, uint16_t 
     auto& x = c.x[0];
     x.type = RTE_CRYPTO_SYM_XFORM_AEAD;
     x.aead.op = encrypt ? RTE_CRYPTO_AEAD_OP_ENCRYPT : RTE_CRYPTO_AEAD_OP_DECRYPT;
-    x.aead.algo = s.aead == Aead::AesGcm ? RTE_CRYPTO_AEAD_AES_GCM : RTE_CRYPTO_AEAD_CHACHA20_POLY1305;
+    x.aead.algo =
+        s.aead == Aead::AesGcm ? RTE_CRYPTO_AEAD_AES_GCM : RTE_CRYPTO_AEAD_CHACHA20_POLY1305;
     x.aead.key = {m.key.data(), static_cast<uint16_t>(m.key.size())};
     x.aead.iv = {iv_offset, static_cast<uint16_t>(s.iv_len)};
     x.aead.digest_length = static_cast<uint16_t>(s.digest_len);
@@ -110,7 +111,8 @@ RefResult reference_encrypt(const Spec& s, const Material& m, const Bytes& data)
     check(EVP_EncryptInit_ex(ctx, c, nullptr, nullptr, nullptr), "init");
     Bytes iv = m.iv;
     if (s.is_aead()) {
-      check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, static_cast<int>(iv.size()), nullptr), "ivlen");
+      check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, static_cast<int>(iv.size()), nullptr),
+            "ivlen");
     } else if (s.cipher == Cipher::AesCtr && iv.size() == 12) {
       iv.insert(iv.end(), {0, 0, 0, 1});  // IPsec-MB's 96-bit IV convention: counter starts at 1
     }
@@ -118,10 +120,12 @@ RefResult reference_encrypt(const Spec& s, const Material& m, const Bytes& data)
     EVP_CIPHER_CTX_set_padding(ctx, 0);
     int out = 0;
     if (s.is_aead() && !m.aad.empty())
-      check(EVP_EncryptUpdate(ctx, nullptr, &out, m.aad.data(), static_cast<int>(m.aad.size())), "aad");
+      check(EVP_EncryptUpdate(ctx, nullptr, &out, m.aad.data(), static_cast<int>(m.aad.size())),
+            "aad");
     if (g.cipher_len)
       check(EVP_EncryptUpdate(ctx, r.data.data() + g.cipher_off, &out, data.data() + g.cipher_off,
-                              static_cast<int>(g.cipher_len)), "update");
+                              static_cast<int>(g.cipher_len)),
+            "update");
     uint8_t fin[32];
     check(EVP_EncryptFinal_ex(ctx, fin, &out), "final");
     if (s.is_aead()) {
@@ -132,14 +136,16 @@ RefResult reference_encrypt(const Spec& s, const Material& m, const Bytes& data)
     EVP_CIPHER_CTX_free(ctx);
   }
   if (!s.is_aead() && s.digest_len) {
-    const EVP_MD* md = (s.auth == Auth::HmacSha1 || s.auth == Auth::Sha1) ? EVP_sha1() : EVP_sha256();
+    const EVP_MD* md =
+        (s.auth == Auth::HmacSha1 || s.auth == Auth::Sha1) ? EVP_sha1() : EVP_sha256();
     uint8_t out[EVP_MAX_MD_SIZE];
     unsigned out_len = 0;
     if (s.auth == Auth::HmacSha1 || s.auth == Auth::HmacSha256)
       HMAC(md, m.auth_key.data(), static_cast<int>(m.auth_key.size()), r.data.data() + g.auth_off,
            g.auth_len, out, &out_len);
     else
-      check(EVP_Digest(r.data.data() + g.auth_off, g.auth_len, out, &out_len, md, nullptr), "digest");
+      check(EVP_Digest(r.data.data() + g.auth_off, g.auth_len, out, &out_len, md, nullptr),
+            "digest");
     r.digest.assign(out, out + s.digest_len);
   }
   return r;
@@ -148,12 +154,24 @@ RefResult reference_encrypt(const Spec& s, const Material& m, const Bytes& data)
 std::vector<Spec> all_specs() {
   std::vector<Spec> v;
   for (unsigned k : {16u, 24u, 32u})
-    v.push_back({.name = "aes_gcm_" + std::to_string(k * 8), .aead = Aead::AesGcm, .key_len = k,
-                 .iv_len = 12, .digest_len = 16, .aad_len = 8});
-  v.push_back({.name = "aes_gcm_128_tag12_aad12", .aead = Aead::AesGcm, .key_len = 16, .iv_len = 12,
-               .digest_len = 12, .aad_len = 12});
-  v.push_back({.name = "chacha20_poly1305", .aead = Aead::Chacha20Poly1305, .key_len = 32,
-               .iv_len = 12, .digest_len = 16, .aad_len = 12});
+    v.push_back({.name = "aes_gcm_" + std::to_string(k * 8),
+                 .aead = Aead::AesGcm,
+                 .key_len = k,
+                 .iv_len = 12,
+                 .digest_len = 16,
+                 .aad_len = 8});
+  v.push_back({.name = "aes_gcm_128_tag12_aad12",
+               .aead = Aead::AesGcm,
+               .key_len = 16,
+               .iv_len = 12,
+               .digest_len = 12,
+               .aad_len = 12});
+  v.push_back({.name = "chacha20_poly1305",
+               .aead = Aead::Chacha20Poly1305,
+               .key_len = 32,
+               .iv_len = 12,
+               .digest_len = 16,
+               .aad_len = 12});
   for (auto c : {Cipher::AesCbc, Cipher::AesCtr})
     for (unsigned k : {16u, 24u, 32u})
       for (auto a : {Auth::HmacSha1, Auth::HmacSha256}) {
@@ -161,22 +179,42 @@ std::vector<Spec> all_specs() {
         unsigned d = a == Auth::HmacSha1 ? 12 : 16;
         v.push_back({.name = std::string(cbc ? "aes_cbc_" : "aes_ctr_") + std::to_string(k * 8) +
                              (a == Auth::HmacSha1 ? "_hmac_sha1_96" : "_hmac_sha256_128"),
-                     .cipher = c, .auth = a, .key_len = k,
-                     .auth_key_len = a == Auth::HmacSha1 ? 20u : 32u, .iv_len = 16,
-                     .digest_len = d, .block = cbc ? 16u : 1u, .header = 8});
+                     .cipher = c,
+                     .auth = a,
+                     .key_len = k,
+                     .auth_key_len = a == Auth::HmacSha1 ? 20u : 32u,
+                     .iv_len = 16,
+                     .digest_len = d,
+                     .block = cbc ? 16u : 1u,
+                     .header = 8});
       }
-  v.push_back({.name = "aes_cbc_128_hmac_sha1_160", .cipher = Cipher::AesCbc, .auth = Auth::HmacSha1,
-               .key_len = 16, .auth_key_len = 64, .iv_len = 16, .digest_len = 20, .block = 16,
+  v.push_back({.name = "aes_cbc_128_hmac_sha1_160",
+               .cipher = Cipher::AesCbc,
+               .auth = Auth::HmacSha1,
+               .key_len = 16,
+               .auth_key_len = 64,
+               .iv_len = 16,
+               .digest_len = 20,
+               .block = 16,
                .header = 8});
-  v.push_back({.name = "aes_ctr_256_iv12_hmac_sha256_256", .cipher = Cipher::AesCtr,
-               .auth = Auth::HmacSha256, .key_len = 32, .auth_key_len = 100, .iv_len = 12,
-               .digest_len = 32, .header = 8});
-  v.push_back({.name = "aes_cbc_256_only", .cipher = Cipher::AesCbc, .key_len = 32, .iv_len = 16,
+  v.push_back({.name = "aes_ctr_256_iv12_hmac_sha256_256",
+               .cipher = Cipher::AesCtr,
+               .auth = Auth::HmacSha256,
+               .key_len = 32,
+               .auth_key_len = 100,
+               .iv_len = 12,
+               .digest_len = 32,
+               .header = 8});
+  v.push_back({.name = "aes_cbc_256_only",
+               .cipher = Cipher::AesCbc,
+               .key_len = 32,
+               .iv_len = 16,
                .block = 16});
   v.push_back({.name = "aes_ctr_128_only", .cipher = Cipher::AesCtr, .key_len = 16, .iv_len = 16});
-  v.push_back({.name = "hmac_sha1_only", .auth = Auth::HmacSha1, .auth_key_len = 20, .digest_len = 20});
-  v.push_back({.name = "hmac_sha256_only", .auth = Auth::HmacSha256, .auth_key_len = 32,
-               .digest_len = 32});
+  v.push_back(
+      {.name = "hmac_sha1_only", .auth = Auth::HmacSha1, .auth_key_len = 20, .digest_len = 20});
+  v.push_back(
+      {.name = "hmac_sha256_only", .auth = Auth::HmacSha256, .auth_key_len = 32, .digest_len = 32});
   v.push_back({.name = "sha1", .auth = Auth::Sha1, .digest_len = 20});
   v.push_back({.name = "sha256", .auth = Auth::Sha256, .digest_len = 32});
   v.push_back({.name = "null_null", .cipher = Cipher::Null, .auth = Auth::Null, .header = 8});

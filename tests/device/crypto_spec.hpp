@@ -1,5 +1,6 @@
 // Test-side description of a crypto transform, its key material, and the reference result
-// computed with OpenSSL EVP (the independent implementation every driver result is checked against).
+// computed with OpenSSL EVP (the independent implementation every driver result is checked
+// against).
 #pragma once
 
 #include <rte_crypto_sym.h>
@@ -27,8 +28,8 @@ struct Spec {
   unsigned iv_len = 0;
   unsigned digest_len = 0;
   unsigned aad_len = 0;
-  unsigned block = 1;         // cipher data length must be a multiple of this
-  unsigned header = 0;        // chained: bytes authenticated but not encrypted (ESP header + IV)
+  unsigned block = 1;   // cipher data length must be a multiple of this
+  unsigned header = 0;  // chained: bytes authenticated but not encrypted (ESP header + IV)
 
   bool is_aead() const { return aead != Aead::None; }
   bool has_cipher() const { return is_aead() || (cipher != Cipher::None); }

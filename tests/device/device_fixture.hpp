@@ -16,7 +16,9 @@ class DeviceTest : public ::testing::Test {
     EXPECT_EQ(end.ops, start_.ops) << "crypto ops not returned to their pool";
     EXPECT_EQ(end.sessions, start_.sessions) << "sessions not freed";
   }
-  static uint8_t dev(const char* name) { return static_cast<uint8_t>(rte_cryptodev_get_dev_id(name)); }
+  static uint8_t dev(const char* name) {
+    return static_cast<uint8_t>(rte_cryptodev_get_dev_id(name));
+  }
   static uint8_t ours() { return dev("crypto_dpaccel_cpu0"); }
   static uint8_t ours_raw() { return dev("crypto_dpaccel_cpu1"); }
   static uint8_t aesni_mb() { return dev("crypto_aesni_mb0"); }

@@ -24,8 +24,16 @@ class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     std::string prefix = "--file-prefix=dpaccel-devtest-" + std::to_string(getpid());
-    std::vector<std::string> args{"device_tests", "-l", "0", "--no-huge", "-m", "512", "--no-pci",
-                                  prefix, "--no-shconf", "--log-level=pmd.crypto.dpaccel_cpu:info",
+    std::vector<std::string> args{"device_tests",
+                                  "-l",
+                                  "0",
+                                  "--no-huge",
+                                  "-m",
+                                  "512",
+                                  "--no-pci",
+                                  prefix,
+                                  "--no-shconf",
+                                  "--log-level=pmd.crypto.dpaccel_cpu:info",
                                   "--vdev=crypto_dpaccel_cpu0",
                                   "--vdev=crypto_dpaccel_cpu1,sync_api=raw_dp,max_nb_queue_pairs=4",
                                   "--vdev=crypto_aesni_mb0"};
@@ -41,12 +49,15 @@ class EalEnvironment : public ::testing::Environment {
       std::exit(1);
     }
     auto& p = dpaccel::test::pools();
-    p.mbufs = rte_pktmbuf_pool_create("test_mbufs", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-    p.ops = rte_crypto_op_pool_create("test_ops", RTE_CRYPTO_OP_TYPE_SYMMETRIC, 4095, 0, 64, SOCKET_ID_ANY);
+    p.mbufs =
+        rte_pktmbuf_pool_create("test_mbufs", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    p.ops = rte_crypto_op_pool_create("test_ops", RTE_CRYPTO_OP_TYPE_SYMMETRIC, 4095, 0, 64,
+                                      SOCKET_ID_ANY);
     unsigned sess_size = 0;
     for (uint8_t d = 0; d < rte_cryptodev_count(); ++d)
       sess_size = std::max(sess_size, rte_cryptodev_sym_get_private_session_size(d));
-    p.sessions = rte_cryptodev_sym_session_pool_create("test_sessions", 1023, sess_size, 0, 0, SOCKET_ID_ANY);
+    p.sessions = rte_cryptodev_sym_session_pool_create("test_sessions", 1023, sess_size, 0, 0,
+                                                       SOCKET_ID_ANY);
     ASSERT_NE(p.mbufs, nullptr);
     ASSERT_NE(p.ops, nullptr);
     ASSERT_NE(p.sessions, nullptr);

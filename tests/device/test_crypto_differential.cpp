@@ -54,7 +54,7 @@ class Differential : public DeviceTest, public ::testing::WithParamInterface<Spe
         SCOPED_TRACE("size " + std::to_string(jobs[k].data.size()));
         if (hmac_of_nothing(s, jobs[k])) {
           // IPsec-MB 1.3 refuses HMAC over an empty message: the op says so.
-          int want = api == Api::Ops ? RTE_CRYPTO_OP_STATUS_INVALID_ARGS
+          int want = api == Api::Ops         ? RTE_CRYPTO_OP_STATUS_INVALID_ARGS
                      : api == Api::CpuCrypto ? EINVAL
                                              : 1;
           ASSERT_EQ(jobs[k].status, want);
@@ -65,8 +65,10 @@ class Differential : public DeviceTest, public ::testing::WithParamInterface<Spe
         if (s.has_cipher()) {
           // Out of place, only the processed regions are defined in the destination.
           const Regions& g = jobs[k].regions;
-          size_t b = oop ? std::min<size_t>(g.cipher_off, s.digest_len ? g.auth_off : g.cipher_off) : 0;
-          ASSERT_TRUE(std::equal(jobs[k].out.begin() + b, jobs[k].out.end(), refs[k].data.begin() + b));
+          size_t b =
+              oop ? std::min<size_t>(g.cipher_off, s.digest_len ? g.auth_off : g.cipher_off) : 0;
+          ASSERT_TRUE(
+              std::equal(jobs[k].out.begin() + b, jobs[k].out.end(), refs[k].data.begin() + b));
         }
         ASSERT_EQ(jobs[k].digest, refs[k].digest);
       }
@@ -79,21 +81,39 @@ class Differential : public DeviceTest, public ::testing::WithParamInterface<Spe
         if (hmac_of_nothing(s, back[k])) continue;
         ASSERT_EQ(back[k].status, 0);
         const Regions& g = back[k].regions;
-        size_t b = oop ? std::min<size_t>(g.cipher_off, s.digest_len ? g.auth_off : g.cipher_off) : 0;
-        ASSERT_TRUE(std::equal(back[k].out.begin() + b, back[k].out.end(), plain[k].data.begin() + b));
+        size_t b =
+            oop ? std::min<size_t>(g.cipher_off, s.digest_len ? g.auth_off : g.cipher_off) : 0;
+        ASSERT_TRUE(
+            std::equal(back[k].out.begin() + b, back[k].out.end(), plain[k].data.begin() + b));
       }
     }
   }
 };
 
-TEST_P(Differential, OpsContiguousVsOpenSsl) { sweep(Api::Ops, ours(), false, false, 1); }
-TEST_P(Differential, OpsSegmentedVsOpenSsl) { sweep(Api::Ops, ours(), true, false, 2); }
-TEST_P(Differential, OpsOutOfPlaceVsOpenSsl) { sweep(Api::Ops, ours(), false, true, 3); }
-TEST_P(Differential, OpsSegmentedOutOfPlaceVsOpenSsl) { sweep(Api::Ops, ours(), true, true, 4); }
-TEST_P(Differential, CpuCryptoVsOpenSsl) { sweep(Api::CpuCrypto, ours(), false, false, 5); }
-TEST_P(Differential, CpuCryptoSegmentedVsOpenSsl) { sweep(Api::CpuCrypto, ours(), true, false, 6); }
-TEST_P(Differential, RawDpVsOpenSsl) { sweep(Api::RawDp, ours_raw(), false, false, 7); }
-TEST_P(Differential, RawDpSegmentedOutOfPlaceVsOpenSsl) { sweep(Api::RawDp, ours_raw(), true, true, 8); }
+TEST_P(Differential, OpsContiguousVsOpenSsl) {
+  sweep(Api::Ops, ours(), false, false, 1);
+}
+TEST_P(Differential, OpsSegmentedVsOpenSsl) {
+  sweep(Api::Ops, ours(), true, false, 2);
+}
+TEST_P(Differential, OpsOutOfPlaceVsOpenSsl) {
+  sweep(Api::Ops, ours(), false, true, 3);
+}
+TEST_P(Differential, OpsSegmentedOutOfPlaceVsOpenSsl) {
+  sweep(Api::Ops, ours(), true, true, 4);
+}
+TEST_P(Differential, CpuCryptoVsOpenSsl) {
+  sweep(Api::CpuCrypto, ours(), false, false, 5);
+}
+TEST_P(Differential, CpuCryptoSegmentedVsOpenSsl) {
+  sweep(Api::CpuCrypto, ours(), true, false, 6);
+}
+TEST_P(Differential, RawDpVsOpenSsl) {
+  sweep(Api::RawDp, ours_raw(), false, false, 7);
+}
+TEST_P(Differential, RawDpSegmentedOutOfPlaceVsOpenSsl) {
+  sweep(Api::RawDp, ours_raw(), true, true, 8);
+}
 
 // The same ops on DPDK's crypto_aesni_mb in this process give the same bytes. Only buffers that fit
 // one mbuf: for cipher+HMAC over chained mbufs, v22.11 aesni_mb reports success but leaves the

@@ -14,7 +14,12 @@ namespace {
 class Lifecycle : public DeviceTest {};
 
 Spec gcm128() {
-  return {.name = "gcm", .aead = Aead::AesGcm, .key_len = 16, .iv_len = 12, .digest_len = 16, .aad_len = 8};
+  return {.name = "gcm",
+          .aead = Aead::AesGcm,
+          .key_len = 16,
+          .iv_len = 12,
+          .digest_len = 16,
+          .aad_len = 8};
 }
 
 TEST_F(Lifecycle, FullQueuePairPushesBackAndCountsStats) {
@@ -29,7 +34,8 @@ TEST_F(Lifecycle, FullQueuePairPushesBackAndCountsStats) {
   ASSERT_NE(sess, nullptr);
   constexpr int kN = 100;
   std::vector<rte_crypto_op*> ops(kN);
-  ASSERT_EQ(rte_crypto_op_bulk_alloc(pools().ops, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops.data(), kN), kN);
+  ASSERT_EQ(rte_crypto_op_bulk_alloc(pools().ops, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops.data(), kN),
+            kN);
   std::vector<rte_mbuf*> mb(kN);
   Bytes digest(16 * kN), aad(8);
   for (int i = 0; i < kN; ++i) {
@@ -80,7 +86,11 @@ int64_t hotplug_heap_growth(const std::string& driver, int rounds) {
       EXPECT_GE(start_device(n, 3, 128), 0);
     }
     std::mt19937_64 rng(round);
-    Spec s{.name = "gcm", .aead = Aead::AesGcm, .key_len = 16, .iv_len = 12, .digest_len = 16,
+    Spec s{.name = "gcm",
+           .aead = Aead::AesGcm,
+           .key_len = 16,
+           .iv_len = 12,
+           .digest_len = 16,
            .aad_len = 8};
     Material m = random_material(s, rng);
     for (const auto& n : names)
@@ -107,7 +117,8 @@ int64_t hotplug_heap_growth(const std::string& driver, int rounds) {
     }
   }
   rte_malloc_get_socket_stats(0, &after);
-  return static_cast<int64_t>(after.heap_allocsz_bytes) - static_cast<int64_t>(before.heap_allocsz_bytes);
+  return static_cast<int64_t>(after.heap_allocsz_bytes) -
+         static_cast<int64_t>(before.heap_allocsz_bytes);
 }
 
 TEST_F(Lifecycle, HotPlugManyDevicesAndQueuePairsLeaksNothing) {
@@ -119,8 +130,8 @@ TEST_F(Lifecycle, HotPlugManyDevicesAndQueuePairsLeaksNothing) {
   constexpr int kRounds = 4;
   int64_t ours = hotplug_heap_growth("crypto_dpaccel_cpu", kRounds);
   int64_t peer = hotplug_heap_growth("crypto_aesni_mb", kRounds);
-  EXPECT_LE(ours, peer + 64 * 3 * kRounds) << "ours grew the heap by " << ours
-                                           << " bytes, crypto_aesni_mb by " << peer;
+  EXPECT_LE(ours, peer + 64 * 3 * kRounds)
+      << "ours grew the heap by " << ours << " bytes, crypto_aesni_mb by " << peer;
 }
 
 TEST_F(Lifecycle, BadDevargsAreRefused) {

@@ -12,11 +12,23 @@ namespace {
 class Negative : public DeviceTest {};
 
 Spec gcm128() {
-  return {.name = "gcm", .aead = Aead::AesGcm, .key_len = 16, .iv_len = 12, .digest_len = 16, .aad_len = 8};
+  return {.name = "gcm",
+          .aead = Aead::AesGcm,
+          .key_len = 16,
+          .iv_len = 12,
+          .digest_len = 16,
+          .aad_len = 8};
 }
 Spec cbc_sha1() {
-  return {.name = "cbc_sha1", .cipher = Cipher::AesCbc, .auth = Auth::HmacSha1, .key_len = 16,
-          .auth_key_len = 20, .iv_len = 16, .digest_len = 12, .block = 16, .header = 8};
+  return {.name = "cbc_sha1",
+          .cipher = Cipher::AesCbc,
+          .auth = Auth::HmacSha1,
+          .key_len = 16,
+          .auth_key_len = 20,
+          .iv_len = 16,
+          .digest_len = 12,
+          .block = 16,
+          .header = 8};
 }
 
 void expect_enotsup(uint8_t dev, rte_crypto_sym_xform* x, const char* what) {
@@ -33,25 +45,56 @@ TEST_F(Negative, UnsupportedTransformsAreRefusedWithEnotsup) {
   {
     rte_crypto_sym_xform x{};
     x.type = RTE_CRYPTO_SYM_XFORM_AEAD;
-    x.aead = {RTE_CRYPTO_AEAD_OP_ENCRYPT, RTE_CRYPTO_AEAD_AES_CCM, {key.data(), 16}, {kIvOffset, 12}, 16, 8};
+    x.aead = {RTE_CRYPTO_AEAD_OP_ENCRYPT,
+              RTE_CRYPTO_AEAD_AES_CCM,
+              {key.data(), 16},
+              {kIvOffset, 12},
+              16,
+              8};
     expect_enotsup(ours(), &x, "AES-CCM");
-    x.aead = {RTE_CRYPTO_AEAD_OP_ENCRYPT, RTE_CRYPTO_AEAD_AES_GCM, {key.data(), 20}, {kIvOffset, 12}, 16, 8};
+    x.aead = {RTE_CRYPTO_AEAD_OP_ENCRYPT,
+              RTE_CRYPTO_AEAD_AES_GCM,
+              {key.data(), 20},
+              {kIvOffset, 12},
+              16,
+              8};
     expect_enotsup(ours(), &x, "GCM with a 20-byte key");
-    x.aead = {RTE_CRYPTO_AEAD_OP_ENCRYPT, RTE_CRYPTO_AEAD_AES_GCM, {key.data(), 16}, {kIvOffset, 16}, 16, 8};
+    x.aead = {RTE_CRYPTO_AEAD_OP_ENCRYPT,
+              RTE_CRYPTO_AEAD_AES_GCM,
+              {key.data(), 16},
+              {kIvOffset, 16},
+              16,
+              8};
     expect_enotsup(ours(), &x, "GCM with a 16-byte IV");
-    x.aead = {RTE_CRYPTO_AEAD_OP_ENCRYPT, RTE_CRYPTO_AEAD_AES_GCM, {key.data(), 16}, {kIvOffset, 12}, 17, 8};
+    x.aead = {RTE_CRYPTO_AEAD_OP_ENCRYPT,
+              RTE_CRYPTO_AEAD_AES_GCM,
+              {key.data(), 16},
+              {kIvOffset, 12},
+              17,
+              8};
     expect_enotsup(ours(), &x, "GCM with a 17-byte digest");
-    x.aead = {RTE_CRYPTO_AEAD_OP_ENCRYPT, RTE_CRYPTO_AEAD_CHACHA20_POLY1305, {key.data(), 32}, {kIvOffset, 12}, 12, 8};
+    x.aead = {RTE_CRYPTO_AEAD_OP_ENCRYPT,
+              RTE_CRYPTO_AEAD_CHACHA20_POLY1305,
+              {key.data(), 32},
+              {kIvOffset, 12},
+              12,
+              8};
     expect_enotsup(ours(), &x, "ChaCha20-Poly1305 with a 12-byte tag");
   }
   {
     rte_crypto_sym_xform x{};
     x.type = RTE_CRYPTO_SYM_XFORM_CIPHER;
-    x.cipher = {RTE_CRYPTO_CIPHER_OP_ENCRYPT, RTE_CRYPTO_CIPHER_3DES_CBC, {key.data(), 24},
-                {kIvOffset, 8}, 0};
+    x.cipher = {RTE_CRYPTO_CIPHER_OP_ENCRYPT,
+                RTE_CRYPTO_CIPHER_3DES_CBC,
+                {key.data(), 24},
+                {kIvOffset, 8},
+                0};
     expect_enotsup(ours(), &x, "3DES-CBC");
-    x.cipher = {RTE_CRYPTO_CIPHER_OP_ENCRYPT, RTE_CRYPTO_CIPHER_AES_CBC, {key.data(), 16},
-                {kIvOffset, 12}, 0};
+    x.cipher = {RTE_CRYPTO_CIPHER_OP_ENCRYPT,
+                RTE_CRYPTO_CIPHER_AES_CBC,
+                {key.data(), 16},
+                {kIvOffset, 12},
+                0};
     expect_enotsup(ours(), &x, "AES-CBC with a 12-byte IV");
   }
   {
@@ -134,7 +177,10 @@ TEST_F(Negative, FlippedTagOrDataBitIsAuthFailed) {
       j.digest = ref.digest;
       j.regions = regions_for(s, data.size());
       if (s.auth == Auth::Sha1 || s.auth == Auth::Sha256) {
-        if (which) j.data[3] ^= 0x01; else j.digest[0] ^= 0x80;
+        if (which)
+          j.data[3] ^= 0x01;
+        else
+          j.digest[0] ^= 0x80;
       } else if (which) {
         j.data[s.header + 5] ^= 0x10;
       } else {

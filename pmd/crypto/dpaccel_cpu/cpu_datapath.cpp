@@ -54,8 +54,8 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
     for (; i < n && b < QpEngine::kMaxBatch; ++i) {
       rte_crypto_op* op = ops[i];
       rte_crypto_sym_op* sym = op->sym;
-      if (op->type != RTE_CRYPTO_OP_TYPE_SYMMETRIC ||
-          op->sess_type != RTE_CRYPTO_OP_WITH_SESSION || sym->session == nullptr) [[unlikely]] {
+      if (op->type != RTE_CRYPTO_OP_TYPE_SYMMETRIC || op->sess_type != RTE_CRYPTO_OP_WITH_SESSION ||
+          sym->session == nullptr) [[unlikely]] {
         op->status = RTE_CRYPTO_OP_STATUS_INVALID_SESSION;
         ++errors;
         continue;

@@ -10,8 +10,12 @@
 namespace dpaccel::cpu {
 namespace {
 
-int dev_configure(rte_cryptodev*, rte_cryptodev_config*) noexcept { return 0; }
-int dev_start(rte_cryptodev*) noexcept { return 0; }
+int dev_configure(rte_cryptodev*, rte_cryptodev_config*) noexcept {
+  return 0;
+}
+int dev_start(rte_cryptodev*) noexcept {
+  return 0;
+}
 void dev_stop(rte_cryptodev*) noexcept {}
 
 int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
@@ -20,8 +24,8 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
   // Ops still waiting in the completion ring belong to the application, which must dequeue them
   // before releasing the queue pair (DPDK's rule); they are not freed here.
   if (uint32_t left = qp->done_ops.used_count() + qp->done_raw.used_count())
-    CPU_LOG(WARNING, "%s qp %u released with %u completed ops not dequeued", dev->data->name,
-            qp_id, left);
+    CPU_LOG(WARNING, "%s qp %u released with %u completed ops not dequeued", dev->data->name, qp_id,
+            left);
   qp->~QueuePair();
   rte_free(qp);
   dev->data->queue_pairs[qp_id] = nullptr;
@@ -66,7 +70,8 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
              int socket_id) noexcept {
   if (dev->data->queue_pairs[qp_id] != nullptr) qp_release(dev, qp_id);
   if (socket_id == SOCKET_ID_ANY) socket_id = device_of(dev)->socket_id;
-  void* mem = rte_zmalloc_socket("dpaccel_cpu_qp", sizeof(QueuePair), RTE_CACHE_LINE_SIZE, socket_id);
+  void* mem =
+      rte_zmalloc_socket("dpaccel_cpu_qp", sizeof(QueuePair), RTE_CACHE_LINE_SIZE, socket_id);
   if (mem == nullptr) {
     CPU_LOG(ERR, "%s qp %u: out of memory on socket %d", dev->data->name, qp_id, socket_id);
     return -ENOMEM;
@@ -85,7 +90,9 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
   return 0;
 }
 
-unsigned session_size(rte_cryptodev*) noexcept { return sizeof(imb::Session); }
+unsigned session_size(rte_cryptodev*) noexcept {
+  return sizeof(imb::Session);
+}
 
 int session_configure(rte_cryptodev* dev, rte_crypto_sym_xform* xform,
                       rte_cryptodev_sym_session* sess) noexcept {

@@ -12,7 +12,7 @@
 #include "imb_engine.hpp"
 #include "imb_manager.hpp"
 
-extern int dpaccel_cpu_logtype;       // "pmd.crypto.dpaccel_cpu"
+extern int dpaccel_cpu_logtype;  // "pmd.crypto.dpaccel_cpu"
 extern uint8_t dpaccel_cpu_driver_id;
 
 namespace dpaccel::cpu {
@@ -50,7 +50,9 @@ struct QueuePair {
   alignas(64) rte_crypto_vec seg_pool[kSegPool];
 };
 
-inline Device* device_of(rte_cryptodev* dev) { return static_cast<Device*>(dev->data->dev_private); }
+inline Device* device_of(rte_cryptodev* dev) {
+  return static_cast<Device*>(dev->data->dev_private);
+}
 
 inline rte_crypto_op_status to_op_status(imb::Status s) noexcept {
   switch (s) {

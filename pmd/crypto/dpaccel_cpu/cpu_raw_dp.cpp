@@ -13,7 +13,9 @@ struct RawCtx {
   const imb::Session* session;
 };
 
-RawCtx* ctx_of(uint8_t* drv_ctx) noexcept { return reinterpret_cast<RawCtx*>(drv_ctx); }
+RawCtx* ctx_of(uint8_t* drv_ctx) noexcept {
+  return reinterpret_cast<RawCtx*>(drv_ctx);
+}
 
 uint32_t raw_enqueue_burst(void* qp_ptr, uint8_t* drv_ctx, rte_crypto_sym_vec* vec,
                            union rte_crypto_sym_ofs ofs, void* user_data[],
@@ -59,11 +61,14 @@ int raw_enqueue(void* qp_ptr, uint8_t* drv_ctx, rte_crypto_vec* data_vec, uint16
   return n == 1 ? 1 : -ENOSPC;
 }
 
-int raw_done(void*, uint8_t*, uint32_t) noexcept { return 0; }
+int raw_done(void*, uint8_t*, uint32_t) noexcept {
+  return 0;
+}
 
 uint32_t raw_dequeue_burst(void* qp_ptr, uint8_t*, rte_cryptodev_raw_get_dequeue_count_t get_count,
-                           uint32_t max_nb_to_dequeue, rte_cryptodev_raw_post_dequeue_t post_dequeue,
-                           void** out_user_data, uint8_t is_user_data_array, uint32_t* n_success,
+                           uint32_t max_nb_to_dequeue,
+                           rte_cryptodev_raw_post_dequeue_t post_dequeue, void** out_user_data,
+                           uint8_t is_user_data_array, uint32_t* n_success,
                            int* dequeue_status) noexcept {
   auto* qp = static_cast<QueuePair*>(qp_ptr);
   uint32_t avail = qp->done_raw.used_count();
@@ -104,7 +109,9 @@ void* raw_dequeue(void* qp_ptr, uint8_t*, int* dequeue_status,
 
 }  // namespace
 
-int raw_dp_ctx_size(rte_cryptodev*) noexcept { return sizeof(RawCtx); }
+int raw_dp_ctx_size(rte_cryptodev*) noexcept {
+  return sizeof(RawCtx);
+}
 
 int raw_dp_ctx_configure(rte_cryptodev* dev, uint16_t qp_id, rte_crypto_raw_dp_ctx* ctx,
                          enum rte_crypto_op_sess_type sess_type,

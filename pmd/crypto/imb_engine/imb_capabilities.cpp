@@ -11,22 +11,33 @@ constexpr rte_cryptodev_capabilities aead(rte_crypto_aead_algorithm algo, Range 
                                           Range aad, Range iv) {
   return {.op = RTE_CRYPTO_OP_TYPE_SYMMETRIC,
           .sym = {.xform_type = RTE_CRYPTO_SYM_XFORM_AEAD,
-                  .aead = {.algo = algo, .block_size = 16, .key_size = key,
-                           .digest_size = digest, .aad_size = aad, .iv_size = iv}}};
+                  .aead = {.algo = algo,
+                           .block_size = 16,
+                           .key_size = key,
+                           .digest_size = digest,
+                           .aad_size = aad,
+                           .iv_size = iv}}};
 }
 constexpr rte_cryptodev_capabilities cipher(rte_crypto_cipher_algorithm algo, uint16_t block,
                                             Range key, Range iv) {
   return {.op = RTE_CRYPTO_OP_TYPE_SYMMETRIC,
           .sym = {.xform_type = RTE_CRYPTO_SYM_XFORM_CIPHER,
-                  .cipher = {.algo = algo, .block_size = block, .key_size = key, .iv_size = iv,
+                  .cipher = {.algo = algo,
+                             .block_size = block,
+                             .key_size = key,
+                             .iv_size = iv,
                              .dataunit_set = 0}}};
 }
 constexpr rte_cryptodev_capabilities auth(rte_crypto_auth_algorithm algo, uint16_t block, Range key,
                                           Range digest) {
   return {.op = RTE_CRYPTO_OP_TYPE_SYMMETRIC,
           .sym = {.xform_type = RTE_CRYPTO_SYM_XFORM_AUTH,
-                  .auth = {.algo = algo, .block_size = block, .key_size = key,
-                           .digest_size = digest, .aad_size = {0, 0, 0}, .iv_size = {0, 0, 0}}}};
+                  .auth = {.algo = algo,
+                           .block_size = block,
+                           .key_size = key,
+                           .digest_size = digest,
+                           .aad_size = {0, 0, 0},
+                           .iv_size = {0, 0, 0}}}};
 }
 
 // Ranges are what the engine really handles (see imb_session.cpp):
@@ -62,7 +73,9 @@ const rte_cryptodev_symmetric_capability* find(rte_crypto_sym_xform_type t, Pred
 
 }  // namespace
 
-const rte_cryptodev_capabilities* capabilities() noexcept { return kCapabilities.data(); }
+const rte_cryptodev_capabilities* capabilities() noexcept {
+  return kCapabilities.data();
+}
 
 std::span<const rte_cryptodev_capabilities> capability_list() noexcept {
   return {kCapabilities.data(), kCapabilities.size() - 1};

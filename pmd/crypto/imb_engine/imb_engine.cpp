@@ -40,7 +40,8 @@ struct SegCursor {
 };
 
 // Copies len bytes starting at pos of a segment list into / out of a flat buffer.
-void gather(const rte_crypto_vec* v, uint32_t n, uint64_t pos, uint8_t* out, uint32_t len) noexcept {
+void gather(const rte_crypto_vec* v, uint32_t n, uint64_t pos, uint8_t* out,
+            uint32_t len) noexcept {
   SegCursor c(v, n, pos);
   while (len) {
     uint32_t k = std::min(c.avail(), len);
@@ -50,7 +51,8 @@ void gather(const rte_crypto_vec* v, uint32_t n, uint64_t pos, uint8_t* out, uin
     len -= k;
   }
 }
-void scatter(const rte_crypto_vec* v, uint32_t n, uint64_t pos, const uint8_t* in, uint32_t len) noexcept {
+void scatter(const rte_crypto_vec* v, uint32_t n, uint64_t pos, const uint8_t* in,
+             uint32_t len) noexcept {
   SegCursor c(v, n, pos);
   while (len) {
     uint32_t k = std::min(c.avail(), len);
@@ -89,7 +91,8 @@ bool valid(const Session& s, const Request& r, const Span& t) noexcept {
   if (s.digest_len && (s.has_auth || s.path != Path::Job) && r.digest == nullptr) return false;
   if (s.aad_len && r.aad == nullptr) return false;
   // IPsec-MB 1.3 refuses HMAC over an empty message (an ESP packet is never empty).
-  if ((s.hash_alg == IMB_AUTH_HMAC_SHA_1 || s.hash_alg == IMB_AUTH_HMAC_SHA_256) && r.auth_len == 0) return false;
+  if ((s.hash_alg == IMB_AUTH_HMAC_SHA_1 || s.hash_alg == IMB_AUTH_HMAC_SHA_256) && r.auth_len == 0)
+    return false;
   if (r.dst != nullptr) {
     if (r.dst_n == 0) return false;
     uint64_t dst_total = r.dst_n == 1 ? r.dst[0].len : total_len(r.dst, r.dst_n);
@@ -100,7 +103,9 @@ bool valid(const Session& s, const Request& r, const Span& t) noexcept {
 
 }  // namespace
 
-QpEngine::~QpEngine() { std::free(bounce_); }
+QpEngine::~QpEngine() {
+  std::free(bounce_);
+}
 
 bool QpEngine::init(int logtype) noexcept {
   mgr_ = make_manager(logtype);
@@ -155,7 +160,8 @@ Status QpEngine::aead_segmented(const Session& s, const Request& r) noexcept {
   return pmd::tags_equal(tag, r.digest, s.digest_len) ? Status::Ok : Status::AuthFailed;
 }
 
-IMB_JOB* QpEngine::submit_job(const Session& s, const Request& r, uint8_t* base, uint32_t idx) noexcept {
+IMB_JOB* QpEngine::submit_job(const Session& s, const Request& r, uint8_t* base,
+                              uint32_t idx) noexcept {
   IMB_MGR* m = mgr_.get();
   IMB_JOB* job = IMB_GET_NEXT_JOB(m);
   job->cipher_direction = s.cipher_dir;

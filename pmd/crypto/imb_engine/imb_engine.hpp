@@ -67,7 +67,7 @@ inline void set_regions_from_ofs(Request& r, union rte_crypto_sym_ofs ofs) noexc
 
 class QpEngine {
  public:
-  static constexpr uint32_t kMaxBatch = 64;         // requests per process() call
+  static constexpr uint32_t kMaxBatch = 64;           // requests per process() call
   static constexpr uint32_t kBounceSize = 64 * 1024;  // largest segmented cipher+hash op
 
   QpEngine() = default;
@@ -90,8 +90,8 @@ class QpEngine {
       return Status::InvalidArgs;
     alignas(16) uint8_t tag[16];
     struct gcm_context_data ctx;
-    s.gcm_oneshot(&s.gcm_key, &ctx, out, in, len, iv, aad, s.aad_len,
-                  s.aead_encrypt ? digest : tag, s.digest_len);
+    s.gcm_oneshot(&s.gcm_key, &ctx, out, in, len, iv, aad, s.aad_len, s.aead_encrypt ? digest : tag,
+                  s.digest_len);
     if (s.aead_encrypt) return Status::Ok;
     return pmd::tags_equal(tag, digest, s.digest_len) ? Status::Ok : Status::AuthFailed;
   }

@@ -32,7 +32,9 @@ const char* arch_name(IMB_ARCH a) noexcept {
   }
 }
 
-IMB_ARCH process_arch() noexcept { return g_arch; }
+IMB_ARCH process_arch() noexcept {
+  return g_arch;
+}
 
 MgrPtr make_manager(int logtype) noexcept {
   MgrPtr m(alloc_mb_mgr(0));

@@ -31,18 +31,18 @@ struct GcmEntryPoints {
   aes_gcm_enc_dec_finalize_t IMB_MGR::*enc_finalize;
   aes_gcm_enc_dec_finalize_t IMB_MGR::*dec_finalize;
 };
-constexpr GcmEntryPoints kGcm128{&IMB_MGR::gcm128_pre, &IMB_MGR::gcm128_enc, &IMB_MGR::gcm128_dec,
-                                 &IMB_MGR::gcm128_init, &IMB_MGR::gcm128_enc_update,
-                                 &IMB_MGR::gcm128_dec_update, &IMB_MGR::gcm128_enc_finalize,
-                                 &IMB_MGR::gcm128_dec_finalize};
-constexpr GcmEntryPoints kGcm192{&IMB_MGR::gcm192_pre, &IMB_MGR::gcm192_enc, &IMB_MGR::gcm192_dec,
-                                 &IMB_MGR::gcm192_init, &IMB_MGR::gcm192_enc_update,
-                                 &IMB_MGR::gcm192_dec_update, &IMB_MGR::gcm192_enc_finalize,
-                                 &IMB_MGR::gcm192_dec_finalize};
-constexpr GcmEntryPoints kGcm256{&IMB_MGR::gcm256_pre, &IMB_MGR::gcm256_enc, &IMB_MGR::gcm256_dec,
-                                 &IMB_MGR::gcm256_init, &IMB_MGR::gcm256_enc_update,
-                                 &IMB_MGR::gcm256_dec_update, &IMB_MGR::gcm256_enc_finalize,
-                                 &IMB_MGR::gcm256_dec_finalize};
+constexpr GcmEntryPoints kGcm128{&IMB_MGR::gcm128_pre,          &IMB_MGR::gcm128_enc,
+                                 &IMB_MGR::gcm128_dec,          &IMB_MGR::gcm128_init,
+                                 &IMB_MGR::gcm128_enc_update,   &IMB_MGR::gcm128_dec_update,
+                                 &IMB_MGR::gcm128_enc_finalize, &IMB_MGR::gcm128_dec_finalize};
+constexpr GcmEntryPoints kGcm192{&IMB_MGR::gcm192_pre,          &IMB_MGR::gcm192_enc,
+                                 &IMB_MGR::gcm192_dec,          &IMB_MGR::gcm192_init,
+                                 &IMB_MGR::gcm192_enc_update,   &IMB_MGR::gcm192_dec_update,
+                                 &IMB_MGR::gcm192_enc_finalize, &IMB_MGR::gcm192_dec_finalize};
+constexpr GcmEntryPoints kGcm256{&IMB_MGR::gcm256_pre,          &IMB_MGR::gcm256_enc,
+                                 &IMB_MGR::gcm256_dec,          &IMB_MGR::gcm256_init,
+                                 &IMB_MGR::gcm256_enc_update,   &IMB_MGR::gcm256_dec_update,
+                                 &IMB_MGR::gcm256_enc_finalize, &IMB_MGR::gcm256_dec_finalize};
 
 // Expands the key into the session and picks the direct functions for its size and direction
 // (the functions of the process-wide code path: every manager of the process has the same ones).
@@ -59,7 +59,8 @@ int setup_gcm(Session& s, IMB_MGR* mgr, const rte_crypto_aead_xform& x) noexcept
 
 int setup_aead(Session& s, IMB_MGR* mgr, const rte_crypto_aead_xform& x, int lt) noexcept {
   const auto* cap = find_aead(x.algo);
-  const char* name = algo_name(rte_crypto_aead_algorithm_strings, x.algo, RTE_CRYPTO_AEAD_CHACHA20_POLY1305);
+  const char* name =
+      algo_name(rte_crypto_aead_algorithm_strings, x.algo, RTE_CRYPTO_AEAD_CHACHA20_POLY1305);
   if (cap == nullptr) {
     SESS_LOG(lt, "AEAD algorithm %s is not supported", name);
     return -ENOTSUP;
@@ -85,7 +86,8 @@ int setup_aead(Session& s, IMB_MGR* mgr, const rte_crypto_aead_xform& x, int lt)
     return setup_gcm(s, mgr, x);
   }
   // Contiguous ChaCha20-Poly1305 goes through the job API, whose multi-buffer code is several
-  // times faster for small ops than the direct init/update/finalize calls (which segmented ops use).
+  // times faster for small ops than the direct init/update/finalize calls (which segmented ops
+  // use).
   s.path = Path::Chacha;
   std::memcpy(s.chacha_key, x.key.data, 32);
   s.cipher_mode = IMB_CIPHER_CHACHA20_POLY1305;
@@ -98,12 +100,14 @@ int setup_aead(Session& s, IMB_MGR* mgr, const rte_crypto_aead_xform& x, int lt)
 
 int setup_cipher(Session& s, IMB_MGR* mgr, const rte_crypto_cipher_xform& x, int lt) noexcept {
   const auto* cap = find_cipher(x.algo);
-  const char* name = algo_name(rte_crypto_cipher_algorithm_strings, x.algo, RTE_CRYPTO_CIPHER_SM4_CTR);
+  const char* name =
+      algo_name(rte_crypto_cipher_algorithm_strings, x.algo, RTE_CRYPTO_CIPHER_SM4_CTR);
   if (cap == nullptr) {
     SESS_LOG(lt, "cipher algorithm %s is not supported", name);
     return -ENOTSUP;
   }
-  if (!in_range(cap->cipher.key_size, x.key.length) || !in_range(cap->cipher.iv_size, x.iv.length)) {
+  if (!in_range(cap->cipher.key_size, x.key.length) ||
+      !in_range(cap->cipher.iv_size, x.iv.length)) {
     SESS_LOG(lt, "%s with key %u B and IV %u B is not supported", name, x.key.length, x.iv.length);
     return -ENOTSUP;
   }
@@ -114,9 +118,15 @@ int setup_cipher(Session& s, IMB_MGR* mgr, const rte_crypto_cipher_xform& x, int
   s.key_len = x.key.length;
   s.cipher_block = 1;
   switch (x.algo) {
-    case RTE_CRYPTO_CIPHER_AES_CBC: s.cipher_mode = IMB_CIPHER_CBC; s.cipher_block = 16; break;
+    case RTE_CRYPTO_CIPHER_AES_CBC:
+      s.cipher_mode = IMB_CIPHER_CBC;
+      s.cipher_block = 16;
+      break;
     case RTE_CRYPTO_CIPHER_AES_CTR: s.cipher_mode = IMB_CIPHER_CNTR; break;
-    default: s.cipher_mode = IMB_CIPHER_NULL; s.key_len = 0; break;
+    default:
+      s.cipher_mode = IMB_CIPHER_NULL;
+      s.key_len = 0;
+      break;
   }
   if (s.cipher_mode != IMB_CIPHER_NULL) {
     switch (x.key.length) {
@@ -130,10 +140,14 @@ int setup_cipher(Session& s, IMB_MGR* mgr, const rte_crypto_cipher_xform& x, int
 
 // RFC 2104: H(K ^ opad, H(K ^ ipad, m)); keys longer than the block are hashed first. IPsec-MB
 // takes the two intermediate states, computed here once per session.
-void hmac_precompute(Session& s, IMB_MGR* mgr, bool sha256, const uint8_t* key, uint32_t len) noexcept {
+void hmac_precompute(Session& s, IMB_MGR* mgr, bool sha256, const uint8_t* key,
+                     uint32_t len) noexcept {
   alignas(16) uint8_t k[64] = {};
   if (len > 64) {
-    if (sha256) IMB_SHA256(mgr, key, len, k); else IMB_SHA1(mgr, key, len, k);
+    if (sha256)
+      IMB_SHA256(mgr, key, len, k);
+    else
+      IMB_SHA1(mgr, key, len, k);
   } else {
     std::memcpy(k, key, len);
   }
@@ -216,8 +230,10 @@ int configure_session(Session& s, IMB_MGR* mgr, const rte_crypto_sym_xform* x, i
   const rte_crypto_sym_xform* a = nullptr;
   for (const auto* t : {first, second}) {
     if (t == nullptr) continue;
-    if (t->type == RTE_CRYPTO_SYM_XFORM_CIPHER && c == nullptr) c = t;
-    else if (t->type == RTE_CRYPTO_SYM_XFORM_AUTH && a == nullptr) a = t;
+    if (t->type == RTE_CRYPTO_SYM_XFORM_CIPHER && c == nullptr)
+      c = t;
+    else if (t->type == RTE_CRYPTO_SYM_XFORM_AUTH && a == nullptr)
+      a = t;
     else {
       SESS_LOG(lt, "unsupported transform chain (type %d after type %d)", t->type, first->type);
       return t->type == RTE_CRYPTO_SYM_XFORM_AEAD ? -ENOTSUP : -EINVAL;
@@ -258,6 +274,8 @@ int configure_session(Session& s, IMB_MGR* mgr, const rte_crypto_sym_xform* x, i
   return 0;
 }
 
-void clear_session(Session& s) noexcept { explicit_bzero(static_cast<void*>(&s), sizeof s); }
+void clear_session(Session& s) noexcept {
+  explicit_bzero(static_cast<void*>(&s), sizeof s);
+}
 
 }  // namespace dpaccel::imb

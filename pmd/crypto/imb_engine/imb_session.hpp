@@ -36,16 +36,16 @@ struct alignas(64) Session {
   IMB_CHAIN_ORDER chain_order;
   IMB_CIPHER_DIRECTION cipher_dir;
 
-  uint16_t iv_offset;   // in the rte_crypto_op, for the op API
+  uint16_t iv_offset;  // in the rte_crypto_op, for the op API
   uint16_t aad_len;
   uint8_t iv_len;
   uint8_t digest_len;
   uint8_t cipher_block;  // data length must be a multiple of this (16 for CBC, else 1)
   Path path;
-  bool aead_encrypt;     // Path::Gcm/Chacha: encrypt and generate, else decrypt and verify
-  bool auth_verify;      // Path::Job with a hash: compare against the op's digest
-  bool has_cipher;       // a cipher transform (NULL included): its region is used
-  bool has_auth;         // a hash other than NULL: its region is read
+  bool aead_encrypt;  // Path::Gcm/Chacha: encrypt and generate, else decrypt and verify
+  bool auth_verify;   // Path::Job with a hash: compare against the op's digest
+  bool has_cipher;    // a cipher transform (NULL included): its region is used
+  bool has_auth;      // a hash other than NULL: its region is read
 };
 
 // Builds s from a DPDK transform chain. Returns 0, -ENOTSUP (an algorithm, a chain order or a
