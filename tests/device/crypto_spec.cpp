@@ -151,6 +151,15 @@ RefResult reference_encrypt(const Spec& s, const Material& m, const Bytes& data)
   return r;
 }
 
+Spec esp_gcm128_spec() {
+  return {.name = "aes_gcm_128",
+          .aead = Aead::AesGcm,
+          .key_len = 16,
+          .iv_len = 12,
+          .digest_len = 16,
+          .aad_len = 8};
+}
+
 std::vector<Spec> all_specs() {
   std::vector<Spec> v;
   for (unsigned k : {16u, 24u, 32u})

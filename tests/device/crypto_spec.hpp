@@ -64,6 +64,9 @@ struct RefResult {
 };
 RefResult reference_encrypt(const Spec& s, const Material& m, const Bytes& data);
 
+// AES-128-GCM as ESP uses it (RFC 4106: 12-byte IV, 16-byte tag, 8-byte AAD).
+Spec esp_gcm128_spec();
+
 // Every transform the driver advertises, in the configurations the tests run.
 std::vector<Spec> all_specs();
 

@@ -13,22 +13,13 @@ namespace {
 
 class Lifecycle : public DeviceTest {};
 
-Spec gcm128() {
-  return {.name = "gcm",
-          .aead = Aead::AesGcm,
-          .key_len = 16,
-          .iv_len = 12,
-          .digest_len = 16,
-          .aad_len = 8};
-}
-
 TEST_F(Lifecycle, FullQueuePairPushesBackAndCountsStats) {
   int id = start_device("crypto_dpaccel_cpu0", 2, 64);
   ASSERT_GE(id, 0);
   auto dev = static_cast<uint8_t>(id);
   rte_cryptodev_stats_reset(dev);
   std::mt19937_64 rng(1);
-  Spec s = gcm128();
+  Spec s = esp_gcm128_spec();
   Material m = random_material(s, rng);
   void* sess = make_session(dev, s, m, true);
   ASSERT_NE(sess, nullptr);
@@ -86,12 +77,7 @@ int64_t hotplug_heap_growth(const std::string& driver, int rounds) {
       EXPECT_GE(start_device(n, 3, 128), 0);
     }
     std::mt19937_64 rng(round);
-    Spec s{.name = "gcm",
-           .aead = Aead::AesGcm,
-           .key_len = 16,
-           .iv_len = 12,
-           .digest_len = 16,
-           .aad_len = 8};
+    Spec s = esp_gcm128_spec();
     Material m = random_material(s, rng);
     for (const auto& n : names)
       for (uint16_t q = 0; q < 3; ++q) {

@@ -11,14 +11,6 @@ namespace {
 
 class Negative : public DeviceTest {};
 
-Spec gcm128() {
-  return {.name = "gcm",
-          .aead = Aead::AesGcm,
-          .key_len = 16,
-          .iv_len = 12,
-          .digest_len = 16,
-          .aad_len = 8};
-}
 Spec cbc_sha1() {
   return {.name = "cbc_sha1",
           .cipher = Cipher::AesCbc,
@@ -134,7 +126,7 @@ int run_one(uint8_t dev, const Spec& s, const Material& m, bool encrypt, Job j) 
 
 TEST_F(Negative, RegionsOutsideTheDataAreInvalidArgs) {
   std::mt19937_64 rng(3);
-  for (const Spec& s : {gcm128(), cbc_sha1()}) {
+  for (const Spec& s : {esp_gcm128_spec(), cbc_sha1()}) {
     SCOPED_TRACE(s.name);
     Material m = random_material(s, rng);
     Job j;
@@ -193,7 +185,7 @@ TEST_F(Negative, FlippedTagOrDataBitIsAuthFailed) {
 
 TEST_F(Negative, OpWithoutSessionOrDataIsRefusedAndOrderIsKept) {
   std::mt19937_64 rng(6);
-  Spec s = gcm128();
+  Spec s = esp_gcm128_spec();
   Material m = random_material(s, rng);
   void* sess = make_session(ours(), s, m, true);
   ASSERT_NE(sess, nullptr);
@@ -231,7 +223,7 @@ TEST_F(Negative, OpWithoutSessionOrDataIsRefusedAndOrderIsKept) {
 
 TEST_F(Negative, CpuCryptoAndRawDpReportTagMismatch) {
   std::mt19937_64 rng(7);
-  Spec s = gcm128();
+  Spec s = esp_gcm128_spec();
   Material m = random_material(s, rng);
   for (auto [api, d] : {std::pair{Api::CpuCrypto, ours()}, std::pair{Api::RawDp, ours_raw()}}) {
     std::vector<Job> jobs(1);
