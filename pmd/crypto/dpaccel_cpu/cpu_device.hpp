@@ -41,27 +41,18 @@ struct RawCompletion {
 };
 
 struct QueuePair {
-  static constexpr uint32_t kSegPool = 512;  // segments of all SGL ops in one engine batch
   imb::QpEngine engine;
   pmd::CompletionRing<rte_crypto_op*> done_ops;
   pmd::CompletionRing<RawCompletion> done_raw;
   rte_cryptodev_stats stats = {};
   uint16_t id = 0;
-  alignas(64) rte_crypto_vec seg_pool[kSegPool];
 };
 
 inline Device* device_of(rte_cryptodev* dev) {
   return static_cast<Device*>(dev->data->dev_private);
 }
 
-inline rte_crypto_op_status to_op_status(imb::Status s) noexcept {
-  switch (s) {
-    case imb::Status::Ok: return RTE_CRYPTO_OP_STATUS_SUCCESS;
-    case imb::Status::AuthFailed: return RTE_CRYPTO_OP_STATUS_AUTH_FAILED;
-    case imb::Status::InvalidArgs: return RTE_CRYPTO_OP_STATUS_INVALID_ARGS;
-    default: return RTE_CRYPTO_OP_STATUS_ERROR;
-  }
-}
+using imb::to_op_status;
 
 // Defined in the driver's files.
 extern rte_cryptodev_ops g_dev_ops[2];  // [0]: CPU crypto, [1]: raw data-path

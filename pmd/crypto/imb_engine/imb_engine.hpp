@@ -12,6 +12,7 @@
 // Nothing allocates, locks or logs per op; every request gets a Status.
 #pragma once
 
+#include <rte_crypto.h>
 #include <rte_crypto_sym.h>
 
 #include <cstdint>
@@ -28,6 +29,15 @@ enum class Status : uint8_t {
   InvalidArgs,  // a region outside the data, a CBC length not a multiple of 16, a missing pointer
   Error,        // IPsec-MB refused the job
 };
+
+inline rte_crypto_op_status to_op_status(Status s) noexcept {
+  switch (s) {
+    case Status::Ok: return RTE_CRYPTO_OP_STATUS_SUCCESS;
+    case Status::AuthFailed: return RTE_CRYPTO_OP_STATUS_AUTH_FAILED;
+    case Status::InvalidArgs: return RTE_CRYPTO_OP_STATUS_INVALID_ARGS;
+    default: return RTE_CRYPTO_OP_STATUS_ERROR;
+  }
+}
 
 struct Request {
   const rte_crypto_vec* src;
@@ -96,6 +106,10 @@ class QpEngine {
     return pmd::tags_equal(tag, digest, s.digest_len) ? Status::Ok : Status::AuthFailed;
   }
 
+  // Processes n rte_crypto_ops of this driver's sessions in place, setting each op's status
+  // (INVALID_SESSION for an op without one). Returns how many did not succeed. Any n.
+  uint32_t process_ops(rte_crypto_op* const* ops, uint32_t n) noexcept;
+
   // Entries first..first+n of a rte_crypto_sym_vec (CPU-crypto and raw data-path APIs), all of
   // one session, any n. st receives n statuses.
   void process_vec(const Session& s, union rte_crypto_sym_ofs ofs, const rte_crypto_sym_vec& vec,
@@ -116,8 +130,11 @@ class QpEngine {
   Status job_segmented(const Session& s, const Request& r, const Request* req, Status* st,
                        uint32_t idx) noexcept;
 
+  static constexpr uint32_t kSegPool = 512;  // segments of all SGL ops in one batch
+
   MgrPtr mgr_;
   uint8_t* bounce_ = nullptr;
+  alignas(64) rte_crypto_vec seg_pool_[kSegPool];
   alignas(64) uint8_t digest_scratch_[kMaxBatch][64] = {};
 };
 
