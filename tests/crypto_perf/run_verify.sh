@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Runs DPDK's stock dpdk-test-crypto-perf in verify mode (--ptest verify) on crypto_dpaccel_cpu,
-# loaded with -d, over the project's known-answer vector files (vectors/, see write_vectors.py),
+# Runs DPDK's stock dpdk-test-crypto-perf in verify mode (--ptest verify) on one of our crypto
+# drivers, loaded with -d, over the project's known-answer vector files (vectors/, see write_vectors.py),
 # encrypting and decrypting. Every case must enqueue and dequeue all ops with 0 failed ops.
 # A corrupted copy of a vector must be reported as failing (the check itself can fail).
 #
-#   run_verify.sh <path to librte_crypto_dpaccel_cpu.so>
+#   run_verify.sh <path to the driver's .so> [driver name] [devargs]
+#   (default driver crypto_dpaccel_cpu; e.g. crypto_dpaccel_worker corelist=0)
 set -uo pipefail
-so=${1:?usage: run_verify.sh <librte_crypto_dpaccel_cpu.so>}
+so=${1:?usage: run_verify.sh <librte_crypto_....so> [driver] [devargs]}
+drv=${2:-crypto_dpaccel_cpu}
+devargs=${3:-}
+vdev="${drv}0${devargs:+,$devargs}"
 here=$(cd "$(dirname "$0")" && pwd)
 vec="$here/vectors"
 perf=$(command -v dpdk-test-crypto-perf) || { echo "dpdk-test-crypto-perf not found (package dpdk)"; exit 1; }
@@ -24,8 +28,8 @@ run() {  # run <expect: ok|fail> <vector name> <options...>
   [ -n "${VECTOR_OVERRIDE:-}" ] && file=$VECTOR_OVERRIDE
   local out
   out=$(timeout 120 "$perf" -l 0,1 --no-huge -m 256 --no-pci --file-prefix "dpaccel-verify-$$" \
-        --log-level=lib.eal:error -d "$so" --vdev crypto_dpaccel_cpu0 -- \
-        --devtype crypto_dpaccel_cpu --ptest verify --test-file "$file" --test-name "$name" \
+        --log-level=lib.eal:error -d "$so" --vdev "$vdev" -- \
+        --devtype "$drv" --ptest verify --test-file "$file" --test-name "$name" \
         --total-ops 512 --burst-sz 32 "$@" 2>&1)
   local rc=$?
   # Result row: lcore, size, burst, enqueued, dequeued, failed enq, failed deq, failed ops
@@ -33,7 +37,10 @@ run() {  # run <expect: ok|fail> <vector name> <options...>
   local ok=no
   if [ $rc -eq 0 ] && [ -n "$row" ]; then
     read -r _ _ _ enq deq fenq fdeq fops <<<"$row"
-    [ "$enq" = 512 ] && [ "$deq" = 512 ] && [ "$fenq" = 0 ] && [ "$fdeq" = 0 ] && [ "$fops" = 0 ] && ok=yes
+    # "Failed Enq/Deq" count short enqueue/dequeue calls that were retried (normal for an
+    # asynchronous device), not lost ops: every op must come back and verify.
+    [ "$enq" = 512 ] && [ "$deq" = 512 ] && [ "$fops" = 0 ] && ok=yes
+    : "$fenq" "$fdeq"
   fi
   local what="$name ${*: -2}"
   if { [ $expect = ok ] && [ $ok = yes ]; } || { [ $expect = fail ] && [ $ok = no ]; }; then
@@ -78,11 +85,11 @@ VECTOR_OVERRIDE=$bad run fail aes_gcm_128_tc4 $(aead aes-gcm 16 20 60) --aead-op
 # The other two modes of the stock app must run too (figures are for the benchmarks, not here).
 for mode in throughput latency; do
   out=$(timeout 120 "$perf" -l 0,1 --no-huge -m 256 --no-pci --file-prefix "dpaccel-verify-$$" \
-        --log-level=lib.eal:error -d "$so" --vdev crypto_dpaccel_cpu0 -- \
-        --devtype crypto_dpaccel_cpu --ptest $mode --total-ops 20000 --burst-sz 32 \
+        --log-level=lib.eal:error -d "$so" --vdev "$vdev" -- \
+        --devtype "$drv" --ptest $mode --total-ops 20000 --burst-sz 32 \
         $(aead aes-gcm 16 8 64) --aead-op encrypt 2>&1)
   # throughput prints a row "lcore size burst enqueued dequeued ..."; latency a table of totals
-  if [ $? -eq 0 ] && printf '%s\n' "$out" | grep -Eq '^ *[0-9]+ +64 +32 +20000 +20000 +0 +0|dequeued[[:space:]]+20000[[:space:]]'; then
+  if [ $? -eq 0 ] && printf '%s\n' "$out" | grep -Eq '^ *[0-9]+ +64 +32 +20000 +20000 |dequeued[[:space:]]+20000[[:space:]]'; then
     echo "PASS  --ptest $mode runs"; pass=$((pass + 1))
   else
     echo "FAIL  --ptest $mode"; printf '%s\n' "$out" | tail -8 | sed 's/^/      /'; fail=$((fail + 1))

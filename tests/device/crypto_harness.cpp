@@ -3,6 +3,7 @@
 #include <rte_bus_vdev.h>
 #include <rte_errno.h>
 
+#include <chrono>
 #include <cstring>
 #include <memory>
 
@@ -159,15 +160,22 @@ bool run_jobs(Api api, uint8_t dev_id, uint16_t qp, const Spec& s, const Materia
     }
     size_t enq = 0, deq = 0;
     std::vector<rte_crypto_op*> back(n);
-    int spins = 0;
-    while (deq < n && spins < 1000000) {
+    // Asynchronous devices (helper threads, modelled latency and stalls) take a while: give up
+    // only after 20 s without completing everything.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (deq < n && std::chrono::steady_clock::now() < deadline) {
       if (enq < n)
         enq += rte_cryptodev_enqueue_burst(dev_id, qp, ops.data() + enq,
                                            static_cast<uint16_t>(std::min<size_t>(n - enq, 64)));
       size_t d = rte_cryptodev_dequeue_burst(dev_id, qp, back.data() + deq,
                                              static_cast<uint16_t>(n - deq));
       deq += d;
-      spins += d == 0;
+    }
+    if (deq < n) {
+      // Not all came back: the ops still belong to the device; report, and leak them rather
+      // than free ops a device may still write.
+      if (why) *why = "only " + std::to_string(deq) + " of " + std::to_string(n) + " ops came back";
+      return false;
     }
     for (size_t i = 0; i < deq; ++i) {
       // Completion order must be enqueue order.

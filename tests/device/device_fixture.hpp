@@ -22,6 +22,7 @@ class DeviceTest : public ::testing::Test {
   static uint8_t ours() { return dev("crypto_dpaccel_cpu0"); }
   static uint8_t ours_raw() { return dev("crypto_dpaccel_cpu1"); }
   static uint8_t aesni_mb() { return dev("crypto_aesni_mb0"); }
+  static uint8_t worker() { return dev("crypto_dpaccel_worker0"); }
   PoolCounts start_{};
 };
 

@@ -15,28 +15,27 @@
 
 #include "crypto_harness.hpp"
 
-// Exported by librte_crypto_dpaccel_cpu.so. Referencing it keeps the linker (which runs with
-// --as-needed) from dropping the driver, whose registration happens in constructors.
+// Exported by the drivers' shared libraries. Referencing them keeps the linker (which runs with
+// --as-needed) from dropping the drivers, whose registration happens in constructors.
 extern uint8_t dpaccel_cpu_driver_id;
+extern uint8_t dpaccel_worker_driver_id;
 
 namespace {
 class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     std::string prefix = "--file-prefix=dpaccel-devtest-" + std::to_string(getpid());
-    std::vector<std::string> args{"device_tests",
-                                  "-l",
-                                  "0",
-                                  "--no-huge",
-                                  "-m",
-                                  "512",
-                                  "--no-pci",
-                                  prefix,
-                                  "--no-shconf",
-                                  "--log-level=pmd.crypto.dpaccel_cpu:info",
-                                  "--vdev=crypto_dpaccel_cpu0",
-                                  "--vdev=crypto_dpaccel_cpu1,sync_api=raw_dp,max_nb_queue_pairs=4",
-                                  "--vdev=crypto_aesni_mb0"};
+    std::vector<std::string> args{
+        "device_tests", "-l", "0", "--no-huge", "-m", "512", "--no-pci", prefix, "--no-shconf",
+        "--log-level=pmd.crypto.dpaccel_cpu:info", "--vdev=crypto_dpaccel_cpu0",
+        "--vdev=crypto_dpaccel_cpu1,sync_api=raw_dp,max_nb_queue_pairs=4",
+        "--vdev=crypto_aesni_mb0",
+        // helper threads on CPU 1 (the tests run on lcore 0)
+        "--vdev=crypto_dpaccel_worker0,corelist=1",
+        "--vdev=crypto_dpaccel_worker1,corelist=1,max_inflight=48,"
+        "latency_us=200000,error_rate=0.2,seed=7",
+        "--vdev=crypto_dpaccel_worker2,corelist=1,stall_ms=300,stall_after=40",
+        "--vdev=crypto_dpaccel_worker3,corelist=1,rate_ops=2000"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
@@ -44,8 +43,9 @@ class EalEnvironment : public ::testing::Environment {
       std::fprintf(stderr, "EAL init failed\n");
       std::exit(1);
     }
-    if (rte_cryptodev_driver_id_get("crypto_dpaccel_cpu") != dpaccel_cpu_driver_id) {
-      std::fprintf(stderr, "crypto_dpaccel_cpu is not registered\n");
+    if (rte_cryptodev_driver_id_get("crypto_dpaccel_cpu") != dpaccel_cpu_driver_id ||
+        rte_cryptodev_driver_id_get("crypto_dpaccel_worker") != dpaccel_worker_driver_id) {
+      std::fprintf(stderr, "our drivers are not registered\n");
       std::exit(1);
     }
     auto& p = dpaccel::test::pools();
@@ -61,7 +61,9 @@ class EalEnvironment : public ::testing::Environment {
     ASSERT_NE(p.mbufs, nullptr);
     ASSERT_NE(p.ops, nullptr);
     ASSERT_NE(p.sessions, nullptr);
-    for (const char* name : {"crypto_dpaccel_cpu0", "crypto_dpaccel_cpu1", "crypto_aesni_mb0"}) {
+    for (const char* name : {"crypto_dpaccel_cpu0", "crypto_dpaccel_cpu1", "crypto_aesni_mb0",
+                             "crypto_dpaccel_worker0", "crypto_dpaccel_worker1",
+                             "crypto_dpaccel_worker2", "crypto_dpaccel_worker3"}) {
       if (dpaccel::test::start_device(name) < 0) {
         std::fprintf(stderr, "cannot start %s\n", name);
         std::exit(1);

@@ -115,6 +115,14 @@ TEST_P(Differential, RawDpSegmentedOutOfPlaceVsOpenSsl) {
   sweep(Api::RawDp, ours_raw(), true, true, 8);
 }
 
+// crypto_dpaccel_worker runs the same engine on a helper thread.
+TEST_P(Differential, WorkerOpsVsOpenSsl) {
+  sweep(Api::Ops, worker(), false, false, 12);
+}
+TEST_P(Differential, WorkerSegmentedOutOfPlaceVsOpenSsl) {
+  sweep(Api::Ops, worker(), true, true, 13);
+}
+
 // The same ops on DPDK's crypto_aesni_mb in this process give the same bytes. Only buffers that fit
 // one mbuf: for cipher+HMAC over chained mbufs, v22.11 aesni_mb reports success but leaves the
 // digest unwritten (seen here), which our segmented tests check against OpenSSL instead.

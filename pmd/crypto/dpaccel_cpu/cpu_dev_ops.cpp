@@ -4,8 +4,6 @@
 #include <new>
 
 #include "cpu_device.hpp"
-#include "imb_capabilities.hpp"
-#include "imb_session.hpp"
 
 namespace dpaccel::cpu {
 namespace {
@@ -38,15 +36,8 @@ int dev_close(rte_cryptodev* dev) noexcept {
 }
 
 void dev_info(rte_cryptodev* dev, rte_cryptodev_info* info) noexcept {
-  if (info == nullptr) return;
-  Device* d = device_of(dev);
-  info->driver_id = dpaccel_cpu_driver_id;
-  info->feature_flags = dev->feature_flags;
-  info->capabilities = imb::capabilities();
-  info->max_nb_queue_pairs = d->max_nb_queue_pairs;
-  info->sym.max_nb_sessions = 0;  // no limit but memory
-  info->min_mbuf_headroom_req = 0;
-  info->min_mbuf_tailroom_req = 0;
+  if (info != nullptr)
+    imb::fill_info(dev, dpaccel_cpu_driver_id, device_of(dev)->max_nb_queue_pairs, info);
 }
 
 void stats_get(rte_cryptodev* dev, rte_cryptodev_stats* out) noexcept {
@@ -90,22 +81,6 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
   return 0;
 }
 
-unsigned session_size(rte_cryptodev*) noexcept {
-  return sizeof(imb::Session);
-}
-
-int session_configure(rte_cryptodev* dev, rte_crypto_sym_xform* xform,
-                      rte_cryptodev_sym_session* sess) noexcept {
-  auto* s = static_cast<imb::Session*>(CRYPTODEV_GET_SYM_SESS_PRIV(sess));
-  Device* d = device_of(dev);
-  std::lock_guard lock(d->setup_lock);
-  return imb::configure_session(*s, d->setup_mgr.get(), xform, dpaccel_cpu_logtype);
-}
-
-void session_clear(rte_cryptodev*, rte_cryptodev_sym_session* sess) noexcept {
-  imb::clear_session(*static_cast<imb::Session*>(CRYPTODEV_GET_SYM_SESS_PRIV(sess)));
-}
-
 rte_cryptodev_ops make_ops(bool raw_dp) noexcept {
   rte_cryptodev_ops ops{};
   ops.dev_configure = dev_configure;
@@ -117,9 +92,9 @@ rte_cryptodev_ops make_ops(bool raw_dp) noexcept {
   ops.stats_reset = stats_reset;
   ops.queue_pair_setup = qp_setup;
   ops.queue_pair_release = qp_release;
-  ops.sym_session_get_size = session_size;
-  ops.sym_session_configure = session_configure;
-  ops.sym_session_clear = session_clear;
+  ops.sym_session_get_size = imb::session_size;
+  ops.sym_session_configure = imb::session_configure<Device>;
+  ops.sym_session_clear = imb::session_clear;
   if (raw_dp) {
     ops.sym_get_raw_dp_ctx_size = raw_dp_ctx_size;
     ops.sym_configure_raw_dp_ctx = raw_dp_ctx_configure;

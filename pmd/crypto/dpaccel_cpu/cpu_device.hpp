@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "completion_ring.hpp"
+#include "imb_dev_ops.hpp"
 #include "imb_engine.hpp"
 #include "imb_manager.hpp"
 
@@ -31,8 +32,7 @@ struct Device {
   SyncApi sync_api = SyncApi::CpuCrypto;
   uint16_t max_nb_queue_pairs = 0;
   int socket_id = 0;
-  std::mutex setup_lock;  // guards setup_mgr: session creation may come from several threads
-  imb::MgrPtr setup_mgr;  // key expansion and precomputation at session creation
+  imb::SessionSetup setup;
 };
 
 struct RawCompletion {

@@ -20,18 +20,8 @@ const std::vector<pmd::VdevArgSpec>& driver_keys() {
 }
 
 uint64_t feature_flags(SyncApi api) noexcept {
-  uint64_t ff = RTE_CRYPTODEV_FF_SYMMETRIC_CRYPTO | RTE_CRYPTODEV_FF_SYM_OPERATION_CHAINING |
-                RTE_CRYPTODEV_FF_IN_PLACE_SGL | RTE_CRYPTODEV_FF_OOP_SGL_IN_SGL_OUT |
-                RTE_CRYPTODEV_FF_OOP_SGL_IN_LB_OUT | RTE_CRYPTODEV_FF_OOP_LB_IN_SGL_OUT |
-                RTE_CRYPTODEV_FF_OOP_LB_IN_LB_OUT | RTE_CRYPTODEV_FF_CPU_AESNI;
-  ff |= api == SyncApi::CpuCrypto ? RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO : RTE_CRYPTODEV_FF_SYM_RAW_DP;
-  switch (imb::process_arch()) {
-    case IMB_ARCH_AVX512: ff |= RTE_CRYPTODEV_FF_CPU_AVX512; break;
-    case IMB_ARCH_AVX2: ff |= RTE_CRYPTODEV_FF_CPU_AVX2; break;
-    case IMB_ARCH_AVX: ff |= RTE_CRYPTODEV_FF_CPU_AVX; break;
-    default: ff |= RTE_CRYPTODEV_FF_CPU_SSE; break;
-  }
-  return ff;
+  return imb::common_feature_flags() | (api == SyncApi::CpuCrypto ? RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO
+                                                                  : RTE_CRYPTODEV_FF_SYM_RAW_DP);
 }
 
 int probe(rte_vdev_device* vdev) noexcept {
@@ -69,7 +59,8 @@ int probe(rte_vdev_device* vdev) noexcept {
   d->sync_api = api;
   d->max_nb_queue_pairs = static_cast<uint16_t>(args.max_nb_queue_pairs);
   d->socket_id = args.socket_id;
-  d->setup_mgr = std::move(setup_mgr);
+  d->setup.mgr = std::move(setup_mgr);
+  d->setup.logtype = dpaccel_cpu_logtype;
 
   dev->driver_id = dpaccel_cpu_driver_id;
   dev->dev_ops = &g_dev_ops[api == SyncApi::RawDp];
@@ -88,6 +79,13 @@ int remove(rte_vdev_device* vdev) noexcept {
   if (name == nullptr) return -EINVAL;
   rte_cryptodev* dev = rte_cryptodev_pmd_get_named_dev(name);
   if (dev == nullptr) return -ENODEV;
+  // DPDK's rule: a started device is stopped by its application before it goes away. Refuse
+  // before touching anything, so the device stays usable.
+  if (dev->data->dev_started) {
+    rte_log(RTE_LOG_ERR, dpaccel_cpu_logtype, "%s: cannot remove a started device: stop it first\n",
+            name);
+    return -EBUSY;
+  }
   // The library's destroy closes the device (releasing queue pairs) only if the app did not.
   for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q)
     if (dev->data->queue_pairs[q] != nullptr) g_dev_ops[0].queue_pair_release(dev, q);

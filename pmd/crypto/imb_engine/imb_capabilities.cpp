@@ -2,6 +2,9 @@
 
 #include <array>
 
+#include "imb_dev_ops.hpp"
+#include "imb_manager.hpp"
+
 namespace dpaccel::imb {
 namespace {
 
@@ -75,6 +78,20 @@ const rte_cryptodev_symmetric_capability* find(rte_crypto_sym_xform_type t, Pred
 
 const rte_cryptodev_capabilities* capabilities() noexcept {
   return kCapabilities.data();
+}
+
+uint64_t common_feature_flags() noexcept {
+  uint64_t ff = RTE_CRYPTODEV_FF_SYMMETRIC_CRYPTO | RTE_CRYPTODEV_FF_SYM_OPERATION_CHAINING |
+                RTE_CRYPTODEV_FF_IN_PLACE_SGL | RTE_CRYPTODEV_FF_OOP_SGL_IN_SGL_OUT |
+                RTE_CRYPTODEV_FF_OOP_SGL_IN_LB_OUT | RTE_CRYPTODEV_FF_OOP_LB_IN_SGL_OUT |
+                RTE_CRYPTODEV_FF_OOP_LB_IN_LB_OUT | RTE_CRYPTODEV_FF_CPU_AESNI;
+  switch (process_arch()) {
+    case IMB_ARCH_AVX512: ff |= RTE_CRYPTODEV_FF_CPU_AVX512; break;
+    case IMB_ARCH_AVX2: ff |= RTE_CRYPTODEV_FF_CPU_AVX2; break;
+    case IMB_ARCH_AVX: ff |= RTE_CRYPTODEV_FF_CPU_AVX; break;
+    default: ff |= RTE_CRYPTODEV_FF_CPU_SSE; break;
+  }
+  return ff;
 }
 
 std::span<const rte_cryptodev_capabilities> capability_list() noexcept {

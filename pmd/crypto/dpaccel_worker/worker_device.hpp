@@ -1,0 +1,80 @@
+// crypto_dpaccel_worker: device and queue-pair state, shared by the files of the driver.
+//
+// An asynchronous cryptodev whose work runs on helper threads. Each queue pair has a submission
+// ring (application -> helper) and a completion ring (helper -> application), both single-producer
+// single-consumer; each queue pair is served by exactly one helper, so ops complete in enqueue
+// order. The helper runs the same IPsec-MB engine as crypto_dpaccel_cpu, then applies the device
+// model (pacing, stalls, injected errors, added latency).
+#pragma once
+
+#include <cryptodev_pmd.h>
+#include <rte_cryptodev.h>
+#include <rte_log.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "completion_ring.hpp"
+#include "imb_dev_ops.hpp"
+#include "imb_engine.hpp"
+#include "imb_manager.hpp"
+#include "worker_model.hpp"
+
+extern int dpaccel_worker_logtype;  // "pmd.crypto.dpaccel_worker"
+extern uint8_t dpaccel_worker_driver_id;
+
+namespace dpaccel::worker {
+
+#define WRK_LOG(level, fmt, ...)                                                       \
+  rte_log(RTE_LOG_##level, dpaccel_worker_logtype, "crypto_dpaccel_worker: " fmt "\n", \
+          ##__VA_ARGS__)
+
+struct Completion {
+  rte_crypto_op* op;
+  uint64_t ready_tsc;  // not handed to dequeue before this TSC (the modelled latency)
+};
+
+struct QueuePair {
+  static constexpr uint32_t kBurst = 32;
+  // Application side (enqueue/dequeue thread).
+  pmd::CompletionRing<rte_crypto_op*> submit;
+  pmd::CompletionRing<Completion> done;
+  uint64_t enqueued = 0, dequeued = 0;  // in flight = enqueued - dequeued
+  uint64_t enqueue_refused = 0, dequeue_errors = 0;
+  uint32_t max_inflight = 0;
+  uint16_t id = 0;
+  // Helper side, on its own cache lines (no false sharing with the application's counters).
+  alignas(64) imb::QpEngine engine;
+  uint64_t processed = 0;
+  uint64_t next_stall = 0;  // processed count at which the next stall starts (0: none)
+  double tokens_ops = 0, tokens_bytes = 0;
+  uint64_t last_refill_tsc = 0;
+  std::mt19937_64 rng;
+};
+
+struct Device {
+  DeviceModel model;
+  uint16_t max_nb_queue_pairs = 0;
+  int socket_id = 0;
+  imb::SessionSetup setup;
+  std::vector<std::thread> helpers;
+  std::atomic<bool> running{false};
+  uint64_t latency_tsc = 0;
+};
+
+inline Device* device_of(rte_cryptodev* dev) {
+  return static_cast<Device*>(dev->data->dev_private);
+}
+
+extern rte_cryptodev_ops g_dev_ops;
+uint16_t enqueue_burst(void* qp, rte_crypto_op** ops, uint16_t nb_ops) noexcept;
+uint16_t dequeue_burst(void* qp, rte_crypto_op** ops, uint16_t nb_ops) noexcept;
+int start_helpers(rte_cryptodev* dev) noexcept;
+void stop_helpers(rte_cryptodev* dev) noexcept;
+
+}  // namespace dpaccel::worker

@@ -1,0 +1,156 @@
+// crypto_dpaccel_worker: the helper threads. Each serves its queue pairs in turn: takes up to a
+// burst of submitted ops, runs them on the queue pair's engine, applies the device model and
+// publishes them, in order, to the completion ring.
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+
+#include <rte_cycles.h>
+#include <rte_pause.h>
+
+#include "worker_device.hpp"
+
+namespace dpaccel::worker {
+namespace {
+
+uint32_t op_bytes(const rte_crypto_op* op) noexcept {
+  return op->sym->m_src ? rte_pktmbuf_pkt_len(op->sym->m_src) : 0;
+}
+
+// Token-bucket pacing: how many of the next n ops the caps let through now.
+uint32_t paced(const DeviceModel& m, QueuePair& qp, uint32_t n, uint64_t hz) noexcept {
+  if (m.rate_ops == 0 && m.rate_gbps == 0) return n;
+  uint64_t now = rte_rdtsc();
+  double dt = static_cast<double>(now - qp.last_refill_tsc) / static_cast<double>(hz);
+  qp.last_refill_tsc = now;
+  if (m.rate_ops) {
+    double cap = std::max<double>(QueuePair::kBurst, static_cast<double>(m.rate_ops) / 1000);
+    qp.tokens_ops = std::min(cap, qp.tokens_ops + dt * static_cast<double>(m.rate_ops));
+    n = std::min<uint32_t>(n, static_cast<uint32_t>(qp.tokens_ops));
+  }
+  if (m.rate_gbps > 0) {
+    double bps = m.rate_gbps * 1e9 / 8;
+    qp.tokens_bytes = std::min(std::max(65536.0, bps / 1000), qp.tokens_bytes + dt * bps);
+    double left = qp.tokens_bytes;
+    uint32_t k = 0;
+    for (; k < n; ++k) {
+      double b = op_bytes(qp.submit.peek(k));
+      if (b > left) break;
+      left -= b;
+    }
+    n = k;
+  }
+  return n;
+}
+
+void charge(const DeviceModel& m, QueuePair& qp, rte_crypto_op* const* ops, uint32_t n) noexcept {
+  if (m.rate_ops) qp.tokens_ops -= n;
+  if (m.rate_gbps > 0)
+    for (uint32_t k = 0; k < n; ++k) qp.tokens_bytes -= op_bytes(ops[k]);
+}
+
+// Serves one queue pair once. Returns true when it moved any op.
+bool serve(Device& d, QueuePair& qp, uint64_t hz) noexcept {
+  const DeviceModel& m = d.model;
+  uint32_t n = std::min({qp.submit.used_count(), qp.done.free_count(), QueuePair::kBurst});
+  if (n == 0) return false;
+  bool stopping = !d.running.load(std::memory_order_acquire);
+  if (!stopping && qp.processed >= qp.next_stall) {
+    // Injected stall: nothing completes on this queue pair for stall_ms (cut short by stop).
+    uint64_t end = rte_rdtsc() + hz / 1000 * m.stall_ms;
+    while (rte_rdtsc() < end && d.running.load(std::memory_order_acquire)) rte_delay_us_sleep(200);
+    qp.next_stall = m.stall_every ? qp.next_stall + m.stall_every : UINT64_MAX;
+    qp.last_refill_tsc = rte_rdtsc();
+  }
+  if (!stopping) n = paced(m, qp, n, hz);  // a stopping device drains at full speed
+  if (n == 0) return false;
+  std::array<rte_crypto_op*, QueuePair::kBurst> ops;
+  for (uint32_t k = 0; k < n; ++k) ops[k] = qp.submit.peek(k);
+  qp.submit.consume(n);
+  if (!stopping) charge(m, qp, ops.data(), n);
+  qp.engine.process_ops(ops.data(), n);
+  if (m.error_rate > 0) {
+    // Injected errors: the op's data must then be taken as garbage, as after a device error.
+    std::uniform_real_distribution<double> u(0, 1);
+    for (uint32_t k = 0; k < n; ++k)
+      if (u(qp.rng) < m.error_rate) ops[k]->status = RTE_CRYPTO_OP_STATUS_ERROR;
+  }
+  uint64_t ready = d.latency_tsc ? rte_rdtsc() + d.latency_tsc : 0;
+  for (uint32_t k = 0; k < n; ++k) qp.done.slot(k) = {ops[k], ready};
+  qp.done.publish(n);
+  qp.processed += n;
+  return true;
+}
+
+void helper_main(Device* d, std::vector<QueuePair*> qps, int cpu, std::string name) noexcept {
+  if (cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
+      WRK_LOG(WARNING, "%s: cannot pin a helper to CPU %d", name.c_str(), cpu);
+  }
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+  uint64_t hz = rte_get_tsc_hz();
+  for (auto* qp : qps) qp->last_refill_tsc = rte_rdtsc();
+  unsigned idle = 0;
+  for (;;) {
+    bool moved = false;
+    for (auto* qp : qps) moved |= serve(*d, *qp, hz);
+    if (moved) {
+      idle = 0;
+      continue;
+    }
+    // Stop only once everything submitted has been processed: no op is left behind.
+    if (!d->running.load(std::memory_order_acquire)) {
+      bool pending = false;
+      for (auto* qp : qps) pending |= qp->submit.used_count() != 0;
+      if (!pending) return;
+    }
+    // Idle: poll, then yield the CPU (helpers may share CPUs with the application's lcores).
+    if (++idle < 256)
+      rte_pause();
+    else
+      sched_yield();
+  }
+}
+
+}  // namespace
+
+int start_helpers(rte_cryptodev* dev) noexcept {
+  Device* d = device_of(dev);
+  uint16_t nqp = dev->data->nb_queue_pairs;
+  size_t nh = std::max<size_t>(1, d->model.cpus.size());
+  nh = std::min<size_t>(nh, std::max<uint16_t>(nqp, 1));
+  d->latency_tsc = rte_get_tsc_hz() / 1'000'000 * d->model.latency_us;
+  d->running.store(true, std::memory_order_release);
+  try {
+    for (size_t h = 0; h < nh; ++h) {
+      std::vector<QueuePair*> mine;
+      for (uint16_t q = h; q < nqp; q += static_cast<uint16_t>(nh))
+        if (auto* qp = static_cast<QueuePair*>(dev->data->queue_pairs[q])) mine.push_back(qp);
+      int cpu = d->model.cpus.empty() ? -1 : d->model.cpus[h];
+      std::string name =
+          "dpaccel-wrk" + std::to_string(dev->data->dev_id) + "." + std::to_string(h);
+      d->helpers.emplace_back(helper_main, d, std::move(mine), cpu, std::move(name));
+    }
+  } catch (...) {
+    WRK_LOG(ERR, "%s: cannot start helper threads", dev->data->name);
+    stop_helpers(dev);
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+void stop_helpers(rte_cryptodev* dev) noexcept {
+  Device* d = device_of(dev);
+  d->running.store(false, std::memory_order_release);
+  for (auto& t : d->helpers) t.join();
+  d->helpers.clear();
+}
+
+}  // namespace dpaccel::worker
