@@ -83,7 +83,9 @@ class Worker : public DeviceTest {
     for (size_t i = 0; i < std::min(back.size(), o.ops.size()); ++i) {
       EXPECT_EQ(back[i], o.ops[i]) << "completion order differs from enqueue order at " << i;
       if (back[i]->status != RTE_CRYPTO_OP_STATUS_SUCCESS) {
+        // An injected error returns the op unprocessed: its data is still the plaintext.
         EXPECT_EQ(back[i]->status, RTE_CRYPTO_OP_STATUS_ERROR);
+        EXPECT_EQ(0, std::memcmp(rte_pktmbuf_mtod(o.mbufs[i], uint8_t*), o.plain[i].data(), 256));
         ++failed;
         continue;
       }

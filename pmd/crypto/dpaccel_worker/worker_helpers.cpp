@@ -72,12 +72,21 @@ bool serve(Device& d, QueuePair& qp, uint64_t hz) noexcept {
   for (uint32_t k = 0; k < n; ++k) ops[k] = qp.submit.peek(k);
   qp.submit.consume(n);
   if (!stopping) charge(m, qp, ops.data(), n);
-  qp.engine.process_ops(ops.data(), n);
   if (m.error_rate > 0) {
-    // Injected errors: the op's data must then be taken as garbage, as after a device error.
+    // Injected errors: the op comes back unprocessed (data untouched) with ERROR, as when a
+    // device refuses an op, so a caller may run it again elsewhere. The others run as usual.
     std::uniform_real_distribution<double> u(0, 1);
-    for (uint32_t k = 0; k < n; ++k)
-      if (u(qp.rng) < m.error_rate) ops[k]->status = RTE_CRYPTO_OP_STATUS_ERROR;
+    std::array<rte_crypto_op*, QueuePair::kBurst> run;
+    uint32_t r = 0;
+    for (uint32_t k = 0; k < n; ++k) {
+      if (u(qp.rng) < m.error_rate)
+        ops[k]->status = RTE_CRYPTO_OP_STATUS_ERROR;
+      else
+        run[r++] = ops[k];
+    }
+    qp.engine.process_ops(run.data(), r);
+  } else {
+    qp.engine.process_ops(ops.data(), n);
   }
   uint64_t ready = d.latency_tsc ? rte_rdtsc() + d.latency_tsc : 0;
   for (uint32_t k = 0; k < n; ++k) qp.done.slot(k) = {ops[k], ready};

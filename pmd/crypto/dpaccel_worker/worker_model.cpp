@@ -21,7 +21,7 @@ const std::vector<pmd::VdevArgSpec>& model_keys() {
       {"stall_ms", "length of an injected stall in milliseconds"},
       {"stall_after", "ops processed on a queue pair before the first stall"},
       {"stall_every", "ops between further stalls (0: one stall)"},
-      {"error_rate", "fraction 0..1 of ops returned with RTE_CRYPTO_OP_STATUS_ERROR"},
+      {"error_rate", "fraction 0..1 of ops returned unprocessed with RTE_CRYPTO_OP_STATUS_ERROR"},
       {"seed", "seed of the error draw"},
   };
   return keys;
