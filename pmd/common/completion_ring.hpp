@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include <rte_common.h>
@@ -16,19 +17,36 @@
 
 namespace dpaccel::pmd {
 
-template <typename T>
+// Ring storage on a NUMA socket's DPDK heap (what drivers use).
+struct RteSocketAlloc {
+  static void* allocate(size_t bytes, int socket_id) noexcept {
+    return rte_zmalloc_socket("dpaccel_cring", bytes, RTE_CACHE_LINE_SIZE, socket_id);
+  }
+  static void release(void* p) noexcept { rte_free(p); }
+};
+
+// Ring storage on the C heap (for code and tests that run without EAL).
+struct HeapAlloc {
+  static void* allocate(size_t bytes, int) noexcept {
+    void* p = std::aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(bytes, RTE_CACHE_LINE_SIZE));
+    if (p) std::memset(p, 0, bytes);
+    return p;
+  }
+  static void release(void* p) noexcept { std::free(p); }
+};
+
+template <typename T, typename Alloc = RteSocketAlloc>
 class CompletionRing {
  public:
   CompletionRing() = default;
   CompletionRing(const CompletionRing&) = delete;
   CompletionRing& operator=(const CompletionRing&) = delete;
-  ~CompletionRing() { rte_free(slots_); }
+  ~CompletionRing() { Alloc::release(slots_); }
 
   // Returns false when the memory cannot be had. capacity is rounded up to a power of two.
   [[nodiscard]] bool init(uint32_t capacity, int socket_id) noexcept {
     uint32_t cap = rte_align32pow2(capacity < 2 ? 2 : capacity);
-    slots_ = static_cast<T*>(
-        rte_zmalloc_socket("dpaccel_cring", sizeof(T) * cap, RTE_CACHE_LINE_SIZE, socket_id));
+    slots_ = static_cast<T*>(Alloc::allocate(sizeof(T) * cap, socket_id));
     if (slots_ == nullptr) return false;
     mask_ = cap - 1;
     return true;
