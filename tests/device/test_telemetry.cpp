@@ -1,0 +1,77 @@
+// The drivers' rte_telemetry commands, queried the way dpdk-telemetry.py does: over the process's
+// telemetry socket (SOCK_SEQPACKET), JSON back.
+#include <rte_eal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "device_fixture.hpp"
+
+namespace dpaccel::test {
+namespace {
+
+// Sends cmd to this process's telemetry socket and returns the JSON reply ("" if unreachable).
+std::string telemetry(const std::string& cmd) {
+  std::string path = std::string(rte_eal_get_runtime_dir()) + "/dpdk_telemetry.v2";
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+  if (fd < 0) return "";
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  std::string out;
+  char buf[16384];
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      read(fd, buf, sizeof buf) > 0 &&  // the greeting
+      write(fd, cmd.data(), cmd.size()) == static_cast<ssize_t>(cmd.size())) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) out.assign(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+class Telemetry : public DeviceTest {};
+
+TEST_F(Telemetry, PerQueuePairCountersOfBothDrivers) {
+  // Put known traffic through queue pair 1 of crypto_dpaccel_cpu0 and queue pair 0 of worker0.
+  std::mt19937_64 rng(5);
+  Spec s = esp_gcm128_spec();
+  Material m = random_material(s, rng);
+  for (auto [d, qp] : {std::pair{ours(), uint16_t{1}}, std::pair{worker(), uint16_t{0}}}) {
+    rte_cryptodev_stats_reset(d);
+    std::vector<Job> jobs(10);
+    for (auto& j : jobs) {
+      j.data = random_bytes(100, rng);
+      j.regions = regions_for(s, 100);
+    }
+    std::string why;
+    ASSERT_TRUE(run_jobs(Api::Ops, d, qp, s, m, true, jobs, &why)) << why;
+  }
+  std::string list = telemetry("/dpaccel/crypto_cpu/stats");
+  ASSERT_FALSE(list.empty()) << "telemetry socket not reachable";
+  EXPECT_NE(list.find(std::to_string(ours())), std::string::npos) << list;
+
+  std::string cpu = telemetry("/dpaccel/crypto_cpu/stats," + std::to_string(ours()));
+  EXPECT_NE(cpu.find("\"name\":\"crypto_dpaccel_cpu0\""), std::string::npos) << cpu;
+  EXPECT_NE(cpu.find("\"sync_api\":\"cpu_crypto\""), std::string::npos) << cpu;
+  EXPECT_NE(cpu.find("\"enqueued\":[0,10"), std::string::npos) << cpu;
+  EXPECT_NE(cpu.find("\"dequeued\":[0,10"), std::string::npos) << cpu;
+
+  std::string wlist = telemetry("/dpaccel/crypto_worker/stats");
+  EXPECT_NE(wlist.find(std::to_string(worker())), std::string::npos) << wlist;
+  std::string wrk = telemetry("/dpaccel/crypto_worker/stats," + std::to_string(worker()));
+  EXPECT_NE(wrk.find("\"enqueued\":[10"), std::string::npos) << wrk;
+  EXPECT_NE(wrk.find("\"in_flight\":[0"), std::string::npos) << wrk;
+  EXPECT_NE(wrk.find("\"helpers\":1"), std::string::npos) << wrk;
+
+  // A dev_id of another driver, or none at all, is refused.
+  std::string bad = telemetry("/dpaccel/crypto_worker/stats," + std::to_string(ours()));
+  EXPECT_EQ(bad.find("enqueued"), std::string::npos) << bad;
+  bad = telemetry("/dpaccel/crypto_cpu/stats,250");
+  EXPECT_EQ(bad.find("enqueued"), std::string::npos) << bad;
+}
+
+}  // namespace
+}  // namespace dpaccel::test
