@@ -5,6 +5,7 @@
 #include <rte_malloc.h>
 
 #include <random>
+#include <thread>
 
 #include "device_fixture.hpp"
 
@@ -129,6 +130,52 @@ TEST_F(Lifecycle, BadDevargsAreRefused) {
   EXPECT_NE(rte_vdev_init("crypto_dpaccel_cpu_bad2", "no_such_key=1"), 0);
   EXPECT_NE(rte_vdev_init("crypto_dpaccel_cpu_bad3", "socket_id=banana"), 0);
   EXPECT_LT(rte_cryptodev_get_dev_id("crypto_dpaccel_cpu_bad0"), 0);
+}
+
+}  // namespace
+}  // namespace dpaccel::test
+
+namespace dpaccel::test {
+namespace {
+
+// Queue pairs and the CPU-crypto API are used from several threads at once: each thread its own
+// queue pair (DPDK's rule), CPU crypto from any thread. Nothing is shared between them but the
+// sessions, which are read-only after creation.
+TEST_F(Lifecycle, ConcurrentQueuePairsAndCpuCryptoThreads) {
+  std::mt19937_64 rng(77);
+  Spec s = esp_gcm128_spec();
+  Material m = random_material(s, rng);
+  constexpr int kRounds = 30;
+  auto worker_fn = [&](Api api, uint16_t qp, uint64_t seed, int* failures) {
+    std::mt19937_64 r(seed);
+    for (int round = 0; round < kRounds; ++round) {
+      std::vector<Job> jobs(32);
+      for (auto& j : jobs) {
+        j.data = random_bytes(64 + r() % 1400, r);
+        j.regions = regions_for(s, j.data.size());
+      }
+      std::string why;
+      if (!run_jobs(api, ours(), qp, s, m, true, jobs, &why)) {
+        ++*failures;
+        continue;
+      }
+      for (auto& j : jobs) {
+        RefResult ref = reference_encrypt(s, m, j.data);
+        *failures += j.status != 0 || j.out != ref.data || j.digest != ref.digest;
+      }
+    }
+  };
+  int f[3] = {0, 0, 0};
+  // Ops on queue pairs 0 and 1 from two threads, CPU crypto from a third.
+  std::thread t0(worker_fn, Api::Ops, 0, 1, &f[0]);
+  std::thread t1(worker_fn, Api::Ops, 1, 2, &f[1]);
+  std::thread t2(worker_fn, Api::CpuCrypto, 0, 3, &f[2]);
+  t0.join();
+  t1.join();
+  t2.join();
+  EXPECT_EQ(f[0], 0);
+  EXPECT_EQ(f[1], 0);
+  EXPECT_EQ(f[2], 0);
 }
 
 }  // namespace
