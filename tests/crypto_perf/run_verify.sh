@@ -4,12 +4,13 @@
 # encrypting and decrypting. Every case must enqueue and dequeue all ops with 0 failed ops.
 # A corrupted copy of a vector must be reported as failing (the check itself can fail).
 #
-#   run_verify.sh <path to the driver's .so> [driver name] [devargs]
+#   run_verify.sh <driver .so[:more .so]> [driver name] [devargs] [other vdevs, ';'-separated]
 #   (default driver crypto_dpaccel_cpu; e.g. crypto_dpaccel_worker corelist=0)
 set -uo pipefail
-so=${1:?usage: run_verify.sh <librte_crypto_....so> [driver] [devargs]}
+sos=${1:?usage: run_verify.sh <librte_crypto_....so[:...]> [driver] [devargs] [vdevs]}
 drv=${2:-crypto_dpaccel_cpu}
 devargs=${3:-}
+others=${4:-}
 vdev="${drv}0${devargs:+,$devargs}"
 here=$(cd "$(dirname "$0")" && pwd)
 vec="$here/vectors"
@@ -18,8 +19,14 @@ perf=$(command -v dpdk-test-crypto-perf) || { echo "dpdk-test-crypto-perf not fo
 # -d refuses a library below any world-writable directory (/tmp...): copy it somewhere private.
 priv=$(mktemp -d "${HOME:-/root}/.dpaccel-plugin.XXXXXX")
 trap 'rm -rf "$priv"' EXIT
-cp "$so" "$priv/"
-so="$priv/$(basename "$so")"
+eal=()
+IFS=: read -r -a solist <<<"$sos"
+for so in "${solist[@]}"; do
+  cp "$so" "$priv/"
+  eal+=(-d "$priv/$(basename "$so")")
+done
+IFS=';' read -r -a otherlist <<<"$others"
+for v in "${otherlist[@]}"; do [ -n "$v" ] && eal+=(--vdev "$v"); done
 
 pass=0 fail=0
 run() {  # run <expect: ok|fail> <vector name> <options...>
@@ -28,7 +35,7 @@ run() {  # run <expect: ok|fail> <vector name> <options...>
   [ -n "${VECTOR_OVERRIDE:-}" ] && file=$VECTOR_OVERRIDE
   local out
   out=$(timeout 120 "$perf" -l 0,1 --no-huge -m 256 --no-pci --file-prefix "dpaccel-verify-$$" \
-        --log-level=lib.eal:error -d "$so" --vdev "$vdev" -- \
+        --log-level=lib.eal:error "${eal[@]}" --vdev "$vdev" -- \
         --devtype "$drv" --ptest verify --test-file "$file" --test-name "$name" \
         --total-ops 512 --burst-sz 32 "$@" 2>&1)
   local rc=$?
@@ -85,7 +92,7 @@ VECTOR_OVERRIDE=$bad run fail aes_gcm_128_tc4 $(aead aes-gcm 16 20 60) --aead-op
 # The other two modes of the stock app must run too (figures are for the benchmarks, not here).
 for mode in throughput latency; do
   out=$(timeout 120 "$perf" -l 0,1 --no-huge -m 256 --no-pci --file-prefix "dpaccel-verify-$$" \
-        --log-level=lib.eal:error -d "$so" --vdev "$vdev" -- \
+        --log-level=lib.eal:error "${eal[@]}" --vdev "$vdev" -- \
         --devtype "$drv" --ptest $mode --total-ops 20000 --burst-sz 32 \
         $(aead aes-gcm 16 8 64) --aead-op encrypt 2>&1)
   # throughput prints a row "lcore size burst enqueued dequeued ..."; latency a table of totals

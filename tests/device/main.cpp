@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,18 @@
 // --as-needed) from dropping the drivers, whose registration happens in constructors.
 extern uint8_t dpaccel_cpu_driver_id;
 extern uint8_t dpaccel_worker_driver_id;
+extern uint8_t dpaccel_balance_driver_id;
 
 namespace {
+
+// The devices SetUp starts; TearDown closes them, balancers first (closing one closes the devices
+// it owns, which then are closed already).
+constexpr const char* kStarted[] = {
+    "crypto_dpaccel_balance0", "crypto_dpaccel_balance1", "crypto_dpaccel_balance2",
+    "crypto_dpaccel_balance3", "crypto_dpaccel_cpu0",     "crypto_dpaccel_cpu1",
+    "crypto_aesni_mb0",        "crypto_dpaccel_worker0",  "crypto_dpaccel_worker1",
+    "crypto_dpaccel_worker2",  "crypto_dpaccel_worker3"};
+
 class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
@@ -35,7 +46,20 @@ class EalEnvironment : public ::testing::Environment {
         "--vdev=crypto_dpaccel_worker1,corelist=1,max_inflight=48,"
         "latency_us=200000,error_rate=0.2,seed=7",
         "--vdev=crypto_dpaccel_worker2,corelist=1,stall_ms=300,stall_after=40",
-        "--vdev=crypto_dpaccel_worker3,corelist=1,rate_ops=2000"};
+        "--vdev=crypto_dpaccel_worker3,corelist=1,rate_ops=2000",
+        // balancers: one CPU device, accelerators with fault profiles
+        "--vdev=crypto_dpaccel_cpu_b0", "--vdev=crypto_dpaccel_worker_b0,corelist=1",
+        "--vdev=crypto_dpaccel_worker_b1,corelist=1,error_rate=0.3,seed=3",
+        "--vdev=crypto_dpaccel_worker_b2,corelist=1,stall_ms=150,stall_after=100,"
+        "stall_every=2000",
+        "--vdev=crypto_dpaccel_worker_b3,corelist=1,max_inflight=16,latency_us=300",
+        "--vdev=crypto_dpaccel_balance0,cpu=crypto_dpaccel_cpu_b0,accel=crypto_dpaccel_worker_b0",
+        "--vdev=crypto_dpaccel_balance1,cpu=crypto_dpaccel_cpu_b0,accel=crypto_dpaccel_worker_b1,"
+        "mode=accel",
+        "--vdev=crypto_dpaccel_balance2,cpu=crypto_dpaccel_cpu_b0,accel=crypto_dpaccel_worker_b2,"
+        "mode=accel,stall_us=20000",
+        "--vdev=crypto_dpaccel_balance3,cpu=crypto_dpaccel_cpu_b0,accel=crypto_dpaccel_worker_b3,"
+        "mode=accel"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
@@ -44,7 +68,8 @@ class EalEnvironment : public ::testing::Environment {
       std::exit(1);
     }
     if (rte_cryptodev_driver_id_get("crypto_dpaccel_cpu") != dpaccel_cpu_driver_id ||
-        rte_cryptodev_driver_id_get("crypto_dpaccel_worker") != dpaccel_worker_driver_id) {
+        rte_cryptodev_driver_id_get("crypto_dpaccel_worker") != dpaccel_worker_driver_id ||
+        rte_cryptodev_driver_id_get("crypto_dpaccel_balance") != dpaccel_balance_driver_id) {
       std::fprintf(stderr, "our drivers are not registered\n");
       std::exit(1);
     }
@@ -61,9 +86,7 @@ class EalEnvironment : public ::testing::Environment {
     ASSERT_NE(p.mbufs, nullptr);
     ASSERT_NE(p.ops, nullptr);
     ASSERT_NE(p.sessions, nullptr);
-    for (const char* name : {"crypto_dpaccel_cpu0", "crypto_dpaccel_cpu1", "crypto_aesni_mb0",
-                             "crypto_dpaccel_worker0", "crypto_dpaccel_worker1",
-                             "crypto_dpaccel_worker2", "crypto_dpaccel_worker3"}) {
+    for (const char* name : kStarted) {
       if (dpaccel::test::start_device(name) < 0) {
         std::fprintf(stderr, "cannot start %s\n", name);
         std::exit(1);
@@ -71,9 +94,11 @@ class EalEnvironment : public ::testing::Environment {
     }
   }
   void TearDown() override {
-    for (uint8_t d = 0; d < rte_cryptodev_count(); ++d) {
-      rte_cryptodev_stop(d);
-      rte_cryptodev_close(d);
+    for (const char* name : kStarted) {
+      int d = rte_cryptodev_get_dev_id(name);
+      if (d < 0) continue;
+      rte_cryptodev_stop(static_cast<uint8_t>(d));
+      rte_cryptodev_close(static_cast<uint8_t>(d));
     }
     auto& p = dpaccel::test::pools();
     rte_mempool_free(p.sessions);

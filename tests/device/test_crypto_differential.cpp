@@ -1,6 +1,7 @@
 // Differential tests: random keys, IVs, AAD and data of every length 0..2048 (cipher-region
 // lengths in steps of the block size), against OpenSSL EVP and against DPDK's crypto_aesni_mb in
 // the same process; encrypt -> decrypt round trips; segmented (SGL) and out-of-place layouts.
+#include <chrono>
 #include <random>
 
 #include "device_fixture.hpp"
@@ -121,6 +122,43 @@ TEST_P(Differential, WorkerOpsVsOpenSsl) {
 }
 TEST_P(Differential, WorkerSegmentedOutOfPlaceVsOpenSsl) {
   sweep(Api::Ops, worker(), true, true, 13);
+}
+
+// crypto_dpaccel_balance: adaptive split; an accelerator failing 30 % of ops (re-run on the CPU);
+// one stalling 150 ms every 2000 ops (taken back after 20 ms); one with 16 ops of room (spills).
+// Copies an accelerator gives back after the balancer took them back (stall) come home later;
+// dequeue reaps them, with the sub-sessions they hold. Wait for that, so that the session pool is
+// whole when the test ends.
+void drain_balancer(uint8_t balancer, uint8_t accel) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  rte_cryptodev_stats st{};
+  do {
+    rte_crypto_op* none[1];
+    EXPECT_EQ(rte_cryptodev_dequeue_burst(balancer, 0, none, 1), 0);
+    rte_cryptodev_stats_get(accel, &st);
+  } while (st.enqueued_count != st.dequeued_count && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(st.enqueued_count, st.dequeued_count);
+}
+
+TEST_P(Differential, BalanceAdaptiveVsOpenSsl) {
+  sweep(Api::Ops, dev("crypto_dpaccel_balance0"), false, false, 21);
+  drain_balancer(dev("crypto_dpaccel_balance0"), dev("crypto_dpaccel_worker_b0"));
+}
+TEST_P(Differential, BalanceAdaptiveSegmentedOutOfPlaceVsOpenSsl) {
+  sweep(Api::Ops, dev("crypto_dpaccel_balance0"), true, true, 22);
+  drain_balancer(dev("crypto_dpaccel_balance0"), dev("crypto_dpaccel_worker_b0"));
+}
+TEST_P(Differential, BalanceFailingAcceleratorVsOpenSsl) {
+  sweep(Api::Ops, dev("crypto_dpaccel_balance1"), false, false, 23);
+  drain_balancer(dev("crypto_dpaccel_balance1"), dev("crypto_dpaccel_worker_b1"));
+}
+TEST_P(Differential, BalanceStallingAcceleratorVsOpenSsl) {
+  sweep(Api::Ops, dev("crypto_dpaccel_balance2"), false, true, 24);
+  drain_balancer(dev("crypto_dpaccel_balance2"), dev("crypto_dpaccel_worker_b2"));
+}
+TEST_P(Differential, BalanceFullAcceleratorVsOpenSsl) {
+  sweep(Api::Ops, dev("crypto_dpaccel_balance3"), false, false, 25);
+  drain_balancer(dev("crypto_dpaccel_balance3"), dev("crypto_dpaccel_worker_b3"));
 }
 
 // The same ops on DPDK's crypto_aesni_mb in this process give the same bytes. Only buffers that fit

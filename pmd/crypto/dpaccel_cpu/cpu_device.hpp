@@ -33,6 +33,11 @@ struct Device {
   uint16_t max_nb_queue_pairs = 0;
   int socket_id = 0;
   imb::SessionSetup setup;
+
+  // Frees what the device owns outside DPDK's memory. rte_cryptodev_pmd_destroy() frees the
+  // device's private data (this object) without running destructors and calls dev_close first,
+  // so remove() releases everything here and leaves an object dev_close may still look at.
+  void release() noexcept { setup.mgr.reset(); }
 };
 
 struct RawCompletion {

@@ -65,6 +65,15 @@ struct Device {
   std::vector<std::thread> helpers;
   std::atomic<bool> running{false};
   uint64_t latency_tsc = 0;
+
+  // Frees what the device owns outside DPDK's memory. rte_cryptodev_pmd_destroy() frees the
+  // device's private data (this object) without running destructors and calls dev_close first,
+  // so remove() releases everything here and leaves an object dev_close may still look at.
+  void release() noexcept {
+    setup.mgr.reset();
+    std::vector<int>().swap(model.cpus);
+    std::vector<std::thread>().swap(helpers);
+  }
 };
 
 inline Device* device_of(rte_cryptodev* dev) {

@@ -82,7 +82,7 @@ int remove(rte_vdev_device* vdev) noexcept {
   }
   for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q)
     if (dev->data->queue_pairs[q] != nullptr) g_dev_ops.queue_pair_release(dev, q);
-  device_of(dev)->~Device();
+  device_of(dev)->release();
   return rte_cryptodev_pmd_destroy(dev);
 }
 

@@ -1,0 +1,334 @@
+// crypto_dpaccel_balance: control path. The balancer owns its children from dev_configure on:
+// it configures, starts, stops and closes them with itself, and creates a sub-session on each.
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include <algorithm>
+#include <new>
+
+#include "balance_device.hpp"
+
+namespace dpaccel::balance {
+namespace {
+
+bool covers(const rte_crypto_param_range& outer, const rte_crypto_param_range& inner) {
+  if (inner.min < outer.min || inner.max > outer.max) return false;
+  if (inner.min == inner.max) {
+    return outer.increment == 0 ? inner.min == outer.min
+                                : (inner.min - outer.min) % outer.increment == 0;
+  }
+  return outer.increment != 0 && inner.increment % outer.increment == 0 &&
+         (inner.min - outer.min) % outer.increment == 0;
+}
+
+// True when accelerator capability a offers everything CPU capability c offers.
+bool offers(const rte_cryptodev_capabilities& a, const rte_cryptodev_capabilities& c) {
+  if (a.op != c.op || a.sym.xform_type != c.sym.xform_type) return false;
+  switch (c.sym.xform_type) {
+    case RTE_CRYPTO_SYM_XFORM_AEAD:
+      return a.sym.aead.algo == c.sym.aead.algo &&
+             covers(a.sym.aead.key_size, c.sym.aead.key_size) &&
+             covers(a.sym.aead.digest_size, c.sym.aead.digest_size) &&
+             covers(a.sym.aead.aad_size, c.sym.aead.aad_size) &&
+             covers(a.sym.aead.iv_size, c.sym.aead.iv_size);
+    case RTE_CRYPTO_SYM_XFORM_CIPHER:
+      return a.sym.cipher.algo == c.sym.cipher.algo &&
+             covers(a.sym.cipher.key_size, c.sym.cipher.key_size) &&
+             covers(a.sym.cipher.iv_size, c.sym.cipher.iv_size);
+    case RTE_CRYPTO_SYM_XFORM_AUTH:
+      return a.sym.auth.algo == c.sym.auth.algo &&
+             covers(a.sym.auth.key_size, c.sym.auth.key_size) &&
+             covers(a.sym.auth.digest_size, c.sym.auth.digest_size);
+    default: return false;
+  }
+}
+
+}  // namespace
+
+void destroy_sub_sessions(SubSessions* sub) noexcept {
+  if (sub->cpu_sess) rte_cryptodev_sym_session_free(sub->cpu_dev, sub->cpu_sess);
+  for (uint8_t a = 0; a < sub->n_accel; ++a)
+    if (sub->accel_sess[a]) rte_cryptodev_sym_session_free(sub->accel_dev[a], sub->accel_sess[a]);
+  delete sub;
+}
+
+int attach_children(rte_cryptodev* dev) noexcept {
+  Device* d = device_of(dev);
+  if (d->attached) return 0;
+  int cpu = rte_cryptodev_get_dev_id(d->cpu_name.c_str());
+  if (cpu < 0) {
+    BAL_LOG(ERR, "%s: CPU device %s not found", dev->data->name, d->cpu_name.c_str());
+    return -ENODEV;
+  }
+  rte_cryptodev_info ci{};
+  rte_cryptodev_info_get(static_cast<uint8_t>(cpu), &ci);
+  if (!(ci.feature_flags & RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO)) {
+    BAL_LOG(ERR, "%s: %s does not offer synchronous CPU crypto", dev->data->name,
+            d->cpu_name.c_str());
+    return -ENOTSUP;
+  }
+  std::vector<uint8_t> accels;
+  std::vector<rte_cryptodev_info> ainfo;
+  for (const auto& n : d->accel_names) {
+    int id = rte_cryptodev_get_dev_id(n.c_str());
+    if (id < 0) {
+      BAL_LOG(ERR, "%s: accelerator %s not found", dev->data->name, n.c_str());
+      return -ENODEV;
+    }
+    accels.push_back(static_cast<uint8_t>(id));
+    ainfo.emplace_back();
+    rte_cryptodev_info_get(static_cast<uint8_t>(id), &ainfo.back());
+  }
+  // Capabilities: the CPU device's, kept where every accelerator offers at least as much.
+  d->caps.clear();
+  for (const auto* c = ci.capabilities; c->op != RTE_CRYPTO_OP_TYPE_UNDEFINED; ++c) {
+    if (c->op != RTE_CRYPTO_OP_TYPE_SYMMETRIC) continue;
+    bool all = true;
+    for (const auto& ai : ainfo) {
+      bool found = false;
+      for (const auto* a = ai.capabilities; a->op != RTE_CRYPTO_OP_TYPE_UNDEFINED && !found; ++a)
+        found = offers(*a, *c);
+      all &= found;
+    }
+    if (all) d->caps.push_back(*c);
+  }
+  rte_cryptodev_capabilities end{};
+  end.op = RTE_CRYPTO_OP_TYPE_UNDEFINED;
+  d->caps.push_back(end);
+  unsigned sub_size = rte_cryptodev_sym_get_private_session_size(static_cast<uint8_t>(cpu));
+  for (uint8_t a : accels)
+    sub_size = std::max(sub_size, rte_cryptodev_sym_get_private_session_size(a));
+  std::string pool = "bal" + std::to_string(dev->data->dev_id) + "_subsess";
+  d->sub_pool = rte_cryptodev_sym_session_pool_create(
+      pool.c_str(), d->max_sessions * static_cast<uint32_t>(1 + accels.size()), sub_size, 0, 0,
+      d->socket_id);
+  if (d->sub_pool == nullptr) {
+    BAL_LOG(ERR, "%s: cannot create the pool of %u sub-sessions", dev->data->name,
+            d->max_sessions * static_cast<uint32_t>(1 + accels.size()));
+    return -ENOMEM;
+  }
+  d->cpu_dev = static_cast<uint8_t>(cpu);
+  d->accel_devs = std::move(accels);
+  d->attached = true;
+  return 0;
+}
+
+namespace {
+
+int dev_configure(rte_cryptodev* dev, rte_cryptodev_config* conf) noexcept {
+  if (int rc = attach_children(dev); rc) return rc;
+  Device* d = device_of(dev);
+  for (uint8_t a : d->accel_devs) {
+    rte_cryptodev_stop(a);
+    if (int rc = rte_cryptodev_configure(a, conf); rc) {
+      BAL_LOG(ERR, "%s: cannot configure accelerator %u: %d", dev->data->name, a, rc);
+      return rc;
+    }
+  }
+  return 0;
+}
+
+int dev_start(rte_cryptodev* dev) noexcept {
+  for (uint8_t a : device_of(dev)->accel_devs)
+    if (int rc = rte_cryptodev_start(a); rc) return rc;
+  return 0;
+}
+
+void dev_stop(rte_cryptodev* dev) noexcept {
+  // Accelerators finish or keep what they hold; pending ops complete on dequeue after start.
+  for (uint8_t a : device_of(dev)->accel_devs) rte_cryptodev_stop(a);
+}
+
+int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
+  auto* qp = static_cast<QueuePair*>(dev->data->queue_pairs[qp_id]);
+  if (qp == nullptr) return 0;
+  Device* d = device_of(dev);
+  // Take back every private op the accelerators still hold before their pools go.
+  for (size_t a = 0; a < d->accel_devs.size(); ++a) {
+    rte_crypto_op* back[32];
+    for (int spins = 0; qp->inflight[a].load() > 0 && spins < 1000000; ++spins) {
+      uint16_t n = rte_cryptodev_dequeue_burst(d->accel_devs[a], qp_id, back, 32);
+      for (uint16_t k = 0; k < n; ++k) free_private(back[k]);
+      qp->inflight[a].fetch_sub(n);
+    }
+    if (qp->inflight[a].load() > 0)
+      BAL_LOG(WARNING, "%s qp %u: accelerator %u kept %u ops", dev->data->name, qp_id,
+              d->accel_devs[a], qp->inflight[a].load());
+  }
+  if (qp->head != qp->tail)
+    BAL_LOG(WARNING, "%s qp %u released with %lu ops not dequeued", dev->data->name, qp_id,
+            static_cast<unsigned long>(qp->head - qp->tail));
+  rte_mempool_free(qp->priv_ops);
+  rte_mempool_free(qp->priv_mbufs);
+  rte_free(qp->ring);
+  qp->~QueuePair();
+  rte_free(qp);
+  dev->data->queue_pairs[qp_id] = nullptr;
+  return 0;
+}
+
+int dev_close(rte_cryptodev* dev) noexcept {
+  for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q) qp_release(dev, q);
+  Device* d = device_of(dev);
+  for (size_t a = 0; a < d->accel_devs.size(); ++a) {
+    // At EAL clean-up a child may have been removed before us: close only what is still there.
+    if (rte_cryptodev_get_dev_id(d->accel_names[a].c_str()) != d->accel_devs[a]) continue;
+    rte_cryptodev_stop(d->accel_devs[a]);
+    rte_cryptodev_close(d->accel_devs[a]);
+  }
+  return 0;
+}
+
+void dev_info(rte_cryptodev* dev, rte_cryptodev_info* info) noexcept {
+  if (info == nullptr) return;
+  Device* d = device_of(dev);
+  static const rte_cryptodev_capabilities kNone[1] = {};
+  bool ok = attach_children(dev) == 0;
+  info->driver_id = dpaccel_balance_driver_id;
+  info->feature_flags = dev->feature_flags;
+  info->capabilities = ok ? d->caps.data() : kNone;
+  info->max_nb_queue_pairs = d->max_nb_queue_pairs;
+  info->sym.max_nb_sessions = 0;
+  info->min_mbuf_headroom_req = 0;
+  info->min_mbuf_tailroom_req = 0;
+}
+
+void stats_get(rte_cryptodev* dev, rte_cryptodev_stats* out) noexcept {
+  *out = {};
+  for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q)
+    if (auto* qp = static_cast<QueuePair*>(dev->data->queue_pairs[q])) {
+      out->enqueued_count += qp->c.enqueued;
+      out->dequeued_count += qp->c.dequeued;
+      out->enqueue_err_count += qp->c.refused;
+      out->dequeue_err_count += qp->c.failed;
+    }
+}
+
+void stats_reset(rte_cryptodev* dev) noexcept {
+  for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q)
+    if (auto* qp = static_cast<QueuePair*>(dev->data->queue_pairs[q])) qp->c = Counters{};
+}
+
+int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* conf,
+             int socket_id) noexcept {
+  Device* d = device_of(dev);
+  if (dev->data->queue_pairs[qp_id] != nullptr) qp_release(dev, qp_id);
+  if (socket_id == SOCKET_ID_ANY) socket_id = d->socket_id;
+  for (uint8_t a : d->accel_devs)
+    if (int rc = rte_cryptodev_queue_pair_setup(a, qp_id, conf, socket_id); rc) {
+      BAL_LOG(ERR, "%s qp %u: accelerator %u refused its queue pair: %d", dev->data->name, qp_id, a,
+              rc);
+      return rc;
+    }
+  void* mem =
+      rte_zmalloc_socket("dpaccel_bal_qp", sizeof(QueuePair), RTE_CACHE_LINE_SIZE, socket_id);
+  if (mem == nullptr) return -ENOMEM;
+  auto* qp = new (mem) QueuePair();
+  qp->id = qp_id;
+  qp->dev = d;
+  uint32_t depth = rte_align32pow2(conf->nb_descriptors ? conf->nb_descriptors : 2048);
+  qp->depth = depth;
+  qp->mask = depth - 1;
+  qp->ring = static_cast<Entry*>(rte_zmalloc_socket("dpaccel_bal_ring", sizeof(Entry) * depth,
+                                                    RTE_CACHE_LINE_SIZE, socket_id));
+  std::string base = "bal" + std::to_string(dev->data->dev_id) + "_" + std::to_string(qp_id);
+  // Private copies: as many as ops can be in flight, plus late returns after stalls.
+  uint32_t n = depth * 2;
+  qp->priv_ops = rte_crypto_op_pool_create((base + "_op").c_str(), RTE_CRYPTO_OP_TYPE_SYMMETRIC, n,
+                                           0, kPrivSize, socket_id);
+  qp->priv_room = d->accel_max_bytes;
+  qp->priv_mbufs = rte_pktmbuf_pool_create(
+      (base + "_mb").c_str(), n, 0, 0, static_cast<uint16_t>(RTE_PKTMBUF_HEADROOM + qp->priv_room),
+      socket_id);
+  dev->data->queue_pairs[qp_id] = qp;
+  if (qp->ring == nullptr || qp->priv_ops == nullptr || qp->priv_mbufs == nullptr) {
+    BAL_LOG(ERR, "%s qp %u: cannot allocate its order ring and private pools (%u entries)",
+            dev->data->name, qp_id, n);
+    qp_release(dev, qp_id);
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+unsigned session_size(rte_cryptodev*) noexcept {
+  return sizeof(Session);
+}
+
+int session_configure(rte_cryptodev* dev, rte_crypto_sym_xform* xform,
+                      rte_cryptodev_sym_session* sess) noexcept {
+  if (int rc = attach_children(dev); rc) return rc;
+  Device* d = device_of(dev);
+  Session& s = *session_of(sess);
+  s = Session{};
+  s.kind = Kind::Chained;
+  for (auto* x = xform; x; x = x->next) {
+    if (x->type == RTE_CRYPTO_SYM_XFORM_AEAD) {
+      s.aead = true;
+      s.kind = x->aead.algo == RTE_CRYPTO_AEAD_AES_GCM ? Kind::Gcm : Kind::Chacha;
+      s.iv_offset = x->aead.iv.offset;
+      s.iv_len = x->aead.iv.length;
+      s.aad_len = x->aead.aad_length;
+      s.digest_len = x->aead.digest_length;
+      s.verify = x->aead.op == RTE_CRYPTO_AEAD_OP_DECRYPT;
+    } else if (x->type == RTE_CRYPTO_SYM_XFORM_CIPHER) {
+      s.iv_offset = x->cipher.iv.offset;
+      s.iv_len = x->cipher.iv.length;
+    } else if (x->type == RTE_CRYPTO_SYM_XFORM_AUTH) {
+      s.digest_len = x->auth.digest_length;
+      s.verify = x->auth.op == RTE_CRYPTO_AUTH_OP_VERIFY;
+    }
+  }
+  auto* sub = new (std::nothrow) SubSessions();
+  if (sub == nullptr) return -ENOMEM;
+  rte_mempool* mp = d->sub_pool;
+  sub->cpu_dev = d->cpu_dev;
+  sub->cpu_sess = rte_cryptodev_sym_session_create(d->cpu_dev, xform, mp);
+  bool ok = sub->cpu_sess != nullptr;
+  for (size_t a = 0; ok && a < d->accel_devs.size(); ++a) {
+    sub->accel_dev[a] = d->accel_devs[a];
+    sub->accel_sess[a] = rte_cryptodev_sym_session_create(d->accel_devs[a], xform, mp);
+    ok = sub->accel_sess[a] != nullptr;
+    sub->n_accel = static_cast<uint8_t>(a + 1);
+  }
+  if (!ok) {
+    int err = rte_errno ? -rte_errno : -ENOTSUP;
+    BAL_LOG(ERR, "%s: a child device refused the session (%d)", dev->data->name, err);
+    destroy_sub_sessions(sub);
+    return err;
+  }
+  s.sub = sub;
+  return 0;
+}
+
+void session_clear(rte_cryptodev*, rte_cryptodev_sym_session* sess) noexcept {
+  SubSessions* sub = session_of(sess)->sub;
+  if (sub == nullptr) return;
+  session_of(sess)->sub = nullptr;
+  // Gone now, or when the last private copy using it comes back.
+  if ((sub->state.fetch_or(SubSessions::kCleared, std::memory_order_acq_rel) |
+       SubSessions::kCleared) == SubSessions::kCleared)
+    destroy_sub_sessions(sub);
+}
+
+rte_cryptodev_ops make_ops() noexcept {
+  rte_cryptodev_ops ops{};
+  ops.dev_configure = dev_configure;
+  ops.dev_start = dev_start;
+  ops.dev_stop = dev_stop;
+  ops.dev_close = dev_close;
+  ops.dev_infos_get = dev_info;
+  ops.stats_get = stats_get;
+  ops.stats_reset = stats_reset;
+  ops.queue_pair_setup = qp_setup;
+  ops.queue_pair_release = qp_release;
+  ops.sym_session_get_size = session_size;
+  ops.sym_session_configure = session_configure;
+  ops.sym_session_clear = session_clear;
+  return ops;
+}
+
+}  // namespace
+
+rte_cryptodev_ops g_dev_ops = make_ops();
+
+}  // namespace dpaccel::balance

@@ -1,0 +1,180 @@
+// crypto_dpaccel_balance: a cryptodev in front of one CPU-crypto device and one or more
+// asynchronous devices ("accelerators"), deciding per op where it runs from an online cost model
+// (cost_model.hpp). Shared state of the driver's files.
+//
+// Ops stay in enqueue order per queue pair through an order ring: an op run on the CPU is finished
+// at enqueue; an op sent to an accelerator is finished when that accelerator gives it back. The
+// accelerator works on a private copy (op + mbuf from the balancer's own pools), so an op it fails
+// or stalls on can be run again on the CPU from the application's untouched data, and a late
+// completion only frees the private copy: nothing is lost or done twice.
+#pragma once
+
+#include <cryptodev_pmd.h>
+#include <rte_cryptodev.h>
+#include <rte_log.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "completion_ring.hpp"
+#include "cost_model.hpp"
+
+extern int dpaccel_balance_logtype;  // "pmd.crypto.dpaccel_balance"
+extern uint8_t dpaccel_balance_driver_id;
+
+namespace dpaccel::balance {
+
+#define BAL_LOG(level, fmt, ...)                                                         \
+  rte_log(RTE_LOG_##level, dpaccel_balance_logtype, "crypto_dpaccel_balance: " fmt "\n", \
+          ##__VA_ARGS__)
+
+inline constexpr int kMaxAccel = 4;
+inline constexpr uint32_t kAadMax = 256;     // ops with more AAD run on the CPU
+inline constexpr uint32_t kPrivSize = 1024;  // private area of the balancer's private ops
+
+// The sub-sessions of one balancer session. They live apart from the session itself because an
+// accelerator may still hold a private copy after the application freed the session (an op taken
+// back after a stall): they go when the session is cleared *and* no private copy uses them.
+struct SubSessions {
+  static constexpr uint32_t kCleared = 1u << 31;
+  std::atomic<uint32_t> state{0};  // kCleared | private copies in flight
+  uint8_t cpu_dev = 0;
+  void* cpu_sess = nullptr;
+  uint8_t accel_dev[kMaxAccel] = {};
+  void* accel_sess[kMaxAccel] = {};
+  uint8_t n_accel = 0;
+};
+void destroy_sub_sessions(SubSessions* sub) noexcept;
+inline void sub_sessions_ref(SubSessions* sub) noexcept {
+  sub->state.fetch_add(1, std::memory_order_relaxed);
+}
+inline void sub_sessions_unref(SubSessions* sub) noexcept {
+  if (sub->state.fetch_sub(1, std::memory_order_acq_rel) - 1 == SubSessions::kCleared)
+    destroy_sub_sessions(sub);
+}
+
+struct Session {
+  SubSessions* sub;
+  uint16_t iv_offset, iv_len, aad_len, digest_len;
+  Kind kind;
+  bool aead;
+  bool verify;  // the op's digest is an input (decrypt / verify)
+};
+
+// What the balancer keeps at the end of a private op's private area.
+struct PrivMeta {
+  uint64_t seq;    // position of the application's op in the order ring
+  uint64_t t_enq;  // TSC at enqueue
+  rte_crypto_op* app_op;
+  SubSessions* sub;             // kept alive by this copy
+  std::atomic<bool> abandoned;  // re-run on the CPU after a stall: free when it comes back
+  uint8_t accel;
+  bool timed;        // cost_in was measured (sampled ops)
+  uint64_t cost_in;  // cycles the application core spent making this copy
+  uint8_t digest[64];
+  uint8_t aad[kAadMax];
+};
+
+enum : uint8_t { kPending = 0, kDone = 1 };
+
+struct Entry {
+  rte_crypto_op* op;
+  rte_crypto_op* priv;  // nullptr when run on the CPU
+  uint64_t t_enq;
+  uint8_t accel;
+  std::atomic<uint8_t> state;
+};
+
+struct Counters {
+  uint64_t enqueued = 0, dequeued = 0, refused = 0, failed = 0;
+  uint64_t cpu_ops = 0, cpu_bytes = 0;
+  uint64_t accel_ops[kMaxAccel] = {}, accel_bytes[kMaxAccel] = {};
+  uint64_t spills = 0;        // meant for an accelerator, run on the CPU (full, or stalled)
+  uint64_t reruns_error = 0;  // failed by an accelerator, run again on the CPU
+  uint64_t reruns_stall = 0;  // taken back from a stalled accelerator
+  uint64_t late_returns = 0;  // private copies an accelerator gave back after a re-run
+};
+
+struct Device;
+
+struct QueuePair {
+  uint16_t id = 0;
+  const Device* dev = nullptr;
+  uint64_t head = 0;  // enqueue side: next sequence number
+  uint64_t tail = 0;  // dequeue side: oldest op not yet returned
+  // Enqueue and dequeue may run on two threads: each side publishes its index to the other.
+  alignas(64) std::atomic<uint64_t> head_pub{0};
+  alignas(64) std::atomic<uint64_t> tail_pub{0};
+  uint64_t head_snapshot() const noexcept { return head_pub.load(std::memory_order_acquire); }
+  uint64_t tail_snapshot() const noexcept { return tail_pub.load(std::memory_order_acquire); }
+  void publish_head(uint64_t h) noexcept { head_pub.store(h, std::memory_order_release); }
+  void publish_tail() noexcept { tail_pub.store(tail, std::memory_order_release); }
+  uint32_t mask = 0;
+  Entry* ring = nullptr;  // order ring, mask + 1 entries
+  rte_mempool* priv_ops = nullptr;
+  rte_mempool* priv_mbufs = nullptr;
+  uint32_t priv_room = 0;  // data room of a private mbuf
+  std::atomic<uint32_t> inflight[kMaxAccel] = {};
+  uint64_t stalled_until[kMaxAccel] = {};  // no new ops to a stalled accelerator before this TSC
+  CostModel model;
+  AccelGauge gauge[kMaxAccel];
+  Counters c;
+  uint32_t depth = 0;
+};
+
+enum class Mode : uint8_t { Adaptive, Cpu, Accel };  // cpu / accel: everything one way (baselines)
+
+struct Device {
+  std::string cpu_name;
+  std::vector<std::string> accel_names;
+  uint8_t cpu_dev = 0;
+  std::vector<uint8_t> accel_devs;
+  bool attached = false;
+  std::vector<rte_cryptodev_capabilities> caps;  // intersection, with end marker
+  rte_mempool* sub_pool = nullptr;  // the children's sessions (not the application's pool, whose
+                                    // size an application computes for one session per use)
+  uint32_t max_sessions = 4096;
+  uint16_t max_nb_queue_pairs = 0;
+  int socket_id = 0;
+  uint32_t stall_us = 0;         // 0: adaptive (20 x measured latency, at least 2 ms)
+  uint32_t accel_max_bytes = 0;  // larger ops run on the CPU
+  Mode mode = Mode::Adaptive;
+
+  // Frees what the device owns outside DPDK's memory. rte_cryptodev_pmd_destroy() frees the
+  // device's private data (this object) without running destructors and calls dev_close first,
+  // so remove() closes the children, releases everything here and leaves an object dev_close may
+  // still look at (with no children left to close).
+  void release() noexcept {
+    std::string().swap(cpu_name);
+    std::vector<std::string>().swap(accel_names);
+    std::vector<uint8_t>().swap(accel_devs);
+    std::vector<rte_cryptodev_capabilities>().swap(caps);
+    rte_mempool_free(sub_pool);
+    sub_pool = nullptr;
+    attached = false;
+  }
+};
+
+inline Device* device_of(rte_cryptodev* dev) {
+  return static_cast<Device*>(dev->data->dev_private);
+}
+inline Session* session_of(void* s) {
+  return static_cast<Session*>(CRYPTODEV_GET_SYM_SESS_PRIV(s));
+}
+inline PrivMeta* meta_of(rte_crypto_op* priv) {
+  return reinterpret_cast<PrivMeta*>(reinterpret_cast<uint8_t*>(priv) + sizeof(rte_crypto_op) +
+                                     sizeof(rte_crypto_sym_op) + kPrivSize - sizeof(PrivMeta));
+}
+
+int attach_children(rte_cryptodev* dev) noexcept;
+extern rte_cryptodev_ops g_dev_ops;
+uint16_t enqueue_burst(void* qp, rte_crypto_op** ops, uint16_t nb_ops) noexcept;
+uint16_t dequeue_burst(void* qp, rte_crypto_op** ops, uint16_t nb_ops) noexcept;
+// Frees a private copy (op and mbuf) and its hold on the sub-sessions.
+void free_private(rte_crypto_op* p) noexcept;
+// Runs op inline on the CPU device; sets its status.
+void run_on_cpu(const Device& d, rte_crypto_op* op) noexcept;
+
+}  // namespace dpaccel::balance

@@ -1,0 +1,70 @@
+// The balancer's cost model: size classes, learning both sides before deciding, hysteresis (no
+// flip-flop on noise), exploration of the other path, and the in-flight bound from rate x latency.
+#include <gtest/gtest.h>
+
+#include "cost_model.hpp"
+
+namespace dpaccel::balance {
+namespace {
+
+TEST(CostModel, SizeClasses) {
+  EXPECT_EQ(size_class(1), 0);
+  EXPECT_EQ(size_class(64), 0);
+  EXPECT_EQ(size_class(65), 1);
+  EXPECT_EQ(size_class(1420), 5);  // <= 2048
+  EXPECT_EQ(size_class(16384), 8);
+  EXPECT_EQ(size_class(65535), kSizeClasses - 1);
+}
+
+TEST(CostModel, MeasuresBothThenPrefersTheCheaperWithHysteresis) {
+  CostModel m({.margin = 0.10, .alpha = 1.0, .explore_every = 1000000});
+  // Unmeasured: alternate so that both sides get measured.
+  Path a = m.choose(Kind::Gcm, 1400), b = m.choose(Kind::Gcm, 1400);
+  EXPECT_NE(a, b);
+  m.record_cpu(Kind::Gcm, 1400, 1000);
+  m.record_offload(Kind::Gcm, 1400, 300);
+  EXPECT_TRUE(m.prefers_accel(Kind::Gcm, 1400));
+  EXPECT_EQ(m.choose(Kind::Gcm, 1400), Path::Accel);
+  // Small ops: offloading costs more than doing them.
+  m.record_cpu(Kind::Gcm, 64, 100);
+  m.record_offload(Kind::Gcm, 64, 250);
+  EXPECT_FALSE(m.prefers_accel(Kind::Gcm, 64));
+  EXPECT_EQ(m.accel_threshold_class(Kind::Gcm), size_class(1400));
+  // Within the margin nothing flips, either way.
+  m.record_offload(Kind::Gcm, 1400, 1050);  // 5 % dearer than the CPU: stay
+  EXPECT_TRUE(m.prefers_accel(Kind::Gcm, 1400));
+  m.record_offload(Kind::Gcm, 1400, 1150);  // 15 % dearer: switch back
+  EXPECT_FALSE(m.prefers_accel(Kind::Gcm, 1400));
+  m.record_offload(Kind::Gcm, 1400, 950);  // 5 % cheaper: not enough to switch again
+  EXPECT_FALSE(m.prefers_accel(Kind::Gcm, 1400));
+  m.record_offload(Kind::Gcm, 1400, 850);  // 15 % cheaper: switch
+  EXPECT_TRUE(m.prefers_accel(Kind::Gcm, 1400));
+  // Kinds are separate.
+  EXPECT_FALSE(m.prefers_accel(Kind::Chained, 1400));
+}
+
+TEST(CostModel, ExploresTheOtherPathNowAndThen) {
+  CostModel m({.margin = 0.10, .alpha = 1.0, .explore_every = 8});
+  m.record_cpu(Kind::Chacha, 512, 500);
+  m.record_offload(Kind::Chacha, 512, 100);
+  int cpu = 0;
+  for (int i = 0; i < 80; ++i) cpu += m.choose(Kind::Chacha, 512) == Path::Cpu;
+  EXPECT_EQ(cpu, 10);  // one in eight
+}
+
+TEST(AccelGauge, InflightBoundFollowsRateTimesLatency) {
+  AccelGauge g;
+  const uint64_t hz = 1'000'000'000;
+  EXPECT_EQ(g.inflight_limit(32, 4096, hz), 32u);  // nothing measured: the floor
+  // 1000 ops per ms = 1 Mops/s, latency 200 us: 200 in flight at that rate, bound 2x = 400.
+  uint64_t t = 1;
+  for (int ms = 0; ms < 20; ++ms)
+    for (int i = 0; i < 10; ++i) g.record_completions(100, t += hz / 10'000, hz);
+  for (int i = 0; i < 100; ++i) g.record_latency(200'000);
+  EXPECT_NEAR(g.rate_ops(), 1e6, 1e5);
+  EXPECT_NEAR(g.inflight_limit(32, 4096, hz), 400, 40);
+  EXPECT_EQ(g.inflight_limit(32, 100, hz), 100u);  // the ceiling
+}
+
+}  // namespace
+}  // namespace dpaccel::balance
