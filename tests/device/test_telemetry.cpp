@@ -73,5 +73,42 @@ TEST_F(Telemetry, PerQueuePairCountersOfBothDrivers) {
   EXPECT_EQ(bad.find("enqueued"), std::string::npos) << bad;
 }
 
+// The first number of the array `key` in a telemetry JSON reply (-1 when absent).
+long long first_of(const std::string& json, const std::string& key) {
+  size_t at = json.find("\"" + key + "\":[");
+  if (at == std::string::npos) return -1;
+  return std::stoll(json.substr(at + key.size() + 4));
+}
+
+TEST_F(Telemetry, BalancerShowsItsSplitAndReruns) {
+  std::mt19937_64 rng(9);
+  Spec s = esp_gcm128_spec();
+  Material m = random_material(s, rng);
+  uint8_t b1 = dev("crypto_dpaccel_balance1");  // its accelerator fails 30 % of ops
+  uint8_t b0 = dev("crypto_dpaccel_balance0");  // adaptive
+  for (uint8_t b : {b1, b0}) {
+    for (int round = 0; round < 20; ++round) {
+      std::vector<Job> jobs(64);
+      for (auto& j : jobs) {
+        j.data = random_bytes(64 + rng() % 1400, rng);
+        j.regions = regions_for(s, j.data.size());
+      }
+      std::string why;
+      ASSERT_TRUE(run_jobs(Api::Ops, b, 0, s, m, true, jobs, &why)) << why;
+      for (auto& j : jobs) ASSERT_EQ(j.status, 0);
+    }
+  }
+  std::string t1 = telemetry("/dpaccel/crypto_balance/stats," + std::to_string(b1));
+  EXPECT_NE(t1.find("\"mode\":\"accel\""), std::string::npos) << t1;
+  EXPECT_GT(first_of(t1, "accel_ops"), 0) << t1;
+  EXPECT_GT(first_of(t1, "reruns_error"), 0) << t1;
+  std::string t0 = telemetry("/dpaccel/crypto_balance/stats," + std::to_string(b0));
+  EXPECT_NE(t0.find("\"mode\":\"adaptive\""), std::string::npos) << t0;
+  // The adaptive balancer measured both paths (it explores), whichever it prefers here.
+  EXPECT_GT(first_of(t0, "cpu_ops"), 0) << t0;
+  EXPECT_GT(first_of(t0, "accel_ops"), 0) << t0;
+  EXPECT_GE(first_of(t0, "accel0_latency_ns"), 0) << t0;
+}
+
 }  // namespace
 }  // namespace dpaccel::test

@@ -1,0 +1,99 @@
+// crypto_dpaccel_balance life cycle: stop and start with ops in flight on a stalling
+// accelerator, and devargs errors. (Correctness under every split and fault profile is the
+// differential suite's: Differential.Balance*.)
+#include <rte_bus_vdev.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "device_fixture.hpp"
+
+namespace dpaccel::test {
+namespace {
+
+class Balance : public DeviceTest {};
+
+TEST_F(Balance, StopAndStartWithOpsInFlight) {
+  // balance2's accelerator stalls 150 ms now and then; stop while it holds ops.
+  uint8_t b = dev("crypto_dpaccel_balance2");
+  std::mt19937_64 rng(4);
+  Spec s = esp_gcm128_spec();
+  Material m = random_material(s, rng);
+  void* sess = make_session(b, s, m, true);
+  ASSERT_NE(sess, nullptr);
+  constexpr int kN = 400;
+  std::vector<rte_crypto_op*> ops(kN);
+  ASSERT_EQ(rte_crypto_op_bulk_alloc(pools().ops, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops.data(), kN),
+            kN);
+  std::vector<Bytes> plain(kN);
+  Bytes digests(16 * kN), aad(8, 1);
+  for (int i = 0; i < kN; ++i) {
+    rte_mbuf* mb = rte_pktmbuf_alloc(pools().mbufs);
+    plain[i] = random_bytes(512, rng);
+    std::memcpy(rte_pktmbuf_append(mb, 512), plain[i].data(), 512);
+    rte_crypto_op_attach_sym_session(ops[i], sess);
+    ops[i]->sym->m_src = mb;
+    std::memcpy(rte_crypto_op_ctod_offset(ops[i], uint8_t*, kIvOffset), m.iv.data(), 12);
+    ops[i]->sym->aead.data = {0, 512};
+    ops[i]->sym->aead.digest.data = digests.data() + 16 * i;
+    ops[i]->sym->aead.aad.data = aad.data();
+  }
+  m.aad = aad;
+  int enq = 0;
+  while (enq < kN)
+    enq += rte_cryptodev_enqueue_burst(b, 0, ops.data() + enq,
+                                       static_cast<uint16_t>(std::min(64, kN - enq)));
+  rte_cryptodev_stop(b);  // defined: accelerators keep or finish what they hold
+  ASSERT_EQ(rte_cryptodev_start(b), 0);
+  std::vector<rte_crypto_op*> back;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (back.size() < size_t{kN} && std::chrono::steady_clock::now() < deadline) {
+    rte_crypto_op* buf[64];
+    uint16_t k = rte_cryptodev_dequeue_burst(b, 0, buf, 64);
+    back.insert(back.end(), buf, buf + k);
+  }
+  ASSERT_EQ(back.size(), size_t{kN});
+  for (int i = 0; i < kN; ++i) {
+    ASSERT_EQ(back[i], ops[i]) << "order";
+    ASSERT_EQ(back[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
+    RefResult ref = reference_encrypt(s, m, plain[i]);
+    ASSERT_EQ(0,
+              std::memcmp(rte_pktmbuf_mtod(back[i]->sym->m_src, uint8_t*), ref.data.data(), 512));
+    ASSERT_EQ(0, std::memcmp(digests.data() + 16 * i, ref.digest.data(), 16));
+  }
+  for (auto* op : ops) {
+    rte_pktmbuf_free(op->sym->m_src);
+    rte_crypto_op_free(op);
+  }
+  rte_cryptodev_sym_session_free(b, sess);
+  // Reap copies the accelerator still holds (their sub-sessions go with them).
+  rte_cryptodev_stats st{};
+  uint8_t w = dev("crypto_dpaccel_worker_b2");
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    rte_crypto_op* none[1];
+    rte_cryptodev_dequeue_burst(b, 0, none, 1);
+    rte_cryptodev_stats_get(w, &st);
+  } while (st.enqueued_count != st.dequeued_count && std::chrono::steady_clock::now() < deadline);
+}
+
+TEST_F(Balance, BadDevargsAreRefused) {
+  EXPECT_NE(rte_vdev_init("crypto_dpaccel_balance_bad0", "accel=crypto_dpaccel_worker0"), 0)
+      << "cpu= is required";
+  EXPECT_NE(rte_vdev_init("crypto_dpaccel_balance_bad1", "cpu=x,mode=fastest"), 0);
+  EXPECT_NE(rte_vdev_init("crypto_dpaccel_balance_bad2", "cpu=x,accel=a:b:c:d:e"), 0);
+  EXPECT_NE(rte_vdev_init("crypto_dpaccel_balance_bad3", "cpu=x,accel=a::b"), 0);
+  EXPECT_NE(rte_vdev_init("crypto_dpaccel_balance_bad4", "cpu=x,accel_max_bytes=10"), 0);
+  // A CPU device without synchronous CPU crypto is refused when the balancer is configured.
+  ASSERT_EQ(rte_vdev_init("crypto_dpaccel_balance_bad5",
+                          "cpu=crypto_dpaccel_cpu1,accel=crypto_dpaccel_worker0"),
+            0);
+  rte_cryptodev_config conf{};
+  conf.socket_id = SOCKET_ID_ANY;
+  conf.nb_queue_pairs = 1;
+  EXPECT_NE(rte_cryptodev_configure(dev("crypto_dpaccel_balance_bad5"), &conf), 0);
+  EXPECT_EQ(rte_vdev_uninit("crypto_dpaccel_balance_bad5"), 0);
+}
+
+}  // namespace
+}  // namespace dpaccel::test
