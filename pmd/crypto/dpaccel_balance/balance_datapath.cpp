@@ -72,6 +72,7 @@ rte_crypto_op* make_private(QueuePair& qp, const Session& s, rte_crypto_op* op, 
   meta->sub = s.sub;
   sub_sessions_ref(s.sub);
   meta->timed = false;
+  meta->probe = false;
   meta->cost_in = 0;
   rte_crypto_op_attach_sym_session(p, s.sub->accel_sess[a]);
   rte_crypto_sym_op* y = p->sym;
@@ -118,6 +119,102 @@ void copy_back(const Session& s, rte_crypto_op* op, rte_crypto_op* p) noexcept {
   uint8_t* app_digest = digest_ptr(s, op);
   if (!s.verify && s.digest_len && app_digest)
     std::memcpy(app_digest, meta_of(p)->digest, s.digest_len);
+}
+
+// Whether accelerator i may take an op without holding back this queue pair: its latency times
+// the queue pair's op rate must stay under half the order ring. When it does not, one op every
+// 10 ms still goes (a probe), so that a recovering accelerator is noticed.
+enum class Admit : uint8_t { Yes, No, Probe };
+Admit order_allows(QueuePair& qp, size_t i, uint64_t now, uint64_t hz) noexcept {
+  double lat = qp.gauge[i].latency_cycles();
+  if (lat == 0 || lat * qp.op_rate < qp.depth / 2.0) return Admit::Yes;
+  if (now - qp.last_probe[i] > hz / 100) {
+    qp.last_probe[i] = now;
+    return Admit::Probe;
+  }
+  return Admit::No;
+}
+
+// CPU ops of a burst, run together: consecutive contiguous in-place ops of one session with the
+// same offsets go to the CPU device in one rte_cryptodev_sym_cpu_crypto_process() call.
+class CpuBatch {
+ public:
+  explicit CpuBatch(const Device& d) : d_(d) {}
+  ~CpuBatch() { flush(); }
+  void add(rte_crypto_op* op) noexcept {
+    rte_crypto_sym_op* y = op->sym;
+    bool simple = op->sess_type == RTE_CRYPTO_OP_WITH_SESSION && y->session && y->m_src &&
+                  y->m_src->nb_segs == 1 && (y->m_dst == nullptr || y->m_dst == y->m_src);
+    if (!simple) {
+      run_on_cpu(d_, op);
+      return;
+    }
+    const Session& s = *session_of(y->session);
+    uint32_t total = y->m_src->data_len;
+    rte_crypto_sym_ofs ofs{};
+    auto region = [total](uint32_t off, uint32_t len, uint16_t& head, uint16_t& tail) {
+      if (uint64_t{off} + len > total || total > UINT16_MAX) return false;
+      head = static_cast<uint16_t>(off);
+      tail = static_cast<uint16_t>(total - off - len);
+      return true;
+    };
+    bool ok = s.aead ? region(y->aead.data.offset, y->aead.data.length, ofs.ofs.cipher.head,
+                              ofs.ofs.cipher.tail)
+                     : region(y->cipher.data.offset, y->cipher.data.length, ofs.ofs.cipher.head,
+                              ofs.ofs.cipher.tail) &&
+                           region(y->auth.data.offset, y->auth.data.length, ofs.ofs.auth.head,
+                                  ofs.ofs.auth.tail);
+    if (!ok) {
+      op->status = RTE_CRYPTO_OP_STATUS_INVALID_ARGS;
+      return;
+    }
+    if (n_ && (s.sub->cpu_sess != sess_ || ofs.raw != ofs_.raw || n_ == kBurst)) flush();
+    sess_ = s.sub->cpu_sess;
+    ofs_ = ofs;
+    ops_[n_] = op;
+    vec_[n_] = {rte_pktmbuf_mtod(y->m_src, void*), rte_pktmbuf_iova(y->m_src), total, total};
+    sgl_[n_] = {&vec_[n_], 1};
+    iv_[n_] = {rte_crypto_op_ctod_offset(op, void*, s.iv_offset), 0};
+    digest_[n_] = {digest_ptr(s, op), 0};
+    aad_[n_] = {s.aead ? y->aead.aad.data : nullptr, 0};
+    ++n_;
+  }
+  void flush() noexcept {
+    if (n_ == 0) return;
+    rte_crypto_sym_vec v{};
+    v.num = n_;
+    v.src_sgl = sgl_.data();
+    v.iv = iv_.data();
+    v.digest = digest_.data();
+    v.aad = aad_.data();
+    v.status = st_.data();
+    rte_cryptodev_sym_cpu_crypto_process(d_.cpu_dev, sess_, ofs_, &v);
+    for (uint32_t k = 0; k < n_; ++k) ops_[k]->status = from_errno(st_[k]);
+    n_ = 0;
+  }
+
+ private:
+  const Device& d_;
+  void* sess_ = nullptr;
+  rte_crypto_sym_ofs ofs_{};
+  uint32_t n_ = 0;
+  std::array<rte_crypto_op*, kBurst> ops_;
+  std::array<rte_crypto_vec, kBurst> vec_;
+  std::array<rte_crypto_sgl, kBurst> sgl_;
+  std::array<rte_crypto_va_iova_ptr, kBurst> iv_, digest_, aad_;
+  std::array<int32_t, kBurst> st_;
+};
+
+void account_rate(QueuePair& qp, uint32_t n, uint64_t now, uint64_t hz) noexcept {
+  if (qp.rate_window_start == 0) qp.rate_window_start = now;
+  qp.rate_window_ops += n;
+  uint64_t span = now - qp.rate_window_start;
+  if (span >= hz / 1000) {
+    double sample = static_cast<double>(qp.rate_window_ops) / static_cast<double>(span);
+    qp.op_rate = qp.op_rate == 0 ? sample : qp.op_rate + (sample - qp.op_rate) / 8;
+    qp.rate_window_start = now;
+    qp.rate_window_ops = 0;
+  }
 }
 
 }  // namespace
@@ -192,6 +289,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   std::array<std::array<uint32_t, kBurst>, kMaxAccel> batch_bytes;
   std::array<uint32_t, kMaxAccel> nb{};
   uint32_t done_in = 0;
+  CpuBatch cpu(d);
   while (done_in < n) {
     uint32_t chunk = std::min<uint32_t>(n - done_in, kBurst);
     nb.fill(0);
@@ -215,6 +313,21 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
           uint32_t best = UINT32_MAX;
           for (size_t i = 0; i < na; ++i) {
             if (qp->stalled_until[i] > now) continue;
+            if (d.mode != Mode::Accel) {
+              Admit ad = order_allows(*qp, i, now, hz);
+              if (ad == Admit::No) continue;
+              if (ad == Admit::Probe) {  // measure it with a copy nobody waits for
+                if (nb[i] < kBurst) {
+                  if (rte_crypto_op* pr = make_private(*qp, *s, op, static_cast<int>(i), 0, now)) {
+                    meta_of(pr)->probe = true;
+                    batch_seq[i][nb[i]] = UINT64_MAX;
+                    batch_bytes[i][nb[i]] = 0;
+                    batch[i][nb[i]++] = pr;
+                  }
+                }
+                continue;
+              }
+            }
             uint32_t lim =
                 d.mode == Mode::Accel ? qp->depth : qp->gauge[i].inflight_limit(32, qp->depth, hz);
             uint32_t fl = qp->inflight[i].load(std::memory_order_relaxed) + nb[i];
@@ -243,10 +356,13 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
           continue;
         }
       }
-      uint64_t t0 = timed ? rte_rdtsc() : 0;
-      run_on_cpu(d, op);
-      if (valid && timed)
-        qp->model.record_cpu(s->kind, bytes, static_cast<double>(rte_rdtsc() - t0));
+      if (timed) {  // measured alone
+        uint64_t t0 = rte_rdtsc();
+        run_on_cpu(d, op);
+        if (valid) qp->model.record_cpu(s->kind, bytes, static_cast<double>(rte_rdtsc() - t0));
+      } else {
+        cpu.add(op);
+      }
       ++qp->c.cpu_ops;
       qp->c.cpu_bytes += bytes;
       e.state.store(kDone, std::memory_order_relaxed);
@@ -258,8 +374,13 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
                                                   static_cast<uint16_t>(nb[i]));
       for (uint32_t k = 0; k < nb[i]; ++k) {
         if (k < sent) {  // the accelerator's now (and maybe already back): do not touch it
+          if (batch_seq[i][k] == UINT64_MAX) continue;  // a probe
           ++qp->c.accel_ops[i];
           qp->c.accel_bytes[i] += batch_bytes[i][k];
+          continue;
+        }
+        if (batch_seq[i][k] == UINT64_MAX) {  // a refused probe
+          free_private(batch[i][k]);
           continue;
         }
         Entry& e = qp->ring[batch_seq[i][k] & qp->mask];
@@ -273,12 +394,14 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
       }
       qp->inflight[i].fetch_sub(nb[i] - sent, std::memory_order_relaxed);
     }
+    cpu.flush();
     // Published only now: dequeue (maybe on another thread) never sees an entry this thread may
     // still change. Completions of these ops only touch entries the enqueue side is done with.
     qp->publish_head(qp->head + done_in + chunk);
     done_in += chunk;
   }
   qp->head += n;
+  account_rate(*qp, n, now, hz);
   qp->c.enqueued += n;
   qp->c.refused += nb_ops - n;
   return static_cast<uint16_t>(n);
@@ -300,6 +423,11 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
     for (uint16_t k = 0; k < got; ++k) {
       rte_crypto_op* p = back[k];
       PrivMeta* meta = meta_of(p);
+      if (meta->probe) {  // a latency probe: measured, done
+        qp->gauge[i].record_latency(now - meta->t_enq);
+        free_private(p);
+        continue;
+      }
       if (meta->abandoned.load(std::memory_order_acquire)) {  // re-run already: just free it
         ++qp->c.late_returns;
         free_private(p);

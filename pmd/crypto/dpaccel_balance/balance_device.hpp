@@ -72,6 +72,7 @@ struct PrivMeta {
   std::atomic<bool> abandoned;  // re-run on the CPU after a stall: free when it comes back
   uint8_t accel;
   bool timed;        // cost_in was measured (sampled ops)
+  bool probe;        // a latency probe: no application op waits for it
   uint64_t cost_in;  // cycles the application core spent making this copy
   uint8_t digest[64];
   uint8_t aad[kAadMax];
@@ -120,6 +121,13 @@ struct QueuePair {
   uint64_t stalled_until[kMaxAccel] = {};  // no new ops to a stalled accelerator before this TSC
   CostModel model;
   AccelGauge gauge[kMaxAccel];
+  // Order costs: with in-order delivery an op on an accelerator holds back every later op until it
+  // completes, so an accelerator is usable only while latency x this queue pair's op rate stays
+  // well inside the order ring. Op rate: ops per TSC cycle, over 1 ms windows.
+  double op_rate = 0;
+  uint64_t rate_window_start = 0;
+  uint64_t rate_window_ops = 0;
+  uint64_t last_probe[kMaxAccel] = {};  // when too slow, one op now and then keeps latency fresh
   Counters c;
   uint32_t depth = 0;
 };
