@@ -127,7 +127,12 @@ struct QueuePair {
   double op_rate = 0;
   uint64_t rate_window_start = 0;
   uint64_t rate_window_ops = 0;
-  uint64_t last_probe[kMaxAccel] = {};  // when too slow, one op now and then keeps latency fresh
+  uint64_t last_probe[kMaxAccel] = {};
+  // A TSC reading shared by both sides: reading the TSC is not free (in some VMs it traps), and the
+  // decisions it serves are on a millisecond scale. Dequeue refreshes it when it has ops out;
+  // enqueue every 16th burst.
+  std::atomic<uint64_t> clock{0};
+  uint32_t enq_calls = 0;  // when too slow, one op now and then keeps latency fresh
   Counters c;
   uint32_t depth = 0;
 };
