@@ -1,6 +1,8 @@
 // crypto_dpaccel_balance: vdev probe and remove, driver registration, devargs.
 #include <bus_vdev_driver.h>
 
+#include "cryptodev_vdev.hpp"
+
 #include <cstdio>
 #include <new>
 #include <string>
@@ -118,17 +120,7 @@ int probe(rte_vdev_device* vdev) noexcept {
 }
 
 int remove(rte_vdev_device* vdev) noexcept {
-  const char* name = rte_vdev_device_name(vdev);
-  if (name == nullptr) return -EINVAL;
-  rte_cryptodev* dev = rte_cryptodev_pmd_get_named_dev(name);
-  if (dev == nullptr) return -ENODEV;
-  if (dev->data->dev_started) {
-    BAL_LOG(ERR, "%s: cannot remove a started device: stop it first", name);
-    return -EBUSY;
-  }
-  g_dev_ops.dev_close(dev);  // queue pairs and children
-  device_of(dev)->release();
-  return rte_cryptodev_pmd_destroy(dev);
+  return pmd::remove_cryptodev_vdev<Device>(vdev, g_dev_ops, dpaccel_balance_logtype);
 }
 
 }  // namespace

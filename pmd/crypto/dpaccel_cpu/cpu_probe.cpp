@@ -1,5 +1,7 @@
 // crypto_dpaccel_cpu: vdev probe and remove, driver registration, devargs.
 #include <bus_vdev_driver.h>
+
+#include "cryptodev_vdev.hpp"
 #include <rte_cpuflags.h>
 
 #include <new>
@@ -75,22 +77,7 @@ int probe(rte_vdev_device* vdev) noexcept {
 }
 
 int remove(rte_vdev_device* vdev) noexcept {
-  const char* name = rte_vdev_device_name(vdev);
-  if (name == nullptr) return -EINVAL;
-  rte_cryptodev* dev = rte_cryptodev_pmd_get_named_dev(name);
-  if (dev == nullptr) return -ENODEV;
-  // DPDK's rule: a started device is stopped by its application before it goes away. Refuse
-  // before touching anything, so the device stays usable.
-  if (dev->data->dev_started) {
-    rte_log(RTE_LOG_ERR, dpaccel_cpu_logtype, "%s: cannot remove a started device: stop it first\n",
-            name);
-    return -EBUSY;
-  }
-  // The library's destroy closes the device (releasing queue pairs) only if the app did not.
-  for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q)
-    if (dev->data->queue_pairs[q] != nullptr) g_dev_ops[0].queue_pair_release(dev, q);
-  device_of(dev)->release();
-  return rte_cryptodev_pmd_destroy(dev);
+  return pmd::remove_cryptodev_vdev<Device>(vdev, g_dev_ops[0], dpaccel_cpu_logtype);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // crypto_dpaccel_worker: vdev probe and remove, driver registration, devargs.
 #include <bus_vdev_driver.h>
 
+#include "cryptodev_vdev.hpp"
+
 #include <cstdio>
 #include <new>
 #include <string>
@@ -69,21 +71,7 @@ int probe(rte_vdev_device* vdev) noexcept {
 }
 
 int remove(rte_vdev_device* vdev) noexcept {
-  const char* name = rte_vdev_device_name(vdev);
-  if (name == nullptr) return -EINVAL;
-  rte_cryptodev* dev = rte_cryptodev_pmd_get_named_dev(name);
-  if (dev == nullptr) return -ENODEV;
-  // DPDK's rule: a started device is stopped by its application before it goes away. Refuse
-  // before touching anything, so the device stays usable.
-  if (dev->data->dev_started) {
-    rte_log(RTE_LOG_ERR, dpaccel_worker_logtype,
-            "%s: cannot remove a started device: stop it first\n", name);
-    return -EBUSY;
-  }
-  for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q)
-    if (dev->data->queue_pairs[q] != nullptr) g_dev_ops.queue_pair_release(dev, q);
-  device_of(dev)->release();
-  return rte_cryptodev_pmd_destroy(dev);
+  return pmd::remove_cryptodev_vdev<Device>(vdev, g_dev_ops, dpaccel_worker_logtype);
 }
 
 }  // namespace
