@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <new>
 
+#include "queue_pair_memory.hpp"
+
 #include "balance_device.hpp"
 
 namespace dpaccel::balance {
@@ -161,8 +163,7 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
   rte_mempool_free(qp->priv_ops);
   rte_mempool_free(qp->priv_mbufs);
   rte_free(qp->ring);
-  qp->~QueuePair();
-  rte_free(qp);
+  pmd::delete_queue_pair(qp);
   dev->data->queue_pairs[qp_id] = nullptr;
   return 0;
 }
@@ -220,10 +221,8 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
               rc);
       return rc;
     }
-  void* mem =
-      rte_zmalloc_socket("dpaccel_bal_qp", sizeof(QueuePair), RTE_CACHE_LINE_SIZE, socket_id);
-  if (mem == nullptr) return -ENOMEM;
-  auto* qp = new (mem) QueuePair();
+  auto* qp = pmd::new_queue_pair<QueuePair>(socket_id);
+  if (qp == nullptr) return -ENOMEM;
   qp->id = qp_id;
   qp->dev = d;
   uint32_t depth = rte_align32pow2(conf->nb_descriptors ? conf->nb_descriptors : 2048);

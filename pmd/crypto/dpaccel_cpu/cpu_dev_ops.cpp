@@ -3,6 +3,8 @@
 
 #include <new>
 
+#include "queue_pair_memory.hpp"
+
 #include "cpu_device.hpp"
 
 namespace dpaccel::cpu {
@@ -24,8 +26,7 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
   if (uint32_t left = qp->done_ops.used_count() + qp->done_raw.used_count())
     CPU_LOG(WARNING, "%s qp %u released with %u completed ops not dequeued", dev->data->name, qp_id,
             left);
-  qp->~QueuePair();
-  rte_free(qp);
+  pmd::delete_queue_pair(qp);
   dev->data->queue_pairs[qp_id] = nullptr;
   return 0;
 }
@@ -61,20 +62,17 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
              int socket_id) noexcept {
   if (dev->data->queue_pairs[qp_id] != nullptr) qp_release(dev, qp_id);
   if (socket_id == SOCKET_ID_ANY) socket_id = device_of(dev)->socket_id;
-  void* mem =
-      rte_zmalloc_socket("dpaccel_cpu_qp", sizeof(QueuePair), RTE_CACHE_LINE_SIZE, socket_id);
-  if (mem == nullptr) {
+  auto* qp = pmd::new_queue_pair<QueuePair>(socket_id);
+  if (qp == nullptr) {
     CPU_LOG(ERR, "%s qp %u: out of memory on socket %d", dev->data->name, qp_id, socket_id);
     return -ENOMEM;
   }
-  auto* qp = new (mem) QueuePair();
   qp->id = qp_id;
   uint32_t depth = conf->nb_descriptors ? conf->nb_descriptors : 2048;
   if (!qp->engine.init(dpaccel_cpu_logtype) || !qp->done_ops.init(depth, socket_id) ||
       !qp->done_raw.init(depth, socket_id)) {
     CPU_LOG(ERR, "%s qp %u: cannot set up (depth %u)", dev->data->name, qp_id, depth);
-    qp->~QueuePair();
-    rte_free(mem);
+    pmd::delete_queue_pair(qp);
     return -ENOMEM;
   }
   dev->data->queue_pairs[qp_id] = qp;

@@ -8,6 +8,8 @@
 
 #include <new>
 
+#include "queue_pair_memory.hpp"
+
 #include "worker_device.hpp"
 
 namespace dpaccel::worker {
@@ -30,8 +32,7 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
   if (uint64_t left = qp->enqueued - qp->dequeued)
     WRK_LOG(WARNING, "%s qp %u released with %lu ops not dequeued", dev->data->name, qp_id,
             static_cast<unsigned long>(left));
-  qp->~QueuePair();
-  rte_free(qp);
+  pmd::delete_queue_pair(qp);
   dev->data->queue_pairs[qp_id] = nullptr;
   return 0;
 }
@@ -75,20 +76,17 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
   Device* d = device_of(dev);
   if (dev->data->queue_pairs[qp_id] != nullptr) qp_release(dev, qp_id);
   if (socket_id == SOCKET_ID_ANY) socket_id = d->socket_id;
-  void* mem =
-      rte_zmalloc_socket("dpaccel_wrk_qp", sizeof(QueuePair), RTE_CACHE_LINE_SIZE, socket_id);
-  if (mem == nullptr) {
+  auto* qp = pmd::new_queue_pair<QueuePair>(socket_id);
+  if (qp == nullptr) {
     WRK_LOG(ERR, "%s qp %u: out of memory on socket %d", dev->data->name, qp_id, socket_id);
     return -ENOMEM;
   }
-  auto* qp = new (mem) QueuePair();
   qp->id = qp_id;
   uint32_t depth = conf->nb_descriptors ? conf->nb_descriptors : 2048;
   if (!qp->engine.init(dpaccel_worker_logtype) || !qp->submit.init(depth, socket_id) ||
       !qp->done.init(depth, socket_id)) {
     WRK_LOG(ERR, "%s qp %u: cannot set up (depth %u)", dev->data->name, qp_id, depth);
-    qp->~QueuePair();
-    rte_free(mem);
+    pmd::delete_queue_pair(qp);
     return -ENOMEM;
   }
   // In flight never exceeds the completion ring, so a helper can always finish what it took.
