@@ -14,6 +14,12 @@ TEST(CostModel, SizeClasses) {
   EXPECT_EQ(size_class(1420), 5);  // <= 2048
   EXPECT_EQ(size_class(16384), 8);
   EXPECT_EQ(size_class(65535), kSizeClasses - 1);
+  // Every boundary, against the definition: class c holds sizes up to 64 << c.
+  for (uint32_t b = 1; b <= 70000; ++b) {
+    int c = 0;
+    while (c < kSizeClasses - 1 && b > (64u << c)) ++c;
+    ASSERT_EQ(size_class(b), c) << b;
+  }
 }
 
 TEST(CostModel, MeasuresBothThenPrefersTheCheaperWithHysteresis) {

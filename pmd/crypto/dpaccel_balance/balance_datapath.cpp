@@ -122,12 +122,17 @@ void copy_back(const Session& s, rte_crypto_op* op, rte_crypto_op* p) noexcept {
 }
 
 // Whether accelerator i may take an op without holding back this queue pair: its latency times
-// the queue pair's op rate must stay under half the order ring. When it does not, one op every
-// 10 ms still goes (a probe), so that a recovering accelerator is noticed.
+// the queue pair's op rate (what the CPU path alone could do) must stay under half the order ring.
+// When it does not, one op every 10 ms still goes (a probe), so that a recovering accelerator is
+// noticed.
 enum class Admit : uint8_t { Yes, No, Probe };
-Admit order_allows(QueuePair& qp, size_t i, uint64_t now, uint64_t hz) noexcept {
+Admit order_allows(QueuePair& qp, size_t i, double cpu_cycles, uint64_t now, uint64_t hz) noexcept {
   double lat = qp.gauge[i].latency_cycles();
-  if (lat == 0 || lat * qp.op_rate < qp.depth / 2.0) return Admit::Yes;
+  // The rate that matters is what the queue pair can do, not what it did: a blocked queue pair's
+  // observed rate falls and would let even more ops go to the slow accelerator. Use the CPU's own
+  // rate for this kind and size when it is known.
+  double rate = cpu_cycles > 0 ? 1.0 / cpu_cycles : qp.op_rate;
+  if (lat == 0 || lat * rate < qp.depth / 2.0) return Admit::Yes;
   if (now - qp.last_probe[i] > hz / 100) {
     qp.last_probe[i] = now;
     return Admit::Probe;
@@ -318,7 +323,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
           for (size_t i = 0; i < na; ++i) {
             if (qp->stalled_until[i] > now) continue;
             if (d.mode != Mode::Accel) {
-              Admit ad = order_allows(*qp, i, now, hz);
+              Admit ad = order_allows(*qp, i, qp->model.cpu_cost(s->kind, bytes), now, hz);
               if (ad == Admit::No) continue;
               if (ad == Admit::Probe) {  // measure it with a copy nobody waits for
                 if (nb[i] < kBurst) {

@@ -18,10 +18,12 @@ enum class Kind : uint8_t { Gcm, Chacha, Chained, Count };  // cost differs a lo
 
 inline constexpr int kSizeClasses = 10;  // <=64, <=128, ... <=16K, larger
 
+// <=64 -> 0, 65..128 -> 1, ... (a power of two per class), larger than 16 KiB -> last. O(1): it
+// runs for every op.
 constexpr int size_class(uint32_t bytes) noexcept {
-  int c = 0;
-  for (uint32_t limit = 64; c < kSizeClasses - 1 && bytes > limit; limit <<= 1) ++c;
-  return c;
+  if (bytes <= 64) return 0;
+  int c = 32 - __builtin_clz(bytes - 1) - 6;
+  return c < kSizeClasses - 1 ? c : kSizeClasses - 1;
 }
 
 enum class Path : uint8_t { Cpu, Accel };
