@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <new>
 
+#include "cryptodev_vdev.hpp"
 #include "queue_pair_memory.hpp"
 
 #include "balance_device.hpp"
@@ -195,19 +196,13 @@ void dev_info(rte_cryptodev* dev, rte_cryptodev_info* info) noexcept {
 }
 
 void stats_get(rte_cryptodev* dev, rte_cryptodev_stats* out) noexcept {
-  *out = {};
-  for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q)
-    if (auto* qp = static_cast<QueuePair*>(dev->data->queue_pairs[q])) {
-      out->enqueued_count += qp->c.enqueued;
-      out->dequeued_count += qp->c.dequeued;
-      out->enqueue_err_count += qp->c.refused;
-      out->dequeue_err_count += qp->c.failed;
-    }
+  pmd::sum_queue_pair_stats<QueuePair>(dev, out, [](QueuePair& qp) {
+    return rte_cryptodev_stats{qp.c.enqueued, qp.c.dequeued, qp.c.refused, qp.c.failed};
+  });
 }
 
 void stats_reset(rte_cryptodev* dev) noexcept {
-  for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q)
-    if (auto* qp = static_cast<QueuePair*>(dev->data->queue_pairs[q])) qp->c = Counters{};
+  pmd::for_each_queue_pair<QueuePair>(dev, [](QueuePair& qp) { qp.c = Counters{}; });
 }
 
 int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* conf,

@@ -93,28 +93,20 @@ int probe(rte_vdev_device* vdev) noexcept {
   parsed.accel_max_bytes = 2048;
   if (int rc = parse(vname, args, parsed); rc) return rc;
 
-  rte_cryptodev_pmd_init_params params{};
-  std::snprintf(params.name, sizeof params.name, "%s", args.name.c_str());
-  params.private_data_size = sizeof(Device);
-  params.socket_id = args.socket_id;
-  params.max_nb_queue_pairs = args.max_nb_queue_pairs;
-  rte_cryptodev* dev = rte_cryptodev_pmd_create(args.name.c_str(), &vdev->device, &params);
-  if (dev == nullptr) {
-    BAL_LOG(ERR, "%s: cannot create the cryptodev", vname);
-    return -ENODEV;
-  }
-  auto* d = new (dev->data->dev_private) Device(std::move(parsed));
+  // The CPU path handles every data layout; the accelerator path is used only where it can.
+  constexpr uint64_t kFlags =
+      RTE_CRYPTODEV_FF_SYMMETRIC_CRYPTO | RTE_CRYPTODEV_FF_SYM_OPERATION_CHAINING |
+      RTE_CRYPTODEV_FF_IN_PLACE_SGL | RTE_CRYPTODEV_FF_OOP_SGL_IN_SGL_OUT |
+      RTE_CRYPTODEV_FF_OOP_SGL_IN_LB_OUT | RTE_CRYPTODEV_FF_OOP_LB_IN_SGL_OUT |
+      RTE_CRYPTODEV_FF_OOP_LB_IN_LB_OUT;
+  rte_cryptodev* dev = nullptr;
+  Device* d = pmd::create_cryptodev_vdev<Device>(
+      vdev, args, {&g_dev_ops, enqueue_burst, dequeue_burst, kFlags, dpaccel_balance_driver_id},
+      dpaccel_balance_logtype, &dev);
+  if (d == nullptr) return -ENODEV;
+  *d = std::move(parsed);
   d->max_nb_queue_pairs = static_cast<uint16_t>(args.max_nb_queue_pairs);
   d->socket_id = args.socket_id;
-  dev->driver_id = dpaccel_balance_driver_id;
-  dev->dev_ops = &g_dev_ops;
-  dev->enqueue_burst = enqueue_burst;
-  dev->dequeue_burst = dequeue_burst;
-  // The CPU path handles every data layout; the accelerator path is used only where it can.
-  dev->feature_flags = RTE_CRYPTODEV_FF_SYMMETRIC_CRYPTO | RTE_CRYPTODEV_FF_SYM_OPERATION_CHAINING |
-                       RTE_CRYPTODEV_FF_IN_PLACE_SGL | RTE_CRYPTODEV_FF_OOP_SGL_IN_SGL_OUT |
-                       RTE_CRYPTODEV_FF_OOP_SGL_IN_LB_OUT | RTE_CRYPTODEV_FF_OOP_LB_IN_SGL_OUT |
-                       RTE_CRYPTODEV_FF_OOP_LB_IN_LB_OUT;
   rte_cryptodev_pmd_probing_finish(dev);
   return 0;
 }

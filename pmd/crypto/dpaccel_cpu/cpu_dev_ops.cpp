@@ -3,6 +3,7 @@
 
 #include <new>
 
+#include "cryptodev_vdev.hpp"
 #include "queue_pair_memory.hpp"
 
 #include "cpu_device.hpp"
@@ -42,20 +43,11 @@ void dev_info(rte_cryptodev* dev, rte_cryptodev_info* info) noexcept {
 }
 
 void stats_get(rte_cryptodev* dev, rte_cryptodev_stats* out) noexcept {
-  *out = {};
-  for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q) {
-    auto* qp = static_cast<QueuePair*>(dev->data->queue_pairs[q]);
-    if (qp == nullptr) continue;
-    out->enqueued_count += qp->stats.enqueued_count;
-    out->dequeued_count += qp->stats.dequeued_count;
-    out->enqueue_err_count += qp->stats.enqueue_err_count;
-    out->dequeue_err_count += qp->stats.dequeue_err_count;
-  }
+  pmd::sum_queue_pair_stats<QueuePair>(dev, out, [](QueuePair& qp) { return qp.stats; });
 }
 
 void stats_reset(rte_cryptodev* dev) noexcept {
-  for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q)
-    if (auto* qp = static_cast<QueuePair*>(dev->data->queue_pairs[q])) qp->stats = {};
+  pmd::for_each_queue_pair<QueuePair>(dev, [](QueuePair& qp) { qp.stats = {}; });
 }
 
 int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* conf,

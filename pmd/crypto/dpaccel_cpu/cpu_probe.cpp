@@ -47,28 +47,18 @@ int probe(rte_vdev_device* vdev) noexcept {
   imb::MgrPtr setup_mgr = imb::make_manager(dpaccel_cpu_logtype);
   if (!setup_mgr) return -ENOMEM;
 
-  rte_cryptodev_pmd_init_params params{};
-  std::snprintf(params.name, sizeof params.name, "%s", args.name.c_str());
-  params.private_data_size = sizeof(Device);
-  params.socket_id = args.socket_id;
-  params.max_nb_queue_pairs = args.max_nb_queue_pairs;
-  rte_cryptodev* dev = rte_cryptodev_pmd_create(args.name.c_str(), &vdev->device, &params);
-  if (dev == nullptr) {
-    CPU_LOG(ERR, "%s: cannot create the cryptodev", vname);
-    return -ENODEV;
-  }
-  auto* d = new (dev->data->dev_private) Device();
+  rte_cryptodev* dev = nullptr;
+  Device* d =
+      pmd::create_cryptodev_vdev<Device>(vdev, args,
+                                         {&g_dev_ops[api == SyncApi::RawDp], enqueue_burst,
+                                          dequeue_burst, feature_flags(api), dpaccel_cpu_driver_id},
+                                         dpaccel_cpu_logtype, &dev);
+  if (d == nullptr) return -ENODEV;
   d->sync_api = api;
   d->max_nb_queue_pairs = static_cast<uint16_t>(args.max_nb_queue_pairs);
   d->socket_id = args.socket_id;
   d->setup.mgr = std::move(setup_mgr);
   d->setup.logtype = dpaccel_cpu_logtype;
-
-  dev->driver_id = dpaccel_cpu_driver_id;
-  dev->dev_ops = &g_dev_ops[api == SyncApi::RawDp];
-  dev->enqueue_burst = enqueue_burst;
-  dev->dequeue_burst = dequeue_burst;
-  dev->feature_flags = feature_flags(api);
   rte_cryptodev_pmd_probing_finish(dev);
   CPU_LOG(INFO, "%s: %u queue pairs, socket %d, IPsec-MB %s path, sync API %s", args.name.c_str(),
           args.max_nb_queue_pairs, args.socket_id, imb::arch_name(imb::process_arch()),

@@ -8,6 +8,7 @@
 
 #include <new>
 
+#include "cryptodev_vdev.hpp"
 #include "queue_pair_memory.hpp"
 
 #include "worker_device.hpp"
@@ -49,26 +50,19 @@ void dev_info(rte_cryptodev* dev, rte_cryptodev_info* info) noexcept {
 }
 
 void stats_get(rte_cryptodev* dev, rte_cryptodev_stats* out) noexcept {
-  *out = {};
-  for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q) {
-    auto* qp = static_cast<QueuePair*>(dev->data->queue_pairs[q]);
-    if (qp == nullptr) continue;
-    out->enqueued_count += qp->enqueued;
-    out->dequeued_count += qp->dequeued;
-    out->enqueue_err_count += qp->enqueue_refused;
-    out->dequeue_err_count += qp->dequeue_errors;
-  }
+  pmd::sum_queue_pair_stats<QueuePair>(dev, out, [](QueuePair& qp) {
+    return rte_cryptodev_stats{qp.enqueued, qp.dequeued, qp.enqueue_refused, qp.dequeue_errors};
+  });
 }
 
 void stats_reset(rte_cryptodev* dev) noexcept {
-  for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q)
-    if (auto* qp = static_cast<QueuePair*>(dev->data->queue_pairs[q])) {
-      // In-flight accounting uses enqueued - dequeued: keep the difference.
-      qp->enqueued -= qp->dequeued;
-      qp->dequeued = 0;
-      qp->enqueue_refused = 0;
-      qp->dequeue_errors = 0;
-    }
+  pmd::for_each_queue_pair<QueuePair>(dev, [](QueuePair& qp) {
+    // In-flight accounting uses enqueued - dequeued: keep the difference.
+    qp.enqueued -= qp.dequeued;
+    qp.dequeued = 0;
+    qp.enqueue_refused = 0;
+    qp.dequeue_errors = 0;
+  });
 }
 
 int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* conf,

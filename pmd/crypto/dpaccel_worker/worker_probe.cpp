@@ -43,28 +43,18 @@ int probe(rte_vdev_device* vdev) noexcept {
   imb::MgrPtr setup_mgr = imb::make_manager(dpaccel_worker_logtype);
   if (!setup_mgr) return -ENOMEM;
 
-  rte_cryptodev_pmd_init_params params{};
-  std::snprintf(params.name, sizeof params.name, "%s", args.name.c_str());
-  params.private_data_size = sizeof(Device);
-  params.socket_id = args.socket_id;
-  params.max_nb_queue_pairs = args.max_nb_queue_pairs;
-  rte_cryptodev* dev = rte_cryptodev_pmd_create(args.name.c_str(), &vdev->device, &params);
-  if (dev == nullptr) {
-    WRK_LOG(ERR, "%s: cannot create the cryptodev", vname);
-    return -ENODEV;
-  }
-  auto* d = new (dev->data->dev_private) Device();
+  rte_cryptodev* dev = nullptr;
+  Device* d =
+      pmd::create_cryptodev_vdev<Device>(vdev, args,
+                                         {&g_dev_ops, enqueue_burst, dequeue_burst,
+                                          imb::common_feature_flags(), dpaccel_worker_driver_id},
+                                         dpaccel_worker_logtype, &dev);
+  if (d == nullptr) return -ENODEV;
   d->model = std::move(model);
   d->max_nb_queue_pairs = static_cast<uint16_t>(args.max_nb_queue_pairs);
   d->socket_id = args.socket_id;
   d->setup.mgr = std::move(setup_mgr);
   d->setup.logtype = dpaccel_worker_logtype;
-
-  dev->driver_id = dpaccel_worker_driver_id;
-  dev->dev_ops = &g_dev_ops;
-  dev->enqueue_burst = enqueue_burst;
-  dev->dequeue_burst = dequeue_burst;
-  dev->feature_flags = imb::common_feature_flags();
   rte_cryptodev_pmd_probing_finish(dev);
   describe_model(args.name.c_str(), d->model);
   return 0;
