@@ -1,0 +1,30 @@
+// ESP framing (RFC 4303): the work before and after the crypto device, per packet.
+// prepare_* never touch the device; finish_* run on what it returned. Both return
+// DropReason::Count when the packet goes on, or the reason it must be dropped (the caller frees).
+#pragma once
+
+#include "ipsec/esp_job.hpp"
+#include "ipsec/sa.hpp"
+#include "stats/drop_reason.hpp"
+
+namespace dpaccel {
+
+inline constexpr DropReason kPass = DropReason::Count;
+
+// m's data starts at its IP header (IPv4 or IPv6 as `v6` says) and spans exactly the IP packet.
+// seq is the number reserved for this packet. On success m holds the ESP packet (outer IP first)
+// ready for the device, and `j` says what the device must do.
+DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, bool v6, uint64_t seq, EspJob& j);
+// After the device sealed the packet: ESN fix-up (drop the appended high half) and the IPv6 NAT-T
+// UDP checksum.
+void esp_outbound_finish(const Sa& sa, EspJob& j);
+
+// m's data starts at its outer IP header, spans exactly the IP packet, and holds ESP at l3_len
+// (+8 with NAT-T). Checks lengths and the replay window (the caller holds sa.replay_lock).
+DropReason esp_inbound_prepare(Sa& sa, rte_mbuf* m, bool v6, uint8_t l3_len, EspJob& j);
+// After a verified ICV: records the sequence number (caller holds sa.replay_lock), checks the
+// padding and next header, and strips ESP. On success m holds the inner IP packet; *inner_v6 says
+// its family.
+DropReason esp_inbound_finish(Sa& sa, EspJob& j, bool* inner_v6);
+
+}  // namespace dpaccel

@@ -1,0 +1,125 @@
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+
+#include <cstring>
+
+#include "ipsec/esp.hpp"
+
+namespace dpaccel {
+
+DropReason esp_inbound_prepare(Sa& sa, rte_mbuf* m, bool v6, uint8_t l3_len, EspJob& j) {
+  auto* h = rte_pktmbuf_mtod(m, uint8_t*);
+  const uint32_t esp_off = l3_len + (sa.natt ? kUdpHeaderLen : 0);
+  const uint32_t total = m->data_len;
+  const uint32_t overhead = kEspHeaderLen + sa.iv_len + sa.icv_len;
+  // RFC 4303 §2: the ciphertext (payload, padding, pad length, next header) ends on the cipher's
+  // block (at least 4 bytes), so it is at least one block long.
+  if (total < esp_off + overhead + sa.block) return DropReason::EspMalformed;
+  const uint32_t ct_len = total - esp_off - overhead;
+  if (ct_len % sa.block != 0) return DropReason::EspMalformed;
+  uint8_t* esp = h + esp_off;
+  uint32_t seq_lo_be;
+  std::memcpy(&seq_lo_be, esp + 4, 4);
+  // RFC 4303 §3.4.3: the replay check comes before the ICV check; the window moves only after.
+  const auto chk = sa.replay.check(rte_be_to_cpu_32(seq_lo_be));
+  if (chk.verdict != ReplayWindow::Verdict::Ok) return DropReason::Replay;
+  const uint32_t seq_hi_be = rte_cpu_to_be_32(uint32_t(chk.seq >> 32));
+  uint32_t len = kEspHeaderLen + sa.iv_len + ct_len;
+  if (sa.sqh_len) {
+    // ICV over ESP || seq hi (RFC 4303 §3.4.4.1): make room before the received ICV.
+    if (!rte_pktmbuf_append(m, sa.sqh_len)) return DropReason::NoRoom;
+    std::memmove(esp + len + sa.sqh_len, esp + len, sa.icv_len);
+    std::memcpy(esp + len, &seq_hi_be, 4);
+    len += sa.sqh_len;
+  }
+  const uint8_t* iv = esp + kEspHeaderLen;
+  if (sa.aead) {
+    std::memcpy(j.iv_buf, sa.salt, 4);
+    std::memcpy(j.iv_buf + 4, iv, 8);
+    j.iv = j.iv_buf;
+  } else {
+    j.iv = sa.iv_len ? iv : nullptr;
+  }
+  if (sa.esn) {
+    std::memcpy(j.aad_buf, &sa.spi_be, 4);
+    std::memcpy(j.aad_buf + 4, &seq_hi_be, 4);
+    std::memcpy(j.aad_buf + 8, &seq_lo_be, 4);
+    j.aad = j.aad_buf;
+  } else {
+    j.aad = esp;
+  }
+  j.m = m;
+  j.c.sa = sa.index;
+  j.c.esp_off = uint16_t(esp_off);
+  j.c.len = uint16_t(len);
+  j.c.seq = chk.seq;
+  j.c.l3_len = l3_len;
+  j.c.flags = v6 ? kEspJobV6 : 0;
+  return kPass;
+}
+
+DropReason esp_inbound_finish(Sa& sa, EspJob& j, bool* inner_v6) {
+  rte_mbuf* m = j.m;
+  auto* h = rte_pktmbuf_mtod(m, uint8_t*);
+  if (sa.replay.update(j.c.seq) != ReplayWindow::Verdict::Ok) return DropReason::Replay;
+  const uint32_t hdr = kEspHeaderLen + sa.iv_len;
+  const uint32_t ct_len = j.c.len - hdr - sa.sqh_len;
+  uint8_t* plain = h + j.c.esp_off + hdr;
+  const uint8_t pad = plain[ct_len - 2];
+  const uint8_t next = plain[ct_len - 1];
+  if (uint32_t{pad} + 2 > ct_len) return DropReason::BadPadding;
+  const uint8_t* padding = plain + ct_len - 2 - pad;
+  // RFC 4303 §2.4: the default padding is 1, 2, 3, ...; anything else is not from a conforming
+  // sender (and would hide a decryption with the wrong key).
+  for (uint32_t i = 0; i < pad; ++i)
+    if (padding[i] != uint8_t(i + 1)) return DropReason::BadPadding;
+  const uint32_t inner_len = ct_len - 2 - pad;
+  if (next == kIpProtoNone) return DropReason::DummyPacket;
+
+  if (sa.mode != SaMode::Transport) {
+    if (next != kIpProtoIpv4 && next != kIpProtoIpv6) return DropReason::BadNextHeader;
+    const bool v6 = next == kIpProtoIpv6;
+    uint32_t ip_len;
+    if (!v6) {
+      if (inner_len < sizeof(rte_ipv4_hdr)) return DropReason::MalformedIp;
+      auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(plain);
+      ip_len = rte_be_to_cpu_16(ip->total_length);
+      if ((ip->version_ihl >> 4) != 4 || rte_ipv4_hdr_len(ip) < sizeof(rte_ipv4_hdr) ||
+          ip_len < rte_ipv4_hdr_len(ip) || ip_len > inner_len)
+        return DropReason::MalformedIp;
+    } else {
+      if (inner_len < sizeof(rte_ipv6_hdr)) return DropReason::MalformedIp;
+      auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(plain);
+      ip_len = sizeof(rte_ipv6_hdr) + rte_be_to_cpu_16(ip->payload_len);
+      if ((plain[0] >> 4) != 6 || ip_len > inner_len) return DropReason::MalformedIp;
+    }
+    rte_pktmbuf_adj(m, uint16_t(j.c.esp_off + hdr));
+    // Drops TFC padding after the inner packet too (RFC 4303 §2.7).
+    rte_pktmbuf_trim(m, uint16_t(m->data_len - ip_len));
+    *inner_v6 = v6;
+    return kPass;
+  }
+
+  // Transport: the IP header moves up against the payload and gets the upper protocol back.
+  const uint32_t l3 = j.c.l3_len;
+  const uint32_t gap = j.c.esp_off + hdr - l3;
+  std::memmove(h + gap, h, l3);
+  h = reinterpret_cast<uint8_t*>(rte_pktmbuf_adj(m, uint16_t(gap)));
+  rte_pktmbuf_trim(m, uint16_t(m->data_len - (l3 + inner_len)));
+  const bool v6 = j.c.flags & kEspJobV6;
+  if (!v6) {
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(h);
+    ip->next_proto_id = next;
+    ip->total_length = rte_cpu_to_be_16(uint16_t(l3 + inner_len));
+    ip->hdr_checksum = 0;
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+  } else {
+    auto* ip = reinterpret_cast<rte_ipv6_hdr*>(h);
+    ip->proto = next;
+    ip->payload_len = rte_cpu_to_be_16(uint16_t(inner_len));
+  }
+  *inner_v6 = v6;
+  return kPass;
+}
+
+}  // namespace dpaccel

@@ -1,0 +1,170 @@
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_random.h>
+#include <rte_udp.h>
+
+#include <cstring>
+
+#include "ipsec/esp.hpp"
+
+namespace dpaccel {
+
+namespace {
+
+bool ipv6_ext_header(uint8_t nh) {
+  // Hop-by-hop, routing, fragment, destination options, AH, mobility (RFC 8200 §4).
+  return nh == 0 || nh == 43 || nh == 44 || nh == 60 || nh == 51 || nh == 135;
+}
+
+}  // namespace
+
+DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, bool v6, uint64_t seq, EspJob& j) {
+  auto* ip = rte_pktmbuf_mtod(m, uint8_t*);
+  const uint32_t ip_len = m->data_len;
+  const bool tunnel = sa.mode != SaMode::Transport;
+  uint32_t keep;  // IP header bytes that stay in front of ESP (transport)
+  uint8_t next;
+  uint8_t tos;
+  bool df;
+  if (!v6) {
+    auto* h = reinterpret_cast<rte_ipv4_hdr*>(ip);
+    keep = tunnel ? 0 : rte_ipv4_hdr_len(h);
+    next = tunnel ? kIpProtoIpv4 : h->next_proto_id;
+    tos = h->type_of_service;
+    df = h->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+  } else {
+    auto* h = reinterpret_cast<rte_ipv6_hdr*>(ip);
+    if (!tunnel && ipv6_ext_header(h->proto)) return DropReason::UnsupportedExtHeader;
+    keep = tunnel ? 0 : sizeof(rte_ipv6_hdr);
+    next = tunnel ? kIpProtoIpv6 : h->proto;
+    tos = uint8_t(rte_be_to_cpu_32(h->vtc_flow) >> 20);
+    df = true;  // IPv6 routers never fragment
+  }
+  const uint32_t payload = ip_len - keep;
+  const uint32_t pad = (sa.block - (payload + 2) % sa.block) % sa.block;
+  const uint32_t ct_len = payload + pad + 2;
+  const uint32_t tail = pad + 2 + sa.sqh_len + sa.icv_len;
+  const uint32_t natt = sa.natt ? kUdpHeaderLen : 0;
+  const uint32_t l3_len = tunnel ? (sa.outer_v6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr)) : keep;
+  const uint32_t esp_off = l3_len + natt;
+  const uint32_t add = esp_off - keep + kEspHeaderLen + sa.iv_len;
+
+  auto* t = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, uint16_t(tail)));
+  if (!t) return DropReason::NoRoom;
+  auto* h = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, uint16_t(add)));
+  if (!h) {
+    rte_pktmbuf_trim(m, uint16_t(tail));
+    return DropReason::NoRoom;
+  }
+  // RFC 4303 §2.4: padding bytes 1, 2, 3, ...; then pad length and next header.
+  for (uint32_t i = 0; i < pad; ++i) t[i] = uint8_t(i + 1);
+  t[pad] = uint8_t(pad);
+  t[pad + 1] = next;
+  if (!tunnel) std::memmove(h, h + add, keep);
+
+  uint8_t* esp = h + esp_off;
+  std::memcpy(esp, &sa.spi_be, 4);
+  const uint32_t seq_lo = rte_cpu_to_be_32(uint32_t(seq));
+  const uint32_t seq_hi = rte_cpu_to_be_32(uint32_t(seq >> 32));
+  std::memcpy(esp + 4, &seq_lo, 4);
+  uint8_t* iv = esp + kEspHeaderLen;
+  if (sa.aead) {
+    // RFC 4106 §3.1 / RFC 7634 §2: the 8-byte IV must never repeat under a key; the 64-bit
+    // sequence number never does.
+    const uint64_t iv_be = rte_cpu_to_be_64(seq);
+    std::memcpy(iv, &iv_be, 8);
+    std::memcpy(j.iv_buf, sa.salt, 4);
+    std::memcpy(j.iv_buf + 4, iv, 8);
+    j.iv = j.iv_buf;
+  } else if (sa.iv_len) {
+    // CBC needs an unpredictable IV (RFC 3602 §3); as ipsec-secgw, DPDK's PRNG per lcore.
+    const uint64_t r0 = rte_rand(), r1 = rte_rand();
+    std::memcpy(iv, &r0, 8);
+    std::memcpy(iv + 8, &r1, 8);
+    j.iv = iv;
+  } else {
+    j.iv = nullptr;
+  }
+  if (sa.esn) {
+    std::memcpy(j.aad_buf, &sa.spi_be, 4);
+    std::memcpy(j.aad_buf + 4, &seq_hi, 4);
+    std::memcpy(j.aad_buf + 8, &seq_lo, 4);
+    j.aad = j.aad_buf;
+  } else {
+    j.aad = esp;
+  }
+  const uint32_t len = kEspHeaderLen + sa.iv_len + ct_len;
+  // RFC 4303 §3.3.2.1 / Appendix B: the ICV also covers the high half of an ESN, appended to the
+  // payload for the computation only.
+  if (sa.sqh_len) std::memcpy(esp + len, &seq_hi, 4);
+
+  const uint32_t final_len = m->data_len - sa.sqh_len;
+  if (tunnel && !sa.outer_v6) {
+    auto* o = reinterpret_cast<rte_ipv4_hdr*>(h);
+    o->version_ihl = RTE_IPV4_VHL_DEF;
+    o->type_of_service = tos;  // DSCP and ECN copied from the inner header (RFC 4301 §5.1.2.1)
+    o->total_length = rte_cpu_to_be_16(uint16_t(final_len));
+    o->packet_id = 0;
+    o->fragment_offset = df ? rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) : 0;
+    o->time_to_live = sa.ttl;
+    o->next_proto_id = sa.natt ? kIpProtoUdp : kIpProtoEsp;
+    std::memcpy(&o->src_addr, sa.outer_src, 4);
+    std::memcpy(&o->dst_addr, sa.outer_dst, 4);
+    o->hdr_checksum = 0;
+    o->hdr_checksum = rte_ipv4_cksum(o);
+  } else if (tunnel) {
+    auto* o = reinterpret_cast<rte_ipv6_hdr*>(h);
+    o->vtc_flow = rte_cpu_to_be_32(6u << 28 | uint32_t(tos) << 20);
+    o->payload_len = rte_cpu_to_be_16(uint16_t(final_len - sizeof(rte_ipv6_hdr)));
+    o->proto = sa.natt ? kIpProtoUdp : kIpProtoEsp;
+    o->hop_limits = sa.ttl;
+    std::memcpy(o->src_addr, sa.outer_src, 16);
+    std::memcpy(o->dst_addr, sa.outer_dst, 16);
+  } else if (!v6) {
+    auto* o = reinterpret_cast<rte_ipv4_hdr*>(h);
+    o->total_length = rte_cpu_to_be_16(uint16_t(final_len));
+    o->next_proto_id = sa.natt ? kIpProtoUdp : kIpProtoEsp;
+    o->hdr_checksum = 0;
+    o->hdr_checksum = rte_ipv4_cksum(o);
+  } else {
+    auto* o = reinterpret_cast<rte_ipv6_hdr*>(h);
+    o->payload_len = rte_cpu_to_be_16(uint16_t(final_len - sizeof(rte_ipv6_hdr)));
+    o->proto = sa.natt ? kIpProtoUdp : kIpProtoEsp;
+  }
+  if (sa.natt) {
+    // RFC 3948 §2.1: source and destination port 4500; IPv4 checksum zero.
+    auto* u = reinterpret_cast<rte_udp_hdr*>(h + l3_len);
+    u->src_port = u->dst_port = rte_cpu_to_be_16(kNatTPort);
+    u->dgram_len = rte_cpu_to_be_16(uint16_t(final_len - l3_len));
+    u->dgram_cksum = 0;
+  }
+  const bool out_v6 = tunnel ? sa.outer_v6 : v6;
+  j.m = m;
+  j.c.sa = sa.index;
+  j.c.esp_off = uint16_t(esp_off);
+  j.c.len = uint16_t(len + sa.sqh_len);
+  j.c.seq = seq;
+  j.c.l3_len = uint8_t(l3_len);
+  j.c.flags = kEspJobOutbound | (out_v6 ? kEspJobV6 : 0);
+  return kPass;
+}
+
+void esp_outbound_finish(const Sa& sa, EspJob& j) {
+  rte_mbuf* m = j.m;
+  auto* h = rte_pktmbuf_mtod(m, uint8_t*);
+  if (sa.sqh_len) {
+    // The device wrote the ICV after the ESN high half; move it over and drop the 4 bytes.
+    uint8_t* icv = h + j.c.esp_off + j.c.len;
+    std::memmove(icv - sa.sqh_len, icv, sa.icv_len);
+    rte_pktmbuf_trim(m, sa.sqh_len);
+  }
+  if (sa.natt && (j.c.flags & kEspJobV6)) {
+    // IPv6 UDP needs a real checksum (RFC 8200 §8.1), over the ciphertext.
+    auto* ip6 = reinterpret_cast<rte_ipv6_hdr*>(h);
+    auto* u = reinterpret_cast<rte_udp_hdr*>(h + j.c.l3_len);
+    u->dgram_cksum = 0;
+    u->dgram_cksum = rte_ipv6_udptcp_cksum(ip6, u);
+  }
+}
+
+}  // namespace dpaccel

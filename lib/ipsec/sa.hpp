@@ -1,0 +1,51 @@
+// A security association at run time: what ESP framing needs per packet, precomputed once.
+#pragma once
+
+#include <rte_crypto_sym.h>
+#include <rte_spinlock.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "ipsec/replay_window.hpp"
+#include "ipsec/sa_config.hpp"
+
+namespace dpaccel {
+
+inline constexpr uint8_t kIpProtoEsp = 50;
+inline constexpr uint8_t kIpProtoUdp = 17;
+inline constexpr uint8_t kIpProtoIpv4 = 4;
+inline constexpr uint8_t kIpProtoIpv6 = 41;
+inline constexpr uint8_t kIpProtoNone = 59;
+inline constexpr uint8_t kEspHeaderLen = 8;  // SPI + sequence number
+inline constexpr uint8_t kUdpHeaderLen = 8;
+
+struct Sa {
+  Sa(const SaConfig& c, uint32_t idx);
+
+  const SaConfig* cfg;
+  uint32_t index;
+  uint32_t spi_be;  // as on the wire
+  SaDirection dir;
+  SaMode mode;
+  CryptoType type;
+  bool aead, has_cipher, has_auth, esn, natt, outer_v6;
+  uint8_t iv_len, icv_len, block, aad_len;
+  uint8_t salt[4] = {};
+  uint8_t ttl;
+  uint8_t sqh_len;  // 4 when ESN's high half is appended for the ICV (non-AEAD with auth)
+  uint8_t outer_src[16] = {}, outer_dst[16] = {};  // tunnel endpoints, network order
+  void* session = nullptr;                        // null for NULL/NULL
+  uint8_t dev_id = 0;
+  // cpu-crypto offsets relative to the ESP header; each packet's data vector spans the ESP header
+  // to the end of the ciphertext (plus the 4-byte ESN high half when it is authenticated).
+  rte_crypto_sym_ofs ofs{};
+
+  // Outbound: the last sequence number used. Lcores reserve a range per burst with fetch_add.
+  alignas(64) std::atomic<uint64_t> seq{0};
+  // Inbound: anti-replay state; the lock is taken once per burst group, never per packet.
+  alignas(64) rte_spinlock_t replay_lock;
+  ReplayWindow replay;
+};
+
+}  // namespace dpaccel

@@ -1,0 +1,87 @@
+// Received-frame checks and selector keys: the per-packet header work before policy lookup.
+#pragma once
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include <cstring>
+
+#include "policy/spd.hpp"
+#include "stats/drop_reason.hpp"
+
+namespace dpaccel {
+
+struct L3Info {
+  bool v6;
+  uint8_t l3_len;  // IP header bytes (IPv4 with options: IHL × 4)
+  uint8_t proto;   // IPv4 protocol / IPv6 next header
+};
+
+// Strips the Ethernet header, checks the IP header and lengths, trims Ethernet padding so the
+// mbuf spans exactly the IP packet. Returns DropReason::Count when the packet is usable.
+inline DropReason strip_l2(rte_mbuf* m, L3Info& info) {
+  if (m->nb_segs != 1) return DropReason::Segmented;
+  if (m->data_len < sizeof(rte_ether_hdr)) return DropReason::NotIp;
+  const uint16_t type = rte_pktmbuf_mtod(m, const rte_ether_hdr*)->ether_type;
+  if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
+    info.v6 = false;
+  } else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
+    info.v6 = true;
+  } else {
+    return DropReason::NotIp;
+  }
+  rte_pktmbuf_adj(m, sizeof(rte_ether_hdr));
+  const uint32_t avail = m->data_len;
+  uint32_t ip_len;
+  if (!info.v6) {
+    if (avail < sizeof(rte_ipv4_hdr)) return DropReason::MalformedIp;
+    auto* ip = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*);
+    const uint32_t hl = rte_ipv4_hdr_len(ip);
+    ip_len = rte_be_to_cpu_16(ip->total_length);
+    if ((ip->version_ihl >> 4) != 4 || hl < sizeof(rte_ipv4_hdr) || ip_len < hl || ip_len > avail)
+      return DropReason::MalformedIp;
+    if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
+      return DropReason::Fragment;
+    info.l3_len = uint8_t(hl);
+    info.proto = ip->next_proto_id;
+  } else {
+    if (avail < sizeof(rte_ipv6_hdr)) return DropReason::MalformedIp;
+    auto* ip = rte_pktmbuf_mtod(m, const rte_ipv6_hdr*);
+    ip_len = sizeof(rte_ipv6_hdr) + rte_be_to_cpu_16(ip->payload_len);
+    if ((rte_pktmbuf_mtod(m, const uint8_t*)[0] >> 4) != 6 || ip_len > avail)
+      return DropReason::MalformedIp;
+    if (ip->proto == 44) return DropReason::Fragment;
+    info.l3_len = sizeof(rte_ipv6_hdr);
+    info.proto = ip->proto;
+  }
+  if (ip_len < avail) rte_pktmbuf_trim(m, uint16_t(avail - ip_len));
+  return DropReason::Count;
+}
+
+inline bool has_ports(uint8_t proto) { return proto == 6 || proto == 17 || proto == 132; }
+
+// Selector keys (network order, as rte_acl reads them). Ports are zero when absent.
+inline void make_key4(const rte_mbuf* m, SpKey4& k) {
+  auto* ip = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*);
+  const uint32_t hl = rte_ipv4_hdr_len(ip);
+  k.proto = ip->next_proto_id;
+  k.src = ip->src_addr;
+  k.dst = ip->dst_addr;
+  k.sport = k.dport = 0;
+  if (has_ports(k.proto) && m->data_len >= hl + 4)
+    std::memcpy(&k.sport, rte_pktmbuf_mtod_offset(m, const uint8_t*, hl), 4);
+}
+
+inline void make_key6(const rte_mbuf* m, SpKey6& k) {
+  auto* ip = rte_pktmbuf_mtod(m, const rte_ipv6_hdr*);
+  k.proto = ip->proto;
+  std::memcpy(k.src, ip->src_addr, 16);
+  std::memcpy(k.dst, ip->dst_addr, 16);
+  k.sport = k.dport = 0;
+  if (has_ports(k.proto) && m->data_len >= sizeof(rte_ipv6_hdr) + 4)
+    std::memcpy(&k.sport, rte_pktmbuf_mtod_offset(m, const uint8_t*, sizeof(rte_ipv6_hdr)), 4);
+}
+
+}  // namespace dpaccel

@@ -1,0 +1,526 @@
+#include "pipeline/gateway_worker.hpp"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_udp.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "packet/ip_packet.hpp"
+
+namespace dpaccel {
+
+namespace {
+
+// A spinlock taken only when several workers share the SA.
+class OptionalLock {
+ public:
+  OptionalLock(rte_spinlock_t& l, bool take) : l_(take ? &l : nullptr) {
+    if (l_) rte_spinlock_lock(l_);
+  }
+  ~OptionalLock() {
+    if (l_) rte_spinlock_unlock(l_);
+  }
+  OptionalLock(const OptionalLock&) = delete;
+  OptionalLock& operator=(const OptionalLock&) = delete;
+
+ private:
+  rte_spinlock_t* l_;
+};
+
+}  // namespace
+
+GatewayWorker::GatewayWorker(Gateway& gw, std::vector<RxQueueRef> rx, uint16_t crypto_qp,
+                             uint16_t tx_queue)
+    : gw_(gw), rx_(std::move(rx)), dev_id_(gw.crypto().id()), qp_(crypto_qp), txq_(tx_queue) {
+  counters_.sa.resize(gw.sas().size());
+  gw.register_counters(&counters_);
+}
+
+uint32_t GatewayWorker::poll() {
+  uint32_t got = 0;
+  rte_mbuf* pkts[kBurst];
+  for (const RxQueueRef& q : rx_) {
+    uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts, kBurst);
+    if (n == 0) continue;
+    got += n;
+    process(q.port, pkts, n);
+  }
+  poll_crypto();
+  flush_tx();
+  return got;
+}
+
+void GatewayWorker::process(uint16_t port, rte_mbuf** pkts, uint16_t n) {
+  counters_.rx[port] += n;
+  if (gw_.port(port).unprotected)
+    inbound(pkts, n);
+  else
+    outbound(pkts, n);
+}
+
+// ---- outbound: policy, then ESP per SA group ----------------------------------------------------
+
+void GatewayWorker::outbound(rte_mbuf** pkts, uint16_t n) {
+  SpKey4 k4[kBurst];
+  SpKey6 k6[kBurst];
+  const uint8_t* kp4[kBurst];
+  const uint8_t* kp6[kBurst];
+  uint16_t i4[kBurst], i6[kBurst];
+  uint16_t n4 = 0, n6 = 0;
+  bool v6[kBurst];
+  for (uint16_t i = 0; i < n; ++i) {
+    L3Info info;
+    DropReason r = strip_l2(pkts[i], info);
+    if (r != kPass) {
+      drop(pkts[i], r);
+      pkts[i] = nullptr;
+      continue;
+    }
+    v6[i] = info.v6;
+    if (!info.v6) {
+      make_key4(pkts[i], k4[n4]);
+      kp4[n4] = &k4[n4].proto;
+      i4[n4++] = i;
+    } else {
+      make_key6(pkts[i], k6[n6]);
+      kp6[n6] = &k6[n6].proto;
+      i6[n6++] = i;
+    }
+  }
+  uint32_t verdict[kBurst];
+  uint32_t res[kBurst];
+  if (n4) {
+    gw_.spd().get(SaDirection::Outbound, false).classify(kp4, res, n4);
+    for (uint16_t k = 0; k < n4; ++k) verdict[i4[k]] = res[k];
+  }
+  if (n6) {
+    gw_.spd().get(SaDirection::Outbound, true).classify(kp6, res, n6);
+    for (uint16_t k = 0; k < n6; ++k) verdict[i6[k]] = res[k];
+  }
+  rte_mbuf* prot[kBurst];
+  bool prot_v6[kBurst];
+  uint32_t prot_sa[kBurst];
+  uint16_t np = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    if (!pkts[i]) continue;
+    uint32_t v = verdict[i];
+    if (SpVerdict::protect(v)) {
+      prot[np] = pkts[i];
+      prot_v6[np] = v6[i];
+      prot_sa[np++] = SpVerdict::sa_index(v);
+    } else if (v == SpVerdict::kBypass) {
+      send(pkts[i], v6[i], counters_.bypass);
+    } else {
+      drop(pkts[i], v == SpVerdict::kDiscard ? DropReason::PolicyDiscard : DropReason::NoPolicy);
+    }
+  }
+  if (np) protect(prot, prot_v6, prot_sa, np);
+}
+
+void GatewayWorker::protect(rte_mbuf** m, const bool* v6, const uint32_t* sa_idx, uint16_t n) {
+  bool done[kBurst] = {};
+  EspJob jobs[kBurst];
+  for (uint16_t i = 0; i < n; ++i) {
+    if (done[i]) continue;
+    Sa& sa = gw_.sas().at(sa_idx[i]);
+    uint16_t group[kBurst], k = 0;
+    for (uint16_t j = i; j < n; ++j)
+      if (!done[j] && sa_idx[j] == sa_idx[i]) {
+        group[k++] = j;
+        done[j] = true;
+      }
+    // One atomic per group reserves its sequence numbers.
+    const uint64_t first = sa.seq.fetch_add(k, std::memory_order_relaxed) + 1;
+    uint16_t nj = 0;
+    for (uint16_t t = 0; t < k; ++t) {
+      rte_mbuf* p = m[group[t]];
+      const uint64_t seq = first + t;
+      // RFC 4303 §3.3.3: a 32-bit counter must not cycle; the SA needs re-keying.
+      if (!sa.esn && seq > UINT32_MAX) {
+        drop_sa(p, DropReason::SeqOverflow, sa.index);
+        continue;
+      }
+      DropReason r = esp_outbound_prepare(sa, p, v6[group[t]], seq, jobs[nj]);
+      if (r != kPass)
+        drop_sa(p, r, sa.index);
+      else
+        ++nj;
+    }
+    if (nj) submit(sa, jobs, nj);
+  }
+}
+
+// ---- inbound: SAD lookup, replay check, crypto; clear-text traffic against inbound policy ------
+
+void GatewayWorker::inbound(rte_mbuf** pkts, uint16_t n) {
+  rte_mbuf* esp[kBurst];
+  uint32_t spi[kBurst];
+  L3Info esp_info[kBurst];
+  uint16_t ne = 0;
+  SpKey4 k4[kBurst];
+  SpKey6 k6[kBurst];
+  const uint8_t* kp4[kBurst];
+  const uint8_t* kp6[kBurst];
+  rte_mbuf* c4[kBurst];
+  rte_mbuf* c6[kBurst];
+  uint16_t c4_at[kBurst], c6_at[kBurst];  // arrival positions, to keep the order
+  uint16_t n4 = 0, n6 = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    L3Info info;
+    DropReason r = strip_l2(m, info);
+    if (r != kPass) {
+      drop(m, r);
+      continue;
+    }
+    uint32_t esp_at = info.l3_len;
+    bool is_esp = info.proto == kIpProtoEsp;
+    if (info.proto == kIpProtoUdp && m->data_len >= info.l3_len + kUdpHeaderLen) {
+      auto* u = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, info.l3_len);
+      if (u->dst_port == rte_cpu_to_be_16(kNatTPort)) {
+        // RFC 3948 §2.2/2.3: one 0xff byte is a keepalive; a zero "SPI" is IKE's non-ESP marker.
+        uint32_t payload = m->data_len - info.l3_len - kUdpHeaderLen;
+        const uint8_t* p = reinterpret_cast<const uint8_t*>(u + 1);
+        if (payload == 1 && p[0] == 0xff) {
+          drop(m, DropReason::NattKeepalive);
+          continue;
+        }
+        if (payload >= 4 && std::memcmp(p, "\0\0\0\0", 4) == 0) {
+          drop(m, DropReason::IkeOnNattPort);
+          continue;
+        }
+        is_esp = true;
+        esp_at += kUdpHeaderLen;
+      }
+    }
+    if (is_esp) {
+      if (m->data_len < esp_at + kEspHeaderLen) {
+        drop(m, DropReason::EspMalformed);
+        continue;
+      }
+      std::memcpy(&spi[ne], rte_pktmbuf_mtod_offset(m, const uint8_t*, esp_at), 4);
+      esp_info[ne] = info;
+      esp_info[ne].proto = esp_at != info.l3_len;  // reused: 1 = arrived UDP-encapsulated
+      esp[ne++] = m;
+    } else if (!info.v6) {
+      make_key4(m, k4[n4]);
+      kp4[n4] = &k4[n4].proto;
+      c4_at[n4] = i;
+      c4[n4++] = m;
+    } else {
+      make_key6(m, k6[n6]);
+      kp6[n6] = &k6[n6].proto;
+      c6_at[n6] = i;
+      c6[n6++] = m;
+    }
+  }
+  // Clear-text arrivals: only bypass policies let them through.
+  uint32_t res4[kBurst], res6[kBurst];
+  if (n4) gw_.spd().get(SaDirection::Inbound, false).classify(kp4, res4, n4);
+  if (n6) gw_.spd().get(SaDirection::Inbound, true).classify(kp6, res6, n6);
+  for (uint16_t k4i = 0, k6i = 0; k4i < n4 || k6i < n6;) {
+    // Merge the two families back into arrival order.
+    const bool take6 = k4i == n4 || (k6i < n6 && c6_at[k6i] < c4_at[k4i]);
+    rte_mbuf* m = take6 ? c6[k6i] : c4[k4i];
+    const uint32_t v = take6 ? res6[k6i++] : res4[k4i++];
+    if (v == SpVerdict::kBypass)
+      send(m, take6, counters_.bypass);
+    else
+      drop(m, SpVerdict::protect(v) ? DropReason::PlaintextOnProtected
+              : v == SpVerdict::kDiscard ? DropReason::PolicyDiscard
+                                         : DropReason::NoPolicy);
+  }
+  if (!ne) return;
+  int32_t sa_idx[kBurst];
+  gw_.sas().lookup_inbound(spi, ne, sa_idx);
+  bool done[kBurst] = {};
+  EspJob jobs[kBurst];
+  for (uint16_t i = 0; i < ne; ++i) {
+    if (done[i]) continue;
+    if (sa_idx[i] < 0) {
+      drop(esp[i], DropReason::UnknownSpi);
+      continue;
+    }
+    Sa& sa = gw_.sas().at(uint32_t(sa_idx[i]));
+    uint16_t nj = 0;
+    {
+      OptionalLock lk(sa.replay_lock, gw_.shared_state());
+      for (uint16_t j = i; j < ne; ++j) {
+        if (done[j] || sa_idx[j] != sa_idx[i]) continue;
+        done[j] = true;
+        const bool natt = esp_info[j].proto;
+        const bool outer_ok = sa.mode == SaMode::Transport || esp_info[j].v6 == sa.outer_v6;
+        if (natt != sa.natt || !outer_ok) {
+          drop_sa(esp[j], DropReason::SaMismatch, sa.index);
+          continue;
+        }
+        DropReason r = esp_inbound_prepare(sa, esp[j], esp_info[j].v6, esp_info[j].l3_len, jobs[nj]);
+        if (r != kPass)
+          drop_sa(esp[j], r, sa.index);
+        else
+          ++nj;
+      }
+    }
+    if (nj) submit(sa, jobs, nj);
+  }
+}
+
+// ---- crypto ------------------------------------------------------------------------------------
+
+void GatewayWorker::submit(Sa& sa, EspJob* jobs, uint16_t n) {
+  CryptoResult res[kBurst];
+  if (!sa.session) {  // NULL encryption without integrity: nothing to compute
+    for (uint16_t i = 0; i < n; ++i) res[i] = CryptoResult::Ok;
+    complete(jobs, res, n);
+  } else if (sa.type == CryptoType::CpuCrypto) {
+    run_cpu_crypto(sa, jobs, n, res);
+    complete(jobs, res, n);
+  } else {
+    enqueue_ops(sa, jobs, n);
+  }
+}
+
+void GatewayWorker::run_cpu_crypto(Sa& sa, EspJob* jobs, uint16_t n, CryptoResult* res) {
+  rte_crypto_vec vec[kBurst];
+  rte_crypto_sgl sgl[kBurst];
+  rte_crypto_va_iova_ptr iv[kBurst], aad[kBurst], digest[kBurst];
+  int32_t status[kBurst];
+  for (uint16_t i = 0; i < n; ++i) {
+    uint8_t* esp = rte_pktmbuf_mtod_offset(jobs[i].m, uint8_t*, jobs[i].c.esp_off);
+    vec[i].base = esp;
+    vec[i].iova = rte_pktmbuf_iova_offset(jobs[i].m, jobs[i].c.esp_off);
+    vec[i].len = jobs[i].c.len;
+    sgl[i].vec = &vec[i];
+    sgl[i].num = 1;
+    iv[i].va = const_cast<uint8_t*>(jobs[i].iv);
+    aad[i].va = const_cast<uint8_t*>(jobs[i].aad);
+    digest[i].va = esp + jobs[i].c.len;
+    digest[i].iova = vec[i].iova + jobs[i].c.len;
+  }
+  rte_crypto_sym_vec sv{};
+  sv.num = n;
+  sv.src_sgl = sgl;
+  sv.iv = iv;
+  sv.aad = aad;
+  sv.digest = digest;
+  sv.status = status;
+  rte_cryptodev_sym_cpu_crypto_process(dev_id_, sa.session,
+                                       sa.ofs, &sv);
+  for (uint16_t i = 0; i < n; ++i)
+    res[i] = status[i] == 0         ? CryptoResult::Ok
+             : status[i] == EBADMSG ? CryptoResult::AuthFailed
+                                    : CryptoResult::Error;
+}
+
+void GatewayWorker::enqueue_ops(Sa& sa, EspJob* jobs, uint16_t n) {
+  rte_crypto_op* ops[kBurst];
+  if (rte_crypto_op_bulk_alloc(gw_.crypto().op_pool(), RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops, n) == 0) {
+    for (uint16_t i = 0; i < n; ++i) drop_sa(jobs[i].m, DropReason::CryptoQueueFull, sa.index);
+    return;
+  }
+  const uint32_t hdr = kEspHeaderLen + sa.iv_len;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_crypto_op* op = ops[i];
+    const EspJob& j = jobs[i];
+    rte_crypto_sym_op* sym = op->sym;
+    rte_crypto_op_attach_sym_session(op, sa.session);
+    sym->m_src = j.m;
+    sym->m_dst = nullptr;
+    const uint32_t off = j.c.esp_off;
+    uint8_t* digest = rte_pktmbuf_mtod_offset(j.m, uint8_t*, off + j.c.len);
+    const rte_iova_t digest_iova = rte_pktmbuf_iova_offset(j.m, off + j.c.len);
+    auto* iv = rte_crypto_op_ctod_offset(op, uint8_t*, kOpIvOffset);
+    if (sa.aead) {
+      std::memcpy(iv, j.iv, 12);
+      auto* aad = rte_crypto_op_ctod_offset(op, uint8_t*, kOpAadOffset);
+      std::memcpy(aad, j.aad, sa.aad_len);
+      sym->aead.data.offset = off + hdr;
+      sym->aead.data.length = j.c.len - hdr;
+      sym->aead.digest.data = digest;
+      sym->aead.digest.phys_addr = digest_iova;
+      sym->aead.aad.data = aad;
+      sym->aead.aad.phys_addr = rte_crypto_op_ctophys_offset(op, kOpAadOffset);
+    } else {
+      if (sa.iv_len) std::memcpy(iv, j.iv, sa.iv_len);
+      if (sa.has_cipher) {
+        sym->cipher.data.offset = off + hdr;
+        sym->cipher.data.length = j.c.len - hdr - sa.sqh_len;
+      }
+      if (sa.has_auth) {
+        sym->auth.data.offset = off;
+        sym->auth.data.length = j.c.len;
+        sym->auth.digest.data = digest;
+        sym->auth.digest.phys_addr = digest_iova;
+      }
+    }
+    std::memcpy(rte_crypto_op_ctod_offset(op, void*, kOpCtxOffset), &j.c, sizeof j.c);
+  }
+  uint16_t sent = rte_cryptodev_enqueue_burst(dev_id_, qp_, ops, n);
+  in_flight_ += sent;
+  for (uint16_t i = sent; i < n; ++i) drop_sa(jobs[i].m, DropReason::CryptoQueueFull, sa.index);
+  if (sent < n) rte_mempool_put_bulk(gw_.crypto().op_pool(), reinterpret_cast<void**>(ops + sent), n - sent);
+}
+
+void GatewayWorker::poll_crypto() {
+  if (in_flight_ == 0) return;
+  rte_crypto_op* ops[kBurst];
+  uint16_t n = rte_cryptodev_dequeue_burst(dev_id_, qp_, ops, kBurst);
+  if (n == 0) return;
+  in_flight_ -= n;
+  EspJob jobs[kBurst];
+  CryptoResult res[kBurst];
+  for (uint16_t i = 0; i < n; ++i) {
+    jobs[i].m = ops[i]->sym->m_src;
+    std::memcpy(&jobs[i].c, rte_crypto_op_ctod_offset(ops[i], void*, kOpCtxOffset), sizeof jobs[i].c);
+    res[i] = ops[i]->status == RTE_CRYPTO_OP_STATUS_SUCCESS       ? CryptoResult::Ok
+             : ops[i]->status == RTE_CRYPTO_OP_STATUS_AUTH_FAILED ? CryptoResult::AuthFailed
+                                                                  : CryptoResult::Error;
+  }
+  rte_mempool_put_bulk(gw_.crypto().op_pool(), reinterpret_cast<void**>(ops), n);
+  complete(jobs, res, n);
+}
+
+// ---- after crypto ------------------------------------------------------------------------------
+
+void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) {
+  // Decrypted packets wait here for the inner-policy check, done in bursts per family.
+  SpKey4 k4[kBurst];
+  SpKey6 k6[kBurst];
+  const uint8_t* kp4[kBurst];
+  const uint8_t* kp6[kBurst];
+  uint16_t j4[kBurst], j6[kBurst];
+  uint16_t n4 = 0, n6 = 0;
+  const bool locked = gw_.shared_state();
+  for (uint16_t i = 0; i < n; ++i) {
+    EspJob& j = jobs[i];
+    Sa& sa = gw_.sas().at(j.c.sa);
+    if (res[i] != CryptoResult::Ok) {
+      drop_sa(j.m, res[i] == CryptoResult::AuthFailed ? DropReason::AuthFailed : DropReason::CryptoError,
+              sa.index);
+      continue;
+    }
+    if (j.c.flags & kEspJobOutbound) {
+      esp_outbound_finish(sa, j);
+      ++counters_.sa[sa.index].packets;
+      counters_.sa[sa.index].bytes += j.m->data_len;
+      send(j.m, j.c.flags & kEspJobV6, counters_.outbound);
+      continue;
+    }
+    bool inner_v6;
+    DropReason r;
+    {
+      OptionalLock lk(sa.replay_lock, locked);
+      r = esp_inbound_finish(sa, j, &inner_v6);
+    }
+    if (r != kPass) {
+      drop_sa(j.m, r, sa.index);
+      continue;
+    }
+    if (!inner_v6) {
+      make_key4(j.m, k4[n4]);
+      kp4[n4] = &k4[n4].proto;
+      j4[n4++] = i;
+    } else {
+      make_key6(j.m, k6[n6]);
+      kp6[n6] = &k6[n6].proto;
+      j6[n6++] = i;
+    }
+  }
+  // RFC 4301 §5.2: a decrypted packet must match the selectors of the SA it arrived on.
+  // Verdicts go back to job order so packets leave in the order they came.
+  uint32_t verdict[kBurst];
+  bool checked[kBurst] = {};
+  uint32_t res4[kBurst], res6[kBurst];
+  if (n4) gw_.spd().get(SaDirection::Inbound, false).classify(kp4, res4, n4);
+  if (n6) gw_.spd().get(SaDirection::Inbound, true).classify(kp6, res6, n6);
+  bool v6_of[kBurst];
+  for (uint16_t k = 0; k < n4; ++k) {
+    verdict[j4[k]] = res4[k];
+    checked[j4[k]] = true;
+    v6_of[j4[k]] = false;
+  }
+  for (uint16_t k = 0; k < n6; ++k) {
+    verdict[j6[k]] = res6[k];
+    checked[j6[k]] = true;
+    v6_of[j6[k]] = true;
+  }
+  for (uint16_t i = 0; i < n; ++i) {
+    if (!checked[i]) continue;
+    EspJob& j = jobs[i];
+    if (SpVerdict::protect(verdict[i]) && SpVerdict::sa_index(verdict[i]) == j.c.sa) {
+      ++counters_.sa[j.c.sa].packets;
+      counters_.sa[j.c.sa].bytes += j.m->data_len;
+      send(j.m, v6_of[i], counters_.inbound);
+    } else {
+      drop_sa(j.m, DropReason::PolicyMismatch, j.c.sa);
+    }
+  }
+}
+
+// ---- route and transmit ------------------------------------------------------------------------
+
+void GatewayWorker::send(rte_mbuf* m, bool v6, uint64_t& path_counter) {
+  const RouteTable& rt = gw_.routes();
+  int port = v6 ? rt.lookup6(rte_pktmbuf_mtod(m, const rte_ipv6_hdr*)->dst_addr)
+                : rt.lookup4(rte_pktmbuf_mtod(m, const rte_ipv4_hdr*)->dst_addr);
+  if (port < 0 || !gw_.port(uint16_t(port)).enabled) {
+    drop(m, DropReason::NoRoute);
+    return;
+  }
+  const PortInfo& pi = gw_.port(uint16_t(port));
+  if (m->pkt_len > pi.mtu) {
+    drop(m, DropReason::MtuExceeded);
+    return;
+  }
+  const rte_ether_addr* dst = gw_.routes().neighbour(uint16_t(port));
+  if (!dst) {
+    drop(m, DropReason::NoNeighbour);
+    return;
+  }
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(m, sizeof(rte_ether_hdr)));
+  if (!eth) {
+    drop(m, DropReason::NoRoom);
+    return;
+  }
+  eth->dst_addr = *dst;
+  eth->src_addr = pi.mac;
+  eth->ether_type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
+  // Offload flags from rx (e.g. checksum status) mean nothing for the packet we built.
+  m->ol_flags = 0;
+  ++path_counter;
+  TxBuffer& b = tx_[port];
+  if (b.n == 0) tx_dirty_.push_back(uint16_t(port));
+  b.pkts[b.n++] = m;
+  if (b.n == kBurst) {
+    uint16_t sent = rte_eth_tx_burst(uint16_t(port), txq_, b.pkts.data(), b.n);
+    counters_.tx[port] += sent;
+    for (uint16_t i = sent; i < b.n; ++i) drop(b.pkts[i], DropReason::TxQueueFull);
+    b.n = 0;
+  }
+}
+
+void GatewayWorker::flush_tx() {
+  for (uint16_t port : tx_dirty_) {
+    TxBuffer& b = tx_[port];
+    if (b.n == 0) continue;
+    uint16_t sent = rte_eth_tx_burst(port, txq_, b.pkts.data(), b.n);
+    counters_.tx[port] += sent;
+    for (uint16_t i = sent; i < b.n; ++i) drop(b.pkts[i], DropReason::TxQueueFull);
+    b.n = 0;
+  }
+  tx_dirty_.clear();
+}
+
+void GatewayWorker::drain() {
+  // A device may take a while to give back what it holds; wait up to a second.
+  const uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz();
+  while (in_flight_ > 0 && rte_get_timer_cycles() < deadline) {
+    poll_crypto();
+    flush_tx();
+  }
+  flush_tx();
+}
+
+}  // namespace dpaccel

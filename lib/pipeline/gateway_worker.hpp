@@ -1,0 +1,74 @@
+// One worker lcore's loop: rx bursts from its queues, policy, ESP, crypto, route, tx.
+// Protected-port rx goes out through ESP (or bypass); unprotected-port rx comes in through ESP.
+// Each worker owns one crypto queue pair and one tx queue on every port.
+#pragma once
+
+#include <rte_cryptodev.h>
+#include <rte_mbuf.h>
+
+#include <array>
+#include <vector>
+
+#include "ipsec/esp.hpp"
+#include "pipeline/gateway.hpp"
+
+namespace dpaccel {
+
+inline constexpr uint16_t kBurst = 32;
+
+struct RxQueueRef {
+  uint16_t port;
+  uint16_t queue;
+};
+
+class GatewayWorker {
+ public:
+  GatewayWorker(Gateway& gw, std::vector<RxQueueRef> rx, uint16_t crypto_qp, uint16_t tx_queue);
+  GatewayWorker(const GatewayWorker&) = delete;
+  GatewayWorker& operator=(const GatewayWorker&) = delete;
+
+  // One pass: every rx queue once, crypto completions, tx flush. Returns packets received.
+  uint32_t poll();
+  // Processes one burst as if received on `port` (tests and the pcap-free benchmarks use it).
+  void process(uint16_t port, rte_mbuf** pkts, uint16_t n);
+  // Takes back every op still at the crypto device, finishing them; then flushes tx.
+  void drain();
+  uint32_t in_flight() const { return in_flight_; }
+  const LcoreCounters& counters() const { return counters_; }
+
+ private:
+  void outbound(rte_mbuf** pkts, uint16_t n);
+  void inbound(rte_mbuf** pkts, uint16_t n);
+  void protect(rte_mbuf** m, const bool* v6, const uint32_t* sa_idx, uint16_t n);
+  void submit(Sa& sa, EspJob* jobs, uint16_t n);
+  void run_cpu_crypto(Sa& sa, EspJob* jobs, uint16_t n, CryptoResult* res);
+  void enqueue_ops(Sa& sa, EspJob* jobs, uint16_t n);
+  void poll_crypto();
+  void complete(EspJob* jobs, const CryptoResult* res, uint16_t n);
+  void send(rte_mbuf* m, bool v6, uint64_t& path_counter);
+  void flush_tx();
+  void drop(rte_mbuf* m, DropReason r) {
+    counters_.drop(r);
+    rte_pktmbuf_free(m);
+  }
+  void drop_sa(rte_mbuf* m, DropReason r, uint32_t sa) {
+    ++counters_.sa[sa].dropped;
+    drop(m, r);
+  }
+
+  Gateway& gw_;
+  std::vector<RxQueueRef> rx_;
+  uint8_t dev_id_;
+  uint16_t qp_;
+  uint16_t txq_;
+  uint32_t in_flight_ = 0;
+  LcoreCounters counters_;
+  struct TxBuffer {
+    uint16_t n = 0;
+    std::array<rte_mbuf*, kBurst> pkts;
+  };
+  std::array<TxBuffer, kMaxPorts> tx_;
+  std::vector<uint16_t> tx_dirty_;
+};
+
+}  // namespace dpaccel

@@ -1,0 +1,54 @@
+// Counters written by one lcore each (no atomics on the fast path) and summed by readers
+// (telemetry, the periodic stats line, the final report). 64-bit aligned loads are atomic on
+// the platforms DPDK supports; readers use relaxed atomic_ref loads.
+#pragma once
+
+#include <rte_config.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "stats/drop_reason.hpp"
+
+namespace dpaccel {
+
+inline constexpr unsigned kMaxPorts = RTE_MAX_ETHPORTS;
+
+struct SaCounters {
+  uint64_t packets = 0;  // processed and passed on (encrypted / decrypted and verified)
+  uint64_t bytes = 0;    // inner bytes
+  uint64_t dropped = 0;  // drops attributed to this SA (auth, replay, padding, ...)
+};
+
+struct alignas(64) LcoreCounters {
+  std::array<uint64_t, kDropReasonCount> drops{};
+  std::array<uint64_t, kMaxPorts> rx{}, tx{};
+  uint64_t outbound = 0, inbound = 0, bypass = 0;  // packets forwarded by path
+  std::vector<SaCounters> sa;                      // indexed by SA index
+
+  void drop(DropReason r) { ++drops[unsigned(r)]; }
+};
+
+template <typename T>
+inline T load_relaxed(const T& v) {
+  return std::atomic_ref<const T>(v).load(std::memory_order_relaxed);
+}
+
+// Totals over lcores.
+struct FwdTotals {
+  std::array<uint64_t, kDropReasonCount> drops{};
+  std::array<uint64_t, kMaxPorts> rx{}, tx{};
+  uint64_t outbound = 0, inbound = 0, bypass = 0;
+  std::vector<SaCounters> sa;
+  uint64_t dropped() const {
+    uint64_t s = 0;
+    for (auto d : drops) s += d;
+    return s;
+  }
+};
+
+FwdTotals sum_counters(const std::vector<LcoreCounters*>& lcores, size_t nb_sa);
+
+}  // namespace dpaccel
