@@ -161,8 +161,9 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
   else return p.fail("SA direction '%s': expected 'in' or 'out'", tok[1].c_str());
   p.next();
   auto spi = parse_number<uint32_t>(p.next(), UINT32_MAX);
-  // RFC 4303 §2.1: SPIs 1..255 are reserved by IANA, 0 is for local use only.
-  if (!spi || *spi < 256) return p.fail("SPI '%s': expected a number from 256 to 4294967295", tok[2].c_str());
+  // RFC 4303 §2.1: SPI 0 never appears on the wire. (1..255 are reserved by IANA but
+  // ipsec-secgw's own examples use them, so they are accepted.)
+  if (!spi || *spi == 0) return p.fail("SPI '%s': expected a number from 1 to 4294967295", tok[2].c_str());
   sa.spi = *spi;
   std::set<std::string> seen;
   bool have_src = false, have_dst = false, have_mode = false;

@@ -12,7 +12,8 @@ constexpr uint32_t kInferenceWindowWhenDisabled = 1u << 30;
 
 ReplayWindow::ReplayWindow(uint32_t size, bool esn, uint64_t initial_top)
     : top_(esn ? initial_top : uint32_t(initial_top)), size_(size), esn_(esn) {
-  size_t words = std::bit_ceil(size_t{size / 64 + 1});
+  // A window of `size` numbers touches at most ceil((size + 63) / 64) words.
+  size_t words = std::bit_ceil(size_t{(size + 63 + 63) / 64});
   if (words < 2) words = 2;
   bits_.assign(words, 0);
   mask_ = words - 1;

@@ -263,7 +263,7 @@ def main():
         for e in errs:
             print("       " + e)
         failed += bool(errs)
-    print(f"{len(cases) - failed} of {len(cases)} interop cases passed")
+    print(f"{len(cases) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
 
