@@ -15,7 +15,8 @@ struct EspJobCore {
   uint64_t seq;       // full sequence number (inbound: inferred)
   uint8_t l3_len;     // IP header bytes in front of ESP (tunnel outbound: the outer header)
   uint8_t flags;      // kEspJob*
-  uint8_t pad[6];
+  uint16_t inner_len; // outbound: clear-text IP bytes before encapsulation
+  uint8_t pad[4];
 };
 static_assert(sizeof(EspJobCore) <= 32);
 

@@ -146,6 +146,7 @@ DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, bool v6, uint64_t seq
   j.c.seq = seq;
   j.c.l3_len = uint8_t(l3_len);
   j.c.flags = kEspJobOutbound | (out_v6 ? kEspJobV6 : 0);
+  j.c.inner_len = uint16_t(ip_len);
   return kPass;
 }
 

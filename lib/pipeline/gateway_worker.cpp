@@ -404,7 +404,7 @@ void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) 
     if (j.c.flags & kEspJobOutbound) {
       esp_outbound_finish(sa, j);
       ++counters_.sa[sa.index].packets;
-      counters_.sa[sa.index].bytes += j.m->data_len;
+      counters_.sa[sa.index].bytes += j.c.inner_len;
       send(j.m, j.c.flags & kEspJobV6, counters_.outbound);
       continue;
     }

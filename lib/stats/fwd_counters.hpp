@@ -18,7 +18,7 @@ inline constexpr unsigned kMaxPorts = RTE_MAX_ETHPORTS;
 
 struct SaCounters {
   uint64_t packets = 0;  // processed and passed on (encrypted / decrypted and verified)
-  uint64_t bytes = 0;    // inner bytes
+  uint64_t bytes = 0;    // clear-text IP bytes, both directions
   uint64_t dropped = 0;  // drops attributed to this SA (auth, replay, padding, ...)
 };
 
