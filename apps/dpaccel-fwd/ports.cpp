@@ -2,6 +2,8 @@
 
 #include <rte_ethdev.h>
 
+#include "common/log.hpp"
+
 namespace dpaccel::fwd {
 
 Result<void> setup_port(uint16_t port, const PortPlan& plan, rte_mempool* pool, PortInfo& info) {
@@ -14,11 +16,14 @@ Result<void> setup_port(uint16_t port, const PortPlan& plan, rte_mempool* pool, 
                   port, dev.driver_name, dev.max_rx_queues, dev.max_tx_queues, plan.nb_rxq, plan.nb_txq);
   rte_eth_conf conf{};
   if (plan.nb_rxq > 1) {
-    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    // Spread by RSS on IP where the port has it; virtual ports without RSS (net_pcap with one
+    // file per queue, net_ring, af_packet fanout) fill their queues themselves.
     conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP & dev.flow_type_rss_offloads;
-    if (!conf.rx_adv_conf.rss_conf.rss_hf)
-      return errorf("port %u (%s): %u rx queues need RSS on IP, which the port does not offer",
-                    port, dev.driver_name, plan.nb_rxq);
+    if (conf.rx_adv_conf.rss_conf.rss_hf)
+      conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    else
+      DPACCEL_LOG(NOTICE, fwd, "port %u (%s): no RSS; its %u rx queues are filled by the port itself",
+                  port, dev.driver_name, plan.nb_rxq);
   }
   if (int rc = rte_eth_dev_configure(port, plan.nb_rxq, plan.nb_txq, &conf); rc != 0)
     return errorf("port %u: configure failed (%d)", port, rc);

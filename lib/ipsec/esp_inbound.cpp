@@ -16,7 +16,7 @@ DropReason esp_inbound_prepare(Sa& sa, rte_mbuf* m, bool v6, uint8_t l3_len, Esp
   // block (at least 4 bytes), so it is at least one block long.
   if (total < esp_off + overhead + sa.block) return DropReason::EspMalformed;
   const uint32_t ct_len = total - esp_off - overhead;
-  if (ct_len % sa.block != 0) return DropReason::EspMalformed;
+  if (ct_len & (sa.block - 1u)) return DropReason::EspMalformed;  // block: a power of two
   uint8_t* esp = h + esp_off;
   uint32_t seq_lo_be;
   std::memcpy(&seq_lo_be, esp + 4, 4);

@@ -41,7 +41,8 @@ DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, bool v6, uint64_t seq
     df = true;  // IPv6 routers never fragment
   }
   const uint32_t payload = ip_len - keep;
-  const uint32_t pad = (sa.block - (payload + 2) % sa.block) % sa.block;
+  // Blocks are powers of two (4 or 16): a mask, not two divisions.
+  const uint32_t pad = (0u - (payload + 2)) & (sa.block - 1u);
   const uint32_t ct_len = payload + pad + 2;
   const uint32_t tail = pad + 2 + sa.sqh_len + sa.icv_len;
   const uint32_t natt = sa.natt ? kUdpHeaderLen : 0;
@@ -110,8 +111,10 @@ DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, bool v6, uint64_t seq
     o->next_proto_id = sa.natt ? kIpProtoUdp : kIpProtoEsp;
     std::memcpy(&o->src_addr, sa.outer_src, 4);
     std::memcpy(&o->dst_addr, sa.outer_dst, 4);
-    o->hdr_checksum = 0;
-    o->hdr_checksum = rte_ipv4_cksum(o);
+    uint32_t sum = sa.outer4_csum_base + tos + final_len + (df ? RTE_IPV4_HDR_DF_FLAG : 0);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    o->hdr_checksum = rte_cpu_to_be_16(uint16_t(~sum));
   } else if (tunnel) {
     auto* o = reinterpret_cast<rte_ipv6_hdr*>(h);
     o->vtc_flow = rte_cpu_to_be_32(6u << 28 | uint32_t(tos) << 20);

@@ -35,6 +35,10 @@ struct Sa {
   uint8_t ttl;
   uint8_t sqh_len;  // 4 when ESN's high half is appended for the ICV (non-AEAD with auth)
   uint8_t outer_src[16] = {}, outer_dst[16] = {};  // tunnel endpoints, network order
+  // IPv4 tunnel: the outer header checksum's sum over the fields fixed per SA (version, TTL,
+  // protocol, addresses), so each packet adds only TOS, length and flags — computing it by
+  // reading back the freshly written header stalls on store forwarding.
+  uint32_t outer4_csum_base = 0;
   void* session = nullptr;                        // null for NULL/NULL
   uint8_t dev_id = 0;
   // cpu-crypto offsets relative to the ESP header; each packet's data vector spans the ESP header

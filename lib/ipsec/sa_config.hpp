@@ -53,6 +53,7 @@ struct SaConfig {
   bool is_aead() const { return aead != nullptr; }
   uint8_t iv_len() const { return aead ? aead->iv_len : cipher->iv_len; }
   uint8_t icv_len() const { return aead ? aead->icv_len : auth->icv_len; }
+  // Payload alignment: the cipher block, at least 4 bytes (RFC 4303 §2.4). Always a power of 2.
   uint8_t block() const { return aead ? 4 : (cipher->block < 4 ? 4 : cipher->block); }
   bool tunnel() const { return mode != SaMode::Transport; }
 };

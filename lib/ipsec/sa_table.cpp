@@ -39,6 +39,11 @@ Sa::Sa(const SaConfig& c, uint32_t idx)
     std::memcpy(outer_src, c.tunnel_src.bytes.data(), 16);
     std::memcpy(outer_dst, c.tunnel_dst.bytes.data(), 16);
   }
+  if (c.mode == SaMode::Ipv4Tunnel) {
+    auto word = [](const uint8_t* p) { return uint32_t{p[0]} << 8 | p[1]; };
+    outer4_csum_base = 0x4500 + (uint32_t{ttl} << 8 | (natt ? kIpProtoUdp : kIpProtoEsp)) +
+                       word(outer_src) + word(outer_src + 2) + word(outer_dst) + word(outer_dst + 2);
+  }
   ofs.ofs.cipher.head = kEspHeaderLen + iv_len;
   ofs.ofs.cipher.tail = sqh_len;
   ofs.ofs.auth.head = 0;

@@ -69,6 +69,10 @@ class GatewayWorker {
   };
   std::array<TxBuffer, kMaxPorts> tx_;
   std::vector<uint16_t> tx_dirty_;
+  uint32_t last_dst4_ = 0;  // one-entry route cache (routes do not change while running)
+  int last_port4_ = -1;
+  uint32_t last_spi_be_ = 0;  // one-entry SAD cache
+  int32_t last_sa_ = -1;
 };
 
 }  // namespace dpaccel

@@ -33,7 +33,7 @@ namespace dpaccel {
   X(NoRoute, "no_route", "no route to the destination")                                     \
   X(NoNeighbour, "no_neighbour", "no neigh line gives the next hop's MAC for the port")    \
   X(TxQueueFull, "tx_queue_full", "output port accepted fewer packets than offered")        \
-  X(Shutdown, "shutdown", "in flight when the forwarder stopped")
+  X(Shutdown, "shutdown", "still at the crypto device 1 s after the stop signal")
 
 enum class DropReason : uint8_t {
 #define DPACCEL_DROP_ENUM(e, name, help) e,
