@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "ipsec/esp.hpp"
+#include "ipsec/esp_common.hpp"
 
 namespace dpaccel {
 
@@ -33,21 +34,11 @@ DropReason esp_inbound_prepare(Sa& sa, rte_mbuf* m, bool v6, uint8_t l3_len, Esp
     len += sa.sqh_len;
   }
   const uint8_t* iv = esp + kEspHeaderLen;
-  if (sa.aead) {
-    std::memcpy(j.iv_buf, sa.salt, 4);
-    std::memcpy(j.iv_buf + 4, iv, 8);
-    j.iv = j.iv_buf;
-  } else {
+  if (sa.aead)
+    set_aead_nonce(sa, iv, j);
+  else
     j.iv = sa.iv_len ? iv : nullptr;
-  }
-  if (sa.esn) {
-    std::memcpy(j.aad_buf, &sa.spi_be, 4);
-    std::memcpy(j.aad_buf + 4, &seq_hi_be, 4);
-    std::memcpy(j.aad_buf + 8, &seq_lo_be, 4);
-    j.aad = j.aad_buf;
-  } else {
-    j.aad = esp;
-  }
+  set_aad(sa, esp, seq_hi_be, seq_lo_be, j);
   j.m = m;
   j.c.sa = sa.index;
   j.c.esp_off = uint16_t(esp_off);

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "ipsec/esp.hpp"
+#include "ipsec/esp_common.hpp"
 
 namespace dpaccel {
 
@@ -74,9 +75,7 @@ DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, bool v6, uint64_t seq
     // sequence number never does.
     const uint64_t iv_be = rte_cpu_to_be_64(seq);
     std::memcpy(iv, &iv_be, 8);
-    std::memcpy(j.iv_buf, sa.salt, 4);
-    std::memcpy(j.iv_buf + 4, iv, 8);
-    j.iv = j.iv_buf;
+    set_aead_nonce(sa, iv, j);
   } else if (sa.iv_len) {
     // CBC needs an unpredictable IV (RFC 3602 §3); as ipsec-secgw, DPDK's PRNG per lcore.
     const uint64_t r0 = rte_rand(), r1 = rte_rand();
@@ -86,14 +85,7 @@ DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, bool v6, uint64_t seq
   } else {
     j.iv = nullptr;
   }
-  if (sa.esn) {
-    std::memcpy(j.aad_buf, &sa.spi_be, 4);
-    std::memcpy(j.aad_buf + 4, &seq_hi, 4);
-    std::memcpy(j.aad_buf + 8, &seq_lo, 4);
-    j.aad = j.aad_buf;
-  } else {
-    j.aad = esp;
-  }
+  set_aad(sa, esp, seq_hi, seq_lo, j);
   const uint32_t len = kEspHeaderLen + sa.iv_len + ct_len;
   // RFC 4303 §3.3.2.1 / Appendix B: the ICV also covers the high half of an ESN, appended to the
   // payload for the computation only.

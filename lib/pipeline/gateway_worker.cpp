@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "packet/ip_packet.hpp"
+#include "policy/sp_batch.hpp"
 
 namespace dpaccel {
 
@@ -68,12 +69,7 @@ void GatewayWorker::process(uint16_t port, rte_mbuf** pkts, uint16_t n) {
 // ---- outbound: policy, then ESP per SA group ----------------------------------------------------
 
 void GatewayWorker::outbound(rte_mbuf** pkts, uint16_t n) {
-  SpKey4 k4[kBurst];
-  SpKey6 k6[kBurst];
-  const uint8_t* kp4[kBurst];
-  const uint8_t* kp6[kBurst];
-  uint16_t i4[kBurst], i6[kBurst];
-  uint16_t n4 = 0, n6 = 0;
+  SpBatch<kBurst> batch;
   bool v6[kBurst];
   for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
@@ -86,26 +82,10 @@ void GatewayWorker::outbound(rte_mbuf** pkts, uint16_t n) {
       continue;
     }
     v6[i] = info.v6;
-    if (!info.v6) {
-      make_key4(pkts[i], k4[n4]);
-      kp4[n4] = &k4[n4].proto;
-      i4[n4++] = i;
-    } else {
-      make_key6(pkts[i], k6[n6]);
-      kp6[n6] = &k6[n6].proto;
-      i6[n6++] = i;
-    }
+    batch.add(pkts[i], info.v6, i);
   }
   uint32_t verdict[kBurst];
-  uint32_t res[kBurst];
-  if (n4) {
-    gw_.spd().get(SaDirection::Outbound, false).classify(kp4, res, n4);
-    for (uint16_t k = 0; k < n4; ++k) verdict[i4[k]] = res[k];
-  }
-  if (n6) {
-    gw_.spd().get(SaDirection::Outbound, true).classify(kp6, res, n6);
-    for (uint16_t k = 0; k < n6; ++k) verdict[i6[k]] = res[k];
-  }
+  batch.classify(gw_.spd(), SaDirection::Outbound, verdict);
   rte_mbuf* prot[kBurst];
   bool prot_v6[kBurst];
   uint32_t prot_sa[kBurst];
@@ -166,18 +146,13 @@ void GatewayWorker::inbound(rte_mbuf** pkts, uint16_t n) {
   uint32_t spi[kBurst];
   L3Info esp_info[kBurst];
   uint16_t ne = 0;
-  SpKey4 k4[kBurst];
-  SpKey6 k6[kBurst];
-  const uint8_t* kp4[kBurst];
-  const uint8_t* kp6[kBurst];
-  rte_mbuf* c4[kBurst];
-  rte_mbuf* c6[kBurst];
-  uint16_t c4_at[kBurst], c6_at[kBurst];  // arrival positions, to keep the order
-  uint16_t n4 = 0, n6 = 0;
+  SpBatch<kBurst> clear;  // clear-text arrivals, indexed by arrival
+  bool clear_v6[kBurst];
   for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
     if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
     rte_mbuf* m = pkts[i];
+    pkts[i] = nullptr;  // from here on: set again only for clear text
     L3Info info;
     DropReason r = strip_l2(m, info);
     if (r != kPass) {
@@ -213,33 +188,26 @@ void GatewayWorker::inbound(rte_mbuf** pkts, uint16_t n) {
       esp_info[ne] = info;
       esp_info[ne].proto = esp_at != info.l3_len;  // reused: 1 = arrived UDP-encapsulated
       esp[ne++] = m;
-    } else if (!info.v6) {
-      make_key4(m, k4[n4]);
-      kp4[n4] = &k4[n4].proto;
-      c4_at[n4] = i;
-      c4[n4++] = m;
     } else {
-      make_key6(m, k6[n6]);
-      kp6[n6] = &k6[n6].proto;
-      c6_at[n6] = i;
-      c6[n6++] = m;
+      pkts[i] = m;
+      clear_v6[i] = info.v6;
+      clear.add(m, info.v6, i);
     }
   }
   // Clear-text arrivals: only bypass policies let them through.
-  uint32_t res4[kBurst], res6[kBurst];
-  if (n4) gw_.spd().get(SaDirection::Inbound, false).classify(kp4, res4, n4);
-  if (n6) gw_.spd().get(SaDirection::Inbound, true).classify(kp6, res6, n6);
-  for (uint16_t k4i = 0, k6i = 0; k4i < n4 || k6i < n6;) {
-    // Merge the two families back into arrival order.
-    const bool take6 = k4i == n4 || (k6i < n6 && c6_at[k6i] < c4_at[k4i]);
-    rte_mbuf* m = take6 ? c6[k6i] : c4[k4i];
-    const uint32_t v = take6 ? res6[k6i++] : res4[k4i++];
-    if (v == SpVerdict::kBypass)
-      send(m, take6, counters_.bypass);
-    else
-      drop(m, SpVerdict::protect(v) ? DropReason::PlaintextOnProtected
-              : v == SpVerdict::kDiscard ? DropReason::PolicyDiscard
-                                         : DropReason::NoPolicy);
+  if (clear.size()) {
+    uint32_t verdict[kBurst];
+    clear.classify(gw_.spd(), SaDirection::Inbound, verdict);
+    for (uint16_t i = 0; i < n; ++i) {
+      if (!pkts[i]) continue;
+      const uint32_t v = verdict[i];
+      if (v == SpVerdict::kBypass)
+        send(pkts[i], clear_v6[i], counters_.bypass);
+      else
+        drop(pkts[i], SpVerdict::protect(v)        ? DropReason::PlaintextOnProtected
+                      : v == SpVerdict::kDiscard ? DropReason::PolicyDiscard
+                                                 : DropReason::NoPolicy);
+    }
   }
   if (!ne) return;
   int32_t sa_idx[kBurst];
@@ -414,13 +382,10 @@ void GatewayWorker::poll_crypto() {
 // ---- after crypto ------------------------------------------------------------------------------
 
 void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) {
-  // Decrypted packets wait here for the inner-policy check, done in bursts per family.
-  SpKey4 k4[kBurst];
-  SpKey6 k6[kBurst];
-  const uint8_t* kp4[kBurst];
-  const uint8_t* kp6[kBurst];
-  uint16_t j4[kBurst], j6[kBurst];
-  uint16_t n4 = 0, n6 = 0;
+  // Decrypted packets wait here for the inner-policy check, done in one batch.
+  SpBatch<kBurst> inner;
+  bool checked[kBurst] = {};
+  bool inner_v6[kBurst];
   const bool locked = gw_.shared_state();
   for (uint16_t i = 0; i < n; ++i) {
     EspJob& j = jobs[i];
@@ -437,51 +402,29 @@ void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) 
       send(j.m, j.c.flags & kEspJobV6, counters_.outbound);
       continue;
     }
-    bool inner_v6;
     DropReason r;
     {
       OptionalLock lk(sa.replay_lock, locked);
-      r = esp_inbound_finish(sa, j, &inner_v6);
+      r = esp_inbound_finish(sa, j, &inner_v6[i]);
     }
     if (r != kPass) {
       drop_sa(j.m, r, sa.index);
       continue;
     }
-    if (!inner_v6) {
-      make_key4(j.m, k4[n4]);
-      kp4[n4] = &k4[n4].proto;
-      j4[n4++] = i;
-    } else {
-      make_key6(j.m, k6[n6]);
-      kp6[n6] = &k6[n6].proto;
-      j6[n6++] = i;
-    }
+    checked[i] = true;
+    inner.add(j.m, inner_v6[i], i);
   }
+  if (!inner.size()) return;
   // RFC 4301 §5.2: a decrypted packet must match the selectors of the SA it arrived on.
-  // Verdicts go back to job order so packets leave in the order they came.
   uint32_t verdict[kBurst];
-  bool checked[kBurst] = {};
-  uint32_t res4[kBurst], res6[kBurst];
-  if (n4) gw_.spd().get(SaDirection::Inbound, false).classify(kp4, res4, n4);
-  if (n6) gw_.spd().get(SaDirection::Inbound, true).classify(kp6, res6, n6);
-  bool v6_of[kBurst];
-  for (uint16_t k = 0; k < n4; ++k) {
-    verdict[j4[k]] = res4[k];
-    checked[j4[k]] = true;
-    v6_of[j4[k]] = false;
-  }
-  for (uint16_t k = 0; k < n6; ++k) {
-    verdict[j6[k]] = res6[k];
-    checked[j6[k]] = true;
-    v6_of[j6[k]] = true;
-  }
+  inner.classify(gw_.spd(), SaDirection::Inbound, verdict);
   for (uint16_t i = 0; i < n; ++i) {
     if (!checked[i]) continue;
     EspJob& j = jobs[i];
     if (SpVerdict::protect(verdict[i]) && SpVerdict::sa_index(verdict[i]) == j.c.sa) {
       ++counters_.sa[j.c.sa].packets;
       counters_.sa[j.c.sa].bytes += j.m->data_len;
-      send(j.m, v6_of[i], counters_.inbound);
+      send(j.m, inner_v6[i], counters_.inbound);
     } else {
       drop_sa(j.m, DropReason::PolicyMismatch, j.c.sa);
     }
