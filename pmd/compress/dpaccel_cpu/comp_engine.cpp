@@ -1,0 +1,334 @@
+// compress_dpaccel_cpu: DEFLATE on ISA-L, one operation at a time.
+//
+// Contiguous source and destination (one segment each) take ISA-L's stateless calls directly,
+// with the stream re-initialised by isal_deflate_stateless_init()/isal_inflate_reset(), which
+// touch only the fields a stateless call reads — the fixed per-op cost compress_isal pays in full
+// initialisation is most of its time on small packets. Segmented mbufs go through ISA-L's
+// streaming calls, fed segment by segment (no copy).
+#include <isa-l/crc.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "comp_device.hpp"
+
+namespace dpaccel::comp {
+
+namespace {
+
+// RFC 1950/1952 checksums of what the op consumed (compression) or produced (decompression).
+struct Checksum {
+  rte_comp_checksum_type type;
+  uint32_t crc = 0;
+  uint32_t adler = 1;
+  void update(const uint8_t* p, uint32_t n) {
+    if (n == 0) return;
+    if (type == RTE_COMP_CHECKSUM_CRC32 || type == RTE_COMP_CHECKSUM_CRC32_ADLER32)
+      crc = crc32_gzip_refl(crc, p, n);
+    if (type == RTE_COMP_CHECKSUM_ADLER32 || type == RTE_COMP_CHECKSUM_CRC32_ADLER32)
+      adler = isal_adler32(adler, p, n);
+  }
+  uint64_t value() const {
+    switch (type) {
+      case RTE_COMP_CHECKSUM_CRC32: return crc;
+      case RTE_COMP_CHECKSUM_ADLER32: return adler;
+      case RTE_COMP_CHECKSUM_CRC32_ADLER32: return uint64_t{adler} << 32 | crc;  // rte_comp.h
+      default: return 0;
+    }
+  }
+};
+
+// Walks an mbuf chain's data from an offset, for at most `len` bytes.
+struct SegCursor {
+  rte_mbuf* m;
+  uint32_t off;   // within m
+  uint32_t left;  // bytes of the region not handed out yet
+  SegCursor(rte_mbuf* mb, uint32_t offset, uint32_t len) : m(mb), off(offset), left(len) {
+    while (m && off >= m->data_len) {
+      off -= m->data_len;
+      m = m->next;
+    }
+  }
+  // Next piece, or {nullptr, 0} at the end.
+  std::pair<uint8_t*, uint32_t> next() {
+    while (m && left) {
+      uint32_t n = std::min<uint32_t>(m->data_len - off, left);
+      uint8_t* p = rte_pktmbuf_mtod_offset(m, uint8_t*, off);
+      m = m->next;
+      off = 0;
+      if (n == 0) continue;
+      left -= n;
+      return {p, n};
+    }
+    return {nullptr, 0};
+  }
+};
+
+uint32_t dst_room(const rte_comp_op* op) {
+  const uint32_t total = rte_pktmbuf_pkt_len(op->m_dst);
+  return op->dst.offset >= total ? 0 : total - op->dst.offset;
+}
+
+bool single_segment(const rte_mbuf* m, uint32_t off, uint32_t len) {
+  return off + len <= m->data_len;
+}
+
+void set_level(QueuePair& qp, const PrivXform& x) {
+  isal_zstream& s = qp.stream;
+  s.level = x.isal_level;
+  s.level_buf = x.isal_level ? qp.level_buf : nullptr;
+  s.level_buf_size = x.isal_level ? x.level_buf_size : 0;
+  s.hist_bits = x.hist_bits == 15 ? 0 : x.hist_bits;  // 0: ISA-L's default (32 KiB), as compress_isal leaves it
+  s.gzip_flag = IGZIP_DEFLATE;  // raw DEFLATE (RFC 1951): the compressdev API's algorithm
+  if (x.fixed_huffman) isal_deflate_set_hufftables(&s, nullptr, IGZIP_HUFFTABLE_STATIC);
+}
+
+void compress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
+  isal_zstream& s = qp.stream;
+  const uint32_t room = dst_room(op);
+  Checksum ck{x.checksum};
+  if (single_segment(op->m_src, op->src.offset, op->src.length) &&
+      single_segment(op->m_dst, op->dst.offset, room)) {
+    uint8_t* in = rte_pktmbuf_mtod_offset(op->m_src, uint8_t*, op->src.offset);
+    isal_deflate_stateless_init(&s);
+    set_level(qp, x);
+    s.end_of_stream = 1;
+    s.flush = NO_FLUSH;
+    s.next_in = in;
+    s.avail_in = op->src.length;
+    s.next_out = rte_pktmbuf_mtod_offset(op->m_dst, uint8_t*, op->dst.offset);
+    s.avail_out = room;
+    int rc = isal_deflate_stateless(&s);
+    if (rc == STATELESS_OVERFLOW) {
+      op->status = RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED;
+      op->consumed = op->produced = 0;
+      return;
+    }
+    if (rc != COMP_OK) {
+      COMP_LOG(DEBUG, "isal_deflate_stateless: %d", rc);
+      op->status = RTE_COMP_OP_STATUS_ERROR;
+      op->consumed = op->produced = 0;
+      return;
+    }
+    ck.update(in, op->src.length);
+  } else {
+    // Segmented: ISA-L's streaming deflate, one segment of input and output at a time.
+    isal_deflate_init(&s);
+    set_level(qp, x);
+    s.flush = NO_FLUSH;
+    SegCursor src(op->m_src, op->src.offset, op->src.length);
+    SegCursor dst(op->m_dst, op->dst.offset, room);
+    auto [out, out_n] = dst.next();
+    auto [in, in_n] = src.next();
+    s.next_out = out;
+    s.avail_out = out_n;
+    s.next_in = in;
+    s.avail_in = in_n;
+    ck.update(in, in_n);
+    s.end_of_stream = src.left == 0;
+    // Each pass either consumes input, fills output or ends the stream; the guard only keeps a
+    // library surprise from spinning forever.
+    for (uint32_t guard = 0;; ++guard) {
+      int rc = guard > 4 * (op->src.length + room) + 64 ? -100 : isal_deflate(&s);
+      if (rc != COMP_OK) {
+        COMP_LOG(DEBUG, "isal_deflate (segmented): %d", rc);
+        op->status = RTE_COMP_OP_STATUS_ERROR;
+        op->consumed = op->produced = 0;
+        return;
+      }
+      if (s.internal_state.state == ZSTATE_END) break;
+      if (s.avail_in == 0 && src.left) {
+        auto [p, n] = src.next();
+        s.next_in = p;
+        s.avail_in = n;
+        ck.update(p, n);
+        s.end_of_stream = src.left == 0;
+      } else if (s.avail_out == 0) {
+        auto [p, n] = dst.next();
+        if (!p) {
+          COMP_LOG(DEBUG, "deflate (segmented): out of space after %u bytes", s.total_out);
+          op->status = RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED;
+          op->consumed = op->produced = 0;
+          return;
+        }
+        s.next_out = p;
+        s.avail_out = n;
+      }
+    }
+  }
+  op->consumed = op->src.length;
+  op->produced = s.total_out;
+  op->output_chksum = ck.value();
+  op->status = RTE_COMP_OP_STATUS_SUCCESS;
+}
+
+void decompress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
+  inflate_state& st = qp.inflate;
+  const uint32_t room = dst_room(op);
+  Checksum ck{x.checksum};
+  isal_inflate_reset(&st);
+  st.crc_flag = ISAL_DEFLATE;
+  st.hist_bits = x.hist_bits;
+  int rc;
+  if (single_segment(op->m_src, op->src.offset, op->src.length) &&
+      single_segment(op->m_dst, op->dst.offset, room)) {
+    st.next_in = rte_pktmbuf_mtod_offset(op->m_src, uint8_t*, op->src.offset);
+    st.avail_in = op->src.length;
+    uint8_t* out = rte_pktmbuf_mtod_offset(op->m_dst, uint8_t*, op->dst.offset);
+    st.next_out = out;
+    st.avail_out = room;
+    rc = isal_inflate_stateless(&st);
+    if (rc == ISAL_DECOMP_OK) ck.update(out, st.total_out);
+  } else {
+    SegCursor src(op->m_src, op->src.offset, op->src.length);
+    SegCursor dst(op->m_dst, op->dst.offset, room);
+    auto [in, in_n] = src.next();
+    auto [out, out_n] = dst.next();
+    st.next_in = in;
+    st.avail_in = in_n;
+    st.next_out = out;
+    st.avail_out = out_n;
+    uint8_t* out_seg = out;
+    // Streaming inflate stops when its input or output segment runs out (returning 0, or
+    // END_INPUT / OUT_OVERFLOW): feed the next one, or report truncation / out of space.
+    for (uint32_t guard = 0;; ++guard) {
+      rc = isal_inflate(&st);
+      ck.update(out_seg, uint32_t(st.next_out - out_seg));
+      out_seg = st.next_out;
+      if (rc < 0) break;  // invalid block, symbol or distance
+      rc = ISAL_DECOMP_OK;
+      if (st.block_state == ISAL_BLOCK_FINISH) break;
+      if (st.avail_out == 0) {
+        auto [p, n] = dst.next();
+        if (!p) {
+          rc = ISAL_OUT_OVERFLOW;
+          break;
+        }
+        st.next_out = out_seg = p;
+        st.avail_out = n;
+      } else if (st.avail_in == 0) {
+        auto [p, n] = src.next();
+        if (!p) {
+          rc = ISAL_END_INPUT;  // the stream stops before its final block
+          break;
+        }
+        st.next_in = p;
+        st.avail_in = n;
+      } else if (guard > 4 * (op->src.length + room) + 64) {
+        rc = ISAL_INVALID_STATE;
+        break;
+      }
+    }
+    if (rc == ISAL_DECOMP_OK && st.block_state != ISAL_BLOCK_FINISH) rc = ISAL_END_INPUT;
+  }
+  if (rc == ISAL_OUT_OVERFLOW) {
+    op->status = RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED;
+    op->consumed = op->produced = 0;
+    return;
+  }
+  if (rc != ISAL_DECOMP_OK) {
+    // Truncated (ISAL_END_INPUT) or corrupt (invalid block, symbol, distance): never a partial
+    // result presented as success.
+    COMP_LOG(DEBUG, "inflate: %d", rc);
+    op->status = RTE_COMP_OP_STATUS_ERROR;
+    op->consumed = op->produced = 0;
+    return;
+  }
+  op->consumed = op->src.length - st.avail_in;
+  op->produced = st.total_out;
+  op->output_chksum = ck.value();
+  op->status = RTE_COMP_OP_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+void process_op(QueuePair& qp, rte_comp_op* op) noexcept {
+  if (op->op_type != RTE_COMP_OP_STATELESS) {
+    op->status = RTE_COMP_OP_STATUS_INVALID_ARGS;  // streams are not offered (stream_create refuses)
+    return;
+  }
+  const auto* x = static_cast<const PrivXform*>(op->private_xform);
+  if (!x || !op->m_src || !op->m_dst ||
+      uint64_t{op->src.offset} + op->src.length > rte_pktmbuf_pkt_len(op->m_src)) {
+    op->status = RTE_COMP_OP_STATUS_INVALID_ARGS;
+    op->consumed = op->produced = 0;
+    return;
+  }
+  if (x->type == RTE_COMP_COMPRESS)
+    compress(qp, *x, op);
+  else
+    decompress(qp, *x, op);
+}
+
+int make_priv_xform(const rte_comp_xform& x, PrivXform& out) noexcept {
+  out = PrivXform{};
+  out.type = x.type;
+  if (x.type == RTE_COMP_COMPRESS) {
+    const rte_comp_compress_xform& c = x.compress;
+    if (c.algo != RTE_COMP_ALGO_DEFLATE) {
+      COMP_LOG(ERR, "compress algorithm %d: only DEFLATE", int(c.algo));
+      return -ENOTSUP;
+    }
+    if (c.window_size < 8 || c.window_size > 15) {
+      COMP_LOG(ERR, "window_size %u: expected 8..15", c.window_size);
+      return -EINVAL;
+    }
+    if (c.hash_algo != RTE_COMP_HASH_ALGO_NONE) {
+      COMP_LOG(ERR, "hash algorithms are not supported");
+      return -ENOTSUP;
+    }
+    if (c.level < RTE_COMP_LEVEL_PMD_DEFAULT || c.level > RTE_COMP_LEVEL_MAX) {
+      COMP_LOG(ERR, "level %d: expected -1..9", c.level);
+      return -EINVAL;
+    }
+    if (c.level == RTE_COMP_LEVEL_NONE) {
+      COMP_LOG(ERR, "level 0 (stored blocks only) is not supported");
+      return -ENOTSUP;
+    }
+    out.checksum = c.chksum;
+    out.hist_bits = c.window_size;
+    out.fixed_huffman = c.deflate.huffman == RTE_COMP_HUFFMAN_FIXED;
+    // The documented mapping (README): the same ISA-L levels compress_isal uses, so ratios
+    // compare: default and 1-2 -> 1, 3-5 -> 2, 6-9 -> 3; fixed Huffman needs ISA-L level 0.
+    int lvl = c.level == RTE_COMP_LEVEL_PMD_DEFAULT ? 1 : c.level;
+    if (out.fixed_huffman) {
+      out.isal_level = 0;
+      out.level_buf_size = 0;
+    } else if (lvl <= 2) {
+      out.isal_level = 1;
+      out.level_buf_size = ISAL_DEF_LVL1_DEFAULT;
+    } else if (lvl <= 5) {
+      out.isal_level = 2;
+      out.level_buf_size = ISAL_DEF_LVL2_DEFAULT;
+    } else {
+      out.isal_level = 3;
+      out.level_buf_size = ISAL_DEF_LVL3_DEFAULT;
+    }
+  } else if (x.type == RTE_COMP_DECOMPRESS) {
+    const rte_comp_decompress_xform& d = x.decompress;
+    if (d.algo != RTE_COMP_ALGO_DEFLATE) {
+      COMP_LOG(ERR, "decompress algorithm %d: only DEFLATE", int(d.algo));
+      return -ENOTSUP;
+    }
+    if (d.window_size < 8 || d.window_size > 15) {
+      COMP_LOG(ERR, "window_size %u: expected 8..15", d.window_size);
+      return -EINVAL;
+    }
+    if (d.hash_algo != RTE_COMP_HASH_ALGO_NONE) {
+      COMP_LOG(ERR, "hash algorithms are not supported");
+      return -ENOTSUP;
+    }
+    out.checksum = d.chksum;
+    out.hist_bits = d.window_size;
+  } else {
+    return -EINVAL;
+  }
+  if (out.checksum > RTE_COMP_CHECKSUM_CRC32_ADLER32) {
+    COMP_LOG(ERR, "checksum type %d not supported", int(out.checksum));
+    return -ENOTSUP;
+  }
+  return 0;
+}
+
+}  // namespace dpaccel::comp
