@@ -11,9 +11,8 @@ namespace dpaccel::comp {
 
 namespace {
 
-// Stateless DEFLATE only: streams (RTE_COMP_FF_STATEFUL_*) are not offered yet.
 constexpr uint64_t kCompFeatures =
-    RTE_COMP_FF_SHAREABLE_PRIV_XFORM | RTE_COMP_FF_HUFFMAN_FIXED | RTE_COMP_FF_HUFFMAN_DYNAMIC |
+    RTE_COMP_FF_STATEFUL_COMPRESSION | RTE_COMP_FF_STATEFUL_DECOMPRESSION | RTE_COMP_FF_SHAREABLE_PRIV_XFORM | RTE_COMP_FF_HUFFMAN_FIXED | RTE_COMP_FF_HUFFMAN_DYNAMIC |
     RTE_COMP_FF_CRC32_CHECKSUM | RTE_COMP_FF_ADLER32_CHECKSUM | RTE_COMP_FF_CRC32_ADLER32_CHECKSUM |
     RTE_COMP_FF_OOP_SGL_IN_SGL_OUT | RTE_COMP_FF_OOP_SGL_IN_LB_OUT | RTE_COMP_FF_OOP_LB_IN_SGL_OUT;
 
@@ -95,11 +94,20 @@ int qp_setup(rte_compressdev* dev, uint16_t id, uint32_t max_inflight, int socke
   return 0;
 }
 
-int stream_create(rte_compressdev* dev, const rte_comp_xform*, void**) {
-  COMP_LOG(ERR, "%s: stateful operation (streams) is not supported yet", dev->data->name);
-  return -ENOTSUP;
+int stream_create(rte_compressdev* dev, const rte_comp_xform* x, void** out) {
+  if (!x || !out) return -EINVAL;
+  PrivXform px;
+  if (int rc = make_priv_xform(*x, px); rc) return rc;
+  Stream* st = stream_new(px, dev->data->socket_id);
+  if (!st) return -ENOMEM;
+  *out = st;
+  return 0;
 }
-int stream_free(rte_compressdev*, void*) { return -ENOTSUP; }
+
+int stream_free(rte_compressdev*, void* st) {
+  stream_delete(static_cast<Stream*>(st));
+  return 0;
+}
 
 int xform_create(rte_compressdev* dev, const rte_comp_xform* x, void** out) {
   if (!x || !out) return -EINVAL;

@@ -44,6 +44,29 @@ struct QueuePair {
   uint16_t id = 0;
 };
 
+// Running checksums (RFC 1950/1952) of what a stream consumed (compression) or produced
+// (decompression).
+struct Checksum {
+  rte_comp_checksum_type type = RTE_COMP_CHECKSUM_NONE;
+  uint32_t crc = 0;
+  uint32_t adler = 1;
+  void update(const uint8_t* p, uint32_t n);
+  uint64_t value() const;
+};
+
+// A stateful stream (rte_compressdev_stream_create): ISA-L's state between ops.
+struct Stream {
+  PrivXform x{};
+  Checksum ck;
+  isal_zstream zs{};
+  inflate_state inf{};
+  uint8_t* level_buf = nullptr;
+  bool ended = false;  // compression: a FINAL op completed; decompression: the last block ended
+};
+
+Stream* stream_new(const PrivXform& x, int socket) noexcept;
+void stream_delete(Stream* st) noexcept;
+
 struct Device {
   uint16_t max_nb_queue_pairs = 0;
   int socket_id = 0;

@@ -6,38 +6,37 @@
 // initialisation is most of its time on small packets. Segmented mbufs go through ISA-L's
 // streaming calls, fed segment by segment (no copy).
 #include <isa-l/crc.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
+
+#include <new>
 
 #include <algorithm>
 #include <cerrno>
+#include <tuple>
 
 #include "comp_device.hpp"
 
 namespace dpaccel::comp {
 
-namespace {
+void Checksum::update(const uint8_t* p, uint32_t n) {
+  if (n == 0) return;
+  if (type == RTE_COMP_CHECKSUM_CRC32 || type == RTE_COMP_CHECKSUM_CRC32_ADLER32)
+    crc = crc32_gzip_refl(crc, p, n);
+  if (type == RTE_COMP_CHECKSUM_ADLER32 || type == RTE_COMP_CHECKSUM_CRC32_ADLER32)
+    adler = isal_adler32(adler, p, n);
+}
 
-// RFC 1950/1952 checksums of what the op consumed (compression) or produced (decompression).
-struct Checksum {
-  rte_comp_checksum_type type;
-  uint32_t crc = 0;
-  uint32_t adler = 1;
-  void update(const uint8_t* p, uint32_t n) {
-    if (n == 0) return;
-    if (type == RTE_COMP_CHECKSUM_CRC32 || type == RTE_COMP_CHECKSUM_CRC32_ADLER32)
-      crc = crc32_gzip_refl(crc, p, n);
-    if (type == RTE_COMP_CHECKSUM_ADLER32 || type == RTE_COMP_CHECKSUM_CRC32_ADLER32)
-      adler = isal_adler32(adler, p, n);
+uint64_t Checksum::value() const {
+  switch (type) {
+    case RTE_COMP_CHECKSUM_CRC32: return crc;
+    case RTE_COMP_CHECKSUM_ADLER32: return adler;
+    case RTE_COMP_CHECKSUM_CRC32_ADLER32: return uint64_t{adler} << 32 | crc;  // rte_comp.h
+    default: return 0;
   }
-  uint64_t value() const {
-    switch (type) {
-      case RTE_COMP_CHECKSUM_CRC32: return crc;
-      case RTE_COMP_CHECKSUM_ADLER32: return adler;
-      case RTE_COMP_CHECKSUM_CRC32_ADLER32: return uint64_t{adler} << 32 | crc;  // rte_comp.h
-      default: return 0;
-    }
-  }
-};
+}
+
+namespace {
 
 // Walks an mbuf chain's data from an offset, for at most `len` bytes.
 struct SegCursor {
@@ -64,6 +63,113 @@ struct SegCursor {
     return {nullptr, 0};
   }
 };
+
+void checksum_region(Checksum& ck, rte_mbuf* m, uint32_t off, uint32_t len) {
+  if (ck.type == RTE_COMP_CHECKSUM_NONE) return;
+  SegCursor c(m, off, len);
+  for (auto [p, n] = c.next(); p; std::tie(p, n) = c.next()) ck.update(p, n);
+}
+
+// ISA-L's streaming deflate over the op's source and destination segments. `end` marks the
+// stream's last input (end_of_stream); `flush` is NO_FLUSH, SYNC_FLUSH or FULL_FLUSH.
+// Returns 0 when all input was consumed (and flushed/ended as asked), 1 when the destination
+// ran out first, -1 on a library error; consumed/produced count this call's bytes.
+int stream_deflate(isal_zstream& s, rte_comp_op* op, uint32_t room, int flush, bool end,
+                   uint32_t& consumed, uint32_t& produced) {
+  const uint32_t in0 = s.total_in, out0 = s.total_out;
+  SegCursor src(op->m_src, op->src.offset, op->src.length);
+  SegCursor dst(op->m_dst, op->dst.offset, room);
+  auto [out, out_n] = dst.next();
+  auto [in, in_n] = src.next();
+  s.next_out = out;
+  s.avail_out = out_n;
+  s.next_in = in;
+  s.avail_in = in_n;
+  s.flush = flush;
+  s.end_of_stream = end && src.left == 0;
+  int r = 0;
+  // Each pass consumes input, fills output or finishes; the guard only stops a library surprise.
+  for (uint32_t guard = 0;; ++guard) {
+    if (guard > 4 * (op->src.length + room) + 64 || isal_deflate(&s) != COMP_OK) {
+      r = -1;
+      break;
+    }
+    if (end && s.internal_state.state == ZSTATE_END) break;
+    if (s.avail_in == 0 && src.left) {
+      auto [p, n] = src.next();
+      s.next_in = p;
+      s.avail_in = n;
+      s.end_of_stream = end && src.left == 0;
+    } else if (s.avail_out == 0) {
+      auto [p, n] = dst.next();
+      if (!p) {
+        r = 1;
+        break;
+      }
+      s.next_out = p;
+      s.avail_out = n;
+    } else if (!end && s.avail_in == 0) {
+      break;  // all input taken, and room was left: any flush asked for is complete
+    }
+  }
+  consumed = s.total_in - in0;
+  produced = s.total_out - out0;
+  return r;
+}
+
+// ISA-L's streaming inflate over the op's segments. Returns ISAL_DECOMP_OK when all input was
+// used or the stream ended (`finished`), ISAL_OUT_OVERFLOW when the destination ran out, or a
+// negative ISA-L error.
+int stream_inflate(inflate_state& st, rte_comp_op* op, uint32_t room, Checksum& ck, uint32_t& consumed,
+                   uint32_t& produced, bool& finished) {
+  const uint32_t out0 = st.total_out;
+  SegCursor src(op->m_src, op->src.offset, op->src.length);
+  SegCursor dst(op->m_dst, op->dst.offset, room);
+  auto [in, in_n] = src.next();
+  auto [out, out_n] = dst.next();
+  st.next_in = in;
+  st.avail_in = in_n;
+  st.next_out = out;
+  st.avail_out = out_n;
+  uint8_t* out_seg = out;
+  uint32_t fed = in_n;
+  int rc = ISAL_DECOMP_OK;
+  finished = false;
+  // Streaming inflate returns when its input or output segment runs out (0, END_INPUT or
+  // OUT_OVERFLOW): feed the next one, or stop.
+  for (uint32_t guard = 0;; ++guard) {
+    rc = isal_inflate(&st);
+    ck.update(out_seg, uint32_t(st.next_out - out_seg));
+    out_seg = st.next_out;
+    if (rc < 0) break;  // invalid block, symbol or distance
+    rc = ISAL_DECOMP_OK;
+    if (st.block_state == ISAL_BLOCK_FINISH) {
+      finished = true;
+      break;
+    }
+    if (st.avail_out == 0) {
+      auto [p, n] = dst.next();
+      if (!p) {
+        rc = ISAL_OUT_OVERFLOW;
+        break;
+      }
+      st.next_out = out_seg = p;
+      st.avail_out = n;
+    } else if (st.avail_in == 0) {
+      auto [p, n] = src.next();
+      if (!p) break;  // all input used; a stream may go on in the next op
+      st.next_in = p;
+      st.avail_in = n;
+      fed += n;
+    } else if (guard > 4 * (op->src.length + room) + 64) {
+      rc = ISAL_INVALID_STATE;
+      break;
+    }
+  }
+  consumed = fed - st.avail_in;
+  produced = st.total_out - out0;
+  return rc;
+}
 
 uint32_t dst_room(const rte_comp_op* op) {
   const uint32_t total = rte_pktmbuf_pkt_len(op->m_dst);
@@ -113,49 +219,17 @@ void compress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
     }
     ck.update(in, op->src.length);
   } else {
-    // Segmented: ISA-L's streaming deflate, one segment of input and output at a time.
+    // Segmented: ISA-L's streaming deflate over the segments, as one whole stream.
     isal_deflate_init(&s);
     set_level(qp, x);
-    s.flush = NO_FLUSH;
-    SegCursor src(op->m_src, op->src.offset, op->src.length);
-    SegCursor dst(op->m_dst, op->dst.offset, room);
-    auto [out, out_n] = dst.next();
-    auto [in, in_n] = src.next();
-    s.next_out = out;
-    s.avail_out = out_n;
-    s.next_in = in;
-    s.avail_in = in_n;
-    ck.update(in, in_n);
-    s.end_of_stream = src.left == 0;
-    // Each pass either consumes input, fills output or ends the stream; the guard only keeps a
-    // library surprise from spinning forever.
-    for (uint32_t guard = 0;; ++guard) {
-      int rc = guard > 4 * (op->src.length + room) + 64 ? -100 : isal_deflate(&s);
-      if (rc != COMP_OK) {
-        COMP_LOG(DEBUG, "isal_deflate (segmented): %d", rc);
-        op->status = RTE_COMP_OP_STATUS_ERROR;
-        op->consumed = op->produced = 0;
-        return;
-      }
-      if (s.internal_state.state == ZSTATE_END) break;
-      if (s.avail_in == 0 && src.left) {
-        auto [p, n] = src.next();
-        s.next_in = p;
-        s.avail_in = n;
-        ck.update(p, n);
-        s.end_of_stream = src.left == 0;
-      } else if (s.avail_out == 0) {
-        auto [p, n] = dst.next();
-        if (!p) {
-          COMP_LOG(DEBUG, "deflate (segmented): out of space after %u bytes", s.total_out);
-          op->status = RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED;
-          op->consumed = op->produced = 0;
-          return;
-        }
-        s.next_out = p;
-        s.avail_out = n;
-      }
+    uint32_t consumed, produced;
+    const int r = stream_deflate(s, op, room, NO_FLUSH, true, consumed, produced);
+    if (r != 0) {
+      op->status = r > 0 ? RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED : RTE_COMP_OP_STATUS_ERROR;
+      op->consumed = op->produced = 0;
+      return;
     }
+    checksum_region(ck, op->m_src, op->src.offset, op->src.length);
   }
   op->consumed = op->src.length;
   op->produced = s.total_out;
@@ -171,6 +245,7 @@ void decompress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
   st.crc_flag = ISAL_DEFLATE;
   st.hist_bits = x.hist_bits;
   int rc;
+  uint32_t consumed = 0;
   if (single_segment(op->m_src, op->src.offset, op->src.length) &&
       single_segment(op->m_dst, op->dst.offset, room)) {
     st.next_in = rte_pktmbuf_mtod_offset(op->m_src, uint8_t*, op->src.offset);
@@ -180,47 +255,12 @@ void decompress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
     st.avail_out = room;
     rc = isal_inflate_stateless(&st);
     if (rc == ISAL_DECOMP_OK) ck.update(out, st.total_out);
+    consumed = op->src.length - st.avail_in;
   } else {
-    SegCursor src(op->m_src, op->src.offset, op->src.length);
-    SegCursor dst(op->m_dst, op->dst.offset, room);
-    auto [in, in_n] = src.next();
-    auto [out, out_n] = dst.next();
-    st.next_in = in;
-    st.avail_in = in_n;
-    st.next_out = out;
-    st.avail_out = out_n;
-    uint8_t* out_seg = out;
-    // Streaming inflate stops when its input or output segment runs out (returning 0, or
-    // END_INPUT / OUT_OVERFLOW): feed the next one, or report truncation / out of space.
-    for (uint32_t guard = 0;; ++guard) {
-      rc = isal_inflate(&st);
-      ck.update(out_seg, uint32_t(st.next_out - out_seg));
-      out_seg = st.next_out;
-      if (rc < 0) break;  // invalid block, symbol or distance
-      rc = ISAL_DECOMP_OK;
-      if (st.block_state == ISAL_BLOCK_FINISH) break;
-      if (st.avail_out == 0) {
-        auto [p, n] = dst.next();
-        if (!p) {
-          rc = ISAL_OUT_OVERFLOW;
-          break;
-        }
-        st.next_out = out_seg = p;
-        st.avail_out = n;
-      } else if (st.avail_in == 0) {
-        auto [p, n] = src.next();
-        if (!p) {
-          rc = ISAL_END_INPUT;  // the stream stops before its final block
-          break;
-        }
-        st.next_in = p;
-        st.avail_in = n;
-      } else if (guard > 4 * (op->src.length + room) + 64) {
-        rc = ISAL_INVALID_STATE;
-        break;
-      }
-    }
-    if (rc == ISAL_DECOMP_OK && st.block_state != ISAL_BLOCK_FINISH) rc = ISAL_END_INPUT;
+    bool finished = false;
+    uint32_t produced;
+    rc = stream_inflate(st, op, room, ck, consumed, produced, finished);
+    if (rc == ISAL_DECOMP_OK && !finished) rc = ISAL_END_INPUT;  // stops before its final block
   }
   if (rc == ISAL_OUT_OVERFLOW) {
     op->status = RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED;
@@ -235,17 +275,106 @@ void decompress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
     op->consumed = op->produced = 0;
     return;
   }
-  op->consumed = op->src.length - st.avail_in;
+  op->consumed = consumed;
   op->produced = st.total_out;
   op->output_chksum = ck.value();
   op->status = RTE_COMP_OP_STATUS_SUCCESS;
 }
 
+// Stateful: the stream keeps ISA-L's state and the running checksum between ops. An op that
+// runs out of room ends OUT_OF_SPACE_RECOVERABLE with what it consumed and produced; the caller
+// continues from consumed with more room (rte_comp.h).
+void stateful(Stream& st, rte_comp_op* op) {
+  const uint32_t room = dst_room(op);
+  uint32_t consumed = 0, produced = 0;
+  if (st.x.type == RTE_COMP_COMPRESS) {
+    if (st.ended) {  // a FINAL op closed it; rte_compressdev_stream_free() or a new stream
+      op->status = RTE_COMP_OP_STATUS_INVALID_STATE;
+      return;
+    }
+    const bool end = op->flush_flag == RTE_COMP_FLUSH_FINAL;
+    const int flush = op->flush_flag == RTE_COMP_FLUSH_SYNC   ? SYNC_FLUSH
+                      : op->flush_flag == RTE_COMP_FLUSH_FULL ? FULL_FLUSH
+                                                              : NO_FLUSH;
+    const int r = stream_deflate(st.zs, op, room, flush, end, consumed, produced);
+    if (r < 0) {
+      op->status = RTE_COMP_OP_STATUS_ERROR;
+      op->consumed = op->produced = 0;
+      return;
+    }
+    checksum_region(st.ck, op->m_src, op->src.offset, consumed);
+    op->status = r > 0 ? RTE_COMP_OP_STATUS_OUT_OF_SPACE_RECOVERABLE : RTE_COMP_OP_STATUS_SUCCESS;
+    if (r == 0 && end) st.ended = true;
+  } else {
+    if (st.ended) {
+      op->status = RTE_COMP_OP_STATUS_INVALID_STATE;
+      return;
+    }
+    bool finished = false;
+    const int rc = stream_inflate(st.inf, op, room, st.ck, consumed, produced, finished);
+    if (rc < 0) {
+      op->status = RTE_COMP_OP_STATUS_ERROR;
+      op->consumed = op->produced = 0;
+      st.ended = true;  // a corrupt stream cannot go on
+      return;
+    }
+    op->status = rc == ISAL_OUT_OVERFLOW ? RTE_COMP_OP_STATUS_OUT_OF_SPACE_RECOVERABLE
+                                         : RTE_COMP_OP_STATUS_SUCCESS;
+    if (finished) st.ended = true;
+  }
+  op->consumed = consumed;
+  op->produced = produced;
+  op->output_chksum = st.ck.value();
+}
+
 }  // namespace
 
+Stream* stream_new(const PrivXform& x, int socket) noexcept {
+  void* mem = rte_zmalloc_socket("comp_dpaccel_stream", sizeof(Stream), RTE_CACHE_LINE_SIZE, socket);
+  if (!mem) return nullptr;
+  auto* st = new (mem) Stream();
+  st->x = x;
+  st->ck = Checksum{x.checksum};
+  if (x.type == RTE_COMP_COMPRESS) {
+    if (x.level_buf_size) {
+      st->level_buf = static_cast<uint8_t*>(rte_malloc_socket("comp_dpaccel_slvl", x.level_buf_size, 64, socket));
+      if (!st->level_buf) {
+        rte_free(mem);
+        return nullptr;
+      }
+    }
+    isal_deflate_init(&st->zs);
+    st->zs.level = x.isal_level;
+    st->zs.level_buf = st->level_buf;
+    st->zs.level_buf_size = x.level_buf_size;
+    st->zs.hist_bits = x.hist_bits == 15 ? 0 : x.hist_bits;
+    st->zs.gzip_flag = IGZIP_DEFLATE;
+    if (x.fixed_huffman) isal_deflate_set_hufftables(&st->zs, nullptr, IGZIP_HUFFTABLE_STATIC);
+  } else {
+    isal_inflate_init(&st->inf);
+    st->inf.crc_flag = ISAL_DEFLATE;
+    st->inf.hist_bits = x.hist_bits;
+  }
+  return st;
+}
+
+void stream_delete(Stream* st) noexcept {
+  if (!st) return;
+  rte_free(st->level_buf);
+  st->~Stream();
+  rte_free(st);
+}
+
 void process_op(QueuePair& qp, rte_comp_op* op) noexcept {
-  if (op->op_type != RTE_COMP_OP_STATELESS) {
-    op->status = RTE_COMP_OP_STATUS_INVALID_ARGS;  // streams are not offered (stream_create refuses)
+  if (op->op_type == RTE_COMP_OP_STATEFUL) {
+    auto* st = static_cast<Stream*>(op->stream);
+    if (!st || !op->m_src || !op->m_dst ||
+        uint64_t{op->src.offset} + op->src.length > rte_pktmbuf_pkt_len(op->m_src)) {
+      op->status = RTE_COMP_OP_STATUS_INVALID_ARGS;
+      op->consumed = op->produced = 0;
+      return;
+    }
+    stateful(*st, op);
     return;
   }
   const auto* x = static_cast<const PrivXform*>(op->private_xform);
