@@ -390,23 +390,31 @@ void process_op(QueuePair& qp, rte_comp_op* op) noexcept {
     decompress(qp, *x, op);
 }
 
+namespace {
+// What both directions of an xform must say: DEFLATE, a window of 2^8..2^15, no hash.
+int check_common(rte_comp_algorithm algo, uint8_t window, rte_comp_hash_algorithm hash) {
+  if (algo != RTE_COMP_ALGO_DEFLATE) {
+    COMP_LOG(ERR, "algorithm %d: only DEFLATE", int(algo));
+    return -ENOTSUP;
+  }
+  if (window < 8 || window > 15) {
+    COMP_LOG(ERR, "window_size %u: expected 8..15", window);
+    return -EINVAL;
+  }
+  if (hash != RTE_COMP_HASH_ALGO_NONE) {
+    COMP_LOG(ERR, "hash algorithms are not supported");
+    return -ENOTSUP;
+  }
+  return 0;
+}
+}  // namespace
+
 int make_priv_xform(const rte_comp_xform& x, PrivXform& out) noexcept {
   out = PrivXform{};
   out.type = x.type;
   if (x.type == RTE_COMP_COMPRESS) {
     const rte_comp_compress_xform& c = x.compress;
-    if (c.algo != RTE_COMP_ALGO_DEFLATE) {
-      COMP_LOG(ERR, "compress algorithm %d: only DEFLATE", int(c.algo));
-      return -ENOTSUP;
-    }
-    if (c.window_size < 8 || c.window_size > 15) {
-      COMP_LOG(ERR, "window_size %u: expected 8..15", c.window_size);
-      return -EINVAL;
-    }
-    if (c.hash_algo != RTE_COMP_HASH_ALGO_NONE) {
-      COMP_LOG(ERR, "hash algorithms are not supported");
-      return -ENOTSUP;
-    }
+    if (int rc = check_common(c.algo, c.window_size, c.hash_algo); rc) return rc;
     if (c.level < RTE_COMP_LEVEL_PMD_DEFAULT || c.level > RTE_COMP_LEVEL_MAX) {
       COMP_LOG(ERR, "level %d: expected -1..9", c.level);
       return -EINVAL;
@@ -436,18 +444,7 @@ int make_priv_xform(const rte_comp_xform& x, PrivXform& out) noexcept {
     }
   } else if (x.type == RTE_COMP_DECOMPRESS) {
     const rte_comp_decompress_xform& d = x.decompress;
-    if (d.algo != RTE_COMP_ALGO_DEFLATE) {
-      COMP_LOG(ERR, "decompress algorithm %d: only DEFLATE", int(d.algo));
-      return -ENOTSUP;
-    }
-    if (d.window_size < 8 || d.window_size > 15) {
-      COMP_LOG(ERR, "window_size %u: expected 8..15", d.window_size);
-      return -EINVAL;
-    }
-    if (d.hash_algo != RTE_COMP_HASH_ALGO_NONE) {
-      COMP_LOG(ERR, "hash algorithms are not supported");
-      return -ENOTSUP;
-    }
+    if (int rc = check_common(d.algo, d.window_size, d.hash_algo); rc) return rc;
     out.checksum = d.chksum;
     out.hist_bits = d.window_size;
   } else {
