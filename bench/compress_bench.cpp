@@ -72,7 +72,8 @@ void bench(benchmark::State& st, const char* dev_name, bool compress, uint32_t s
   void* cpx = nullptr;
   void* dpx = nullptr;
   auto cx = xform(true), dx = xform(false);
-  if (rte_compressdev_private_xform_create(dev, &cx, &cpx) || rte_compressdev_private_xform_create(dev, &dx, &dpx)) {
+  if (rte_compressdev_private_xform_create(dev, &cx, &cpx) ||
+      rte_compressdev_private_xform_create(dev, &dx, &dpx)) {
     st.SkipWithError("xform");
     return;
   }
@@ -99,7 +100,8 @@ void bench(benchmark::State& st, const char* dev_name, bool compress, uint32_t s
   }
   rte_comp_op_bulk_free(ops, kBurst);
   for (auto _ : st) {
-    bool ok = compress ? burst(dev, cpx, plain, packed, len, kBurst, ops) : burst(dev, dpx, packed, back, clen, kBurst, ops);
+    bool ok = compress ? burst(dev, cpx, plain, packed, len, kBurst, ops)
+                       : burst(dev, dpx, packed, back, clen, kBurst, ops);
     rte_comp_op_bulk_free(ops, kBurst);
     if (!ok) {
       st.SkipWithError("op failed");
@@ -107,8 +109,9 @@ void bench(benchmark::State& st, const char* dev_name, bool compress, uint32_t s
     }
   }
   st.SetItemsProcessed(int64_t(st.iterations()) * kBurst);
-  st.counters["Gbit/s"] = benchmark::Counter(double(size) * 8 * kBurst, benchmark::Counter::kIsIterationInvariantRate,
-                                             benchmark::Counter::kIs1000);
+  st.counters["Gbit/s"] =
+      benchmark::Counter(double(size) * 8 * kBurst, benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
   st.counters["ratio%"] = 100.0 * double(out_bytes) / double(in_bytes);
   for (unsigned i = 0; i < kBurst; ++i) {
     rte_pktmbuf_free(plain[i]);
@@ -126,16 +129,29 @@ int main(int argc, char** argv) {
   std::vector<char*> rest{argv[0]};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a.rfind("--corpus=", 0) == 0) corpus = a.substr(9);
-    else rest.push_back(argv[i]);
+    if (a.rfind("--corpus=", 0) == 0)
+      corpus = a.substr(9);
+    else
+      rest.push_back(argv[i]);
   }
   std::ifstream f(corpus, std::ios::binary);
   g_corpus.assign(std::istreambuf_iterator<char>(f), {});
-  while (g_corpus.size() < 4 * 65536) g_corpus.insert(g_corpus.end(), g_corpus.begin(), g_corpus.end());
+  while (g_corpus.size() < 4 * 65536)
+    g_corpus.insert(g_corpus.end(), g_corpus.begin(), g_corpus.end());
   std::string prefix = "--file-prefix=dpaccel-cbench-" + std::to_string(getpid());
-  std::vector<std::string> eal{"compress_bench", "-l", "0", "--no-huge", "-m", "1024", "--no-pci", prefix,
-                               "--no-shconf", "--log-level=lib.eal:warning", "--vdev=compress_dpaccel_cpu0",
-                               "--vdev=compress_isal0", "--vdev=compress_zlib0"};
+  std::vector<std::string> eal{"compress_bench",
+                               "-l",
+                               "0",
+                               "--no-huge",
+                               "-m",
+                               "1024",
+                               "--no-pci",
+                               prefix,
+                               "--no-shconf",
+                               "--log-level=lib.eal:warning",
+                               "--vdev=compress_dpaccel_cpu0",
+                               "--vdev=compress_isal0",
+                               "--vdev=compress_zlib0"};
   std::vector<char*> ev;
   for (auto& s : eal) ev.push_back(s.data());
   if (rte_eal_init(int(ev.size()), ev.data()) < 0 || dpaccel_comp_driver_anchor != 1) return 1;
@@ -156,7 +172,8 @@ int main(int argc, char** argv) {
     for (bool comp : {true, false})
       for (const char* d : devs)
         benchmark::RegisterBenchmark(
-            (std::string(comp ? "compress/" : "decompress/") + std::to_string(size) + "/" + d).c_str(),
+            (std::string(comp ? "compress/" : "decompress/") + std::to_string(size) + "/" + d)
+                .c_str(),
             [d, comp, size](benchmark::State& st) { bench(st, d, comp, size); })
             ->MinTime(0.2);
   int bargc = int(rest.size());

@@ -33,7 +33,9 @@ namespace {
 
 std::atomic<bool> g_quit{false};
 
-void on_signal(int) { g_quit.store(true); }
+void on_signal(int) {
+  g_quit.store(true);
+}
 
 struct WorkerSlot {
   unsigned lcore;
@@ -59,12 +61,15 @@ uint64_t total_rx(const FwdTotals& t) {
 Result<uint8_t> pick_crypto_device(const Options& o, uint16_t nb_workers) {
   if (!o.cryptodev.empty()) {
     int id = rte_cryptodev_get_dev_id(o.cryptodev.c_str());
-    if (id < 0) return errorf("--cryptodev %s: no such crypto device (add it with --vdev)", o.cryptodev.c_str());
+    if (id < 0)
+      return errorf("--cryptodev %s: no such crypto device (add it with --vdev)",
+                    o.cryptodev.c_str());
     return uint8_t(id);
   }
   if (rte_cryptodev_count() > 0) return uint8_t(0);
   if (rte_cryptodev_driver_id_get("crypto_dpaccel_cpu") != dpaccel_cpu_driver_id)
-    return errorf("no crypto device given, and the linked crypto_dpaccel_cpu driver is not registered");
+    return errorf(
+        "no crypto device given, and the linked crypto_dpaccel_cpu driver is not registered");
   std::string args = "max_nb_queue_pairs=" + std::to_string(nb_workers) + ",sync_api=cpu_crypto";
   if (int rc = rte_vdev_init("crypto_dpaccel_cpu_fwd", args.c_str()); rc != 0)
     return errorf("no crypto device given and crypto_dpaccel_cpu could not be created (%d)", rc);
@@ -98,7 +103,8 @@ int run(int argc, char** argv) {
   std::map<uint16_t, uint16_t> rxq_per_port;
   for (const LcoreQueue& lq : o.lcore_queues) {
     if (!rte_lcore_is_enabled(lq.lcore)) {
-      std::fprintf(stderr, "dpaccel-fwd: error: --config: lcore %u is not enabled (EAL -l/-c)\n", lq.lcore);
+      std::fprintf(stderr, "dpaccel-fwd: error: --config: lcore %u is not enabled (EAL -l/-c)\n",
+                   lq.lcore);
       return 2;
     }
     WorkerSlot& s = slots[lq.lcore];
@@ -112,7 +118,9 @@ int run(int argc, char** argv) {
       bool found = false;
       for (const LcoreQueue& lq : o.lcore_queues) found |= lq.port == port && lq.queue == q;
       if (!found) {
-        std::fprintf(stderr, "dpaccel-fwd: error: --config: port %u queue %u is polled by no lcore\n", port, q);
+        std::fprintf(stderr,
+                     "dpaccel-fwd: error: --config: port %u queue %u is polled by no lcore\n", port,
+                     q);
         return 2;
       }
     }
@@ -143,13 +151,16 @@ int run(int argc, char** argv) {
       ++nb_ports;
       nb_rxq_total += std::max<uint16_t>(1, rxq_per_port[p]);
     }
-  unsigned nb_mbufs = o.nb_mbufs ? o.nb_mbufs
-                                 : std::max(8192u, nb_rxq_total * o.rx_desc + nb_ports * nb_workers * o.tx_desc +
-                                                       nb_workers * 4096u);
-  rte_mempool* pool = rte_pktmbuf_pool_create("dpa_mbufs", nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                              int(rte_socket_id()));
+  unsigned nb_mbufs =
+      o.nb_mbufs ? o.nb_mbufs
+                 : std::max(8192u, nb_rxq_total * o.rx_desc + nb_ports * nb_workers * o.tx_desc +
+                                       nb_workers * 4096u);
+  rte_mempool* pool = rte_pktmbuf_pool_create("dpa_mbufs", nb_mbufs, 256, 0,
+                                              RTE_MBUF_DEFAULT_BUF_SIZE, int(rte_socket_id()));
   if (!pool) {
-    std::fprintf(stderr, "dpaccel-fwd: error: cannot create a pool of %u mbufs (more memory: EAL -m)\n", nb_mbufs);
+    std::fprintf(stderr,
+                 "dpaccel-fwd: error: cannot create a pool of %u mbufs (more memory: EAL -m)\n",
+                 nb_mbufs);
     return 2;
   }
   std::array<PortInfo, kMaxPorts> ports{};
@@ -182,13 +193,15 @@ int run(int argc, char** argv) {
     }
   }
   if (rc == 0) {
-    for (auto& [lc, s] : slots) s.worker = std::make_unique<GatewayWorker>(*gw, s.rx, s.index, s.index);
+    for (auto& [lc, s] : slots)
+      s.worker = std::make_unique<GatewayWorker>(*gw, s.rx, s.index, s.index);
     fwd_telemetry_attach(gw.get());
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    std::printf("dpaccel-fwd: %u SAs, %zu policies, %zu routes; crypto device %s; %u worker lcore(s)\n",
-                unsigned(gw->sas().size()), gw->config().sp.size(), gw->config().routes.size(),
-                gw->crypto().name().c_str(), nb_workers);
+    std::printf(
+        "dpaccel-fwd: %u SAs, %zu policies, %zu routes; crypto device %s; %u worker lcore(s)\n",
+        unsigned(gw->sas().size()), gw->config().sp.size(), gw->config().routes.size(),
+        gw->crypto().name().c_str(), nb_workers);
     std::fflush(stdout);
 
     const unsigned main_lcore = rte_get_main_lcore();
@@ -251,13 +264,16 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace dpaccel::fwd
 
-static void print_usage(const char*) { std::fputs(dpaccel::fwd::usage_text(), stdout); }
+static void print_usage(const char*) {
+  std::fputs(dpaccel::fwd::usage_text(), stdout);
+}
 
 int main(int argc, char** argv) {
   rte_set_application_usage_hook(print_usage);
   int eal = rte_eal_init(argc, argv);
   if (eal < 0) {
-    std::fprintf(stderr, "dpaccel-fwd: error: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+    std::fprintf(stderr, "dpaccel-fwd: error: EAL initialisation failed: %s\n",
+                 rte_strerror(rte_errno));
     return 2;
   }
   argv[eal] = argv[0];

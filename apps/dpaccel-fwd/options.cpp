@@ -26,7 +26,8 @@ Result<std::vector<LcoreQueue>> parse_config_tuples(std::string_view s) {
       ++pos;
       continue;
     }
-    if (s[pos] != '(') return errorf("--config: expected '(' at \"%.*s\"", int(s.size() - pos), s.data() + pos);
+    if (s[pos] != '(')
+      return errorf("--config: expected '(' at \"%.*s\"", int(s.size() - pos), s.data() + pos);
     size_t close = s.find(')', pos);
     if (close == std::string_view::npos) return errorf("--config: missing ')'");
     std::string_view t = s.substr(pos + 1, close - pos - 1);
@@ -40,8 +41,10 @@ Result<std::vector<LcoreQueue>> parse_config_tuples(std::string_view s) {
     unsigned v[3];
     if (parts.size() != 3 || !to_number(parts[0], v[0]) || !to_number(parts[1], v[1]) ||
         !to_number(parts[2], v[2]))
-      return errorf("--config: tuple \"(%.*s)\" must be (port,queue,lcore)", int(t.size()), t.data());
-    if (v[0] > 1023 || v[1] > 1023) return errorf("--config: port or queue out of range in (%.*s)", int(t.size()), t.data());
+      return errorf("--config: tuple \"(%.*s)\" must be (port,queue,lcore)", int(t.size()),
+                    t.data());
+    if (v[0] > 1023 || v[1] > 1023)
+      return errorf("--config: port or queue out of range in (%.*s)", int(t.size()), t.data());
     out.push_back({uint16_t(v[0]), uint16_t(v[1]), v[2]});
     pos = close + 1;
   }
@@ -101,18 +104,24 @@ Result<Options> parse_options(int argc, char** argv) {
   while ((c = getopt_long(argc, argv, ":f:p:u:Pw:eh", longopts, nullptr)) != -1) {
     std::string_view arg = optarg ? optarg : "";
     switch (c) {
-      case 'f': o.config_file = arg; have_f = true; break;
+      case 'f':
+        o.config_file = arg;
+        have_f = true;
+        break;
       case 'p':
-        if (!to_number(arg, o.port_mask, 16) || !o.port_mask) return errorf("-p '%s': expected a non-zero hexadecimal port mask", optarg);
+        if (!to_number(arg, o.port_mask, 16) || !o.port_mask)
+          return errorf("-p '%s': expected a non-zero hexadecimal port mask", optarg);
         have_p = true;
         break;
       case 'u':
-        if (!to_number(arg, o.unprotected_mask, 16)) return errorf("-u '%s': expected a hexadecimal port mask", optarg);
+        if (!to_number(arg, o.unprotected_mask, 16))
+          return errorf("-u '%s': expected a hexadecimal port mask", optarg);
         have_u = true;
         break;
       case 'P': o.promiscuous = true; break;
       case 'w':
-        if (!to_number(arg, o.replay_window) || (o.replay_window && (o.replay_window < 64 || o.replay_window > 4096)))
+        if (!to_number(arg, o.replay_window) ||
+            (o.replay_window && (o.replay_window < 64 || o.replay_window > 4096)))
           return errorf("-w '%s': expected 0 (off) or 64..4096", optarg);
         break;
       case 'e': o.esn = true; break;
@@ -123,14 +132,17 @@ Result<Options> parse_options(int argc, char** argv) {
         break;
       }
       case kStats:
-        if (!to_number(arg, o.stats_seconds)) return errorf("--stats '%s': expected seconds", optarg);
+        if (!to_number(arg, o.stats_seconds))
+          return errorf("--stats '%s': expected seconds", optarg);
         break;
       case kCryptodev: o.cryptodev = arg; break;
       case kExitIdle:
-        if (!to_number(arg, o.exit_idle_ms) || !o.exit_idle_ms) return errorf("--exit-idle-ms '%s': expected milliseconds > 0", optarg);
+        if (!to_number(arg, o.exit_idle_ms) || !o.exit_idle_ms)
+          return errorf("--exit-idle-ms '%s': expected milliseconds > 0", optarg);
         break;
       case kMbufs:
-        if (!to_number(arg, o.nb_mbufs) || o.nb_mbufs < 1024) return errorf("--mbufs '%s': expected at least 1024", optarg);
+        if (!to_number(arg, o.nb_mbufs) || o.nb_mbufs < 1024)
+          return errorf("--mbufs '%s': expected at least 1024", optarg);
         break;
       case 'h':
       case kHelp: o.help = true; return o;
@@ -142,7 +154,8 @@ Result<Options> parse_options(int argc, char** argv) {
   if (!have_f) return errorf("-f CONFIG is required (see --help)");
   if (!have_p) return errorf("-p PORTMASK is required (see --help)");
   if (!have_u) return errorf("-u UNPROTECTED_MASK is required (see --help)");
-  if (o.unprotected_mask & ~o.port_mask) return errorf("-u %#lx names ports outside -p %#lx", o.unprotected_mask, o.port_mask);
+  if (o.unprotected_mask & ~o.port_mask)
+    return errorf("-u %#lx names ports outside -p %#lx", o.unprotected_mask, o.port_mask);
   for (const LcoreQueue& lq : o.lcore_queues)
     if (lq.port >= 64 || !(o.port_mask >> lq.port & 1))
       return errorf("--config: port %u is not in the port mask", lq.port);

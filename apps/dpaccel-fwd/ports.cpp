@@ -10,10 +10,11 @@ Result<void> setup_port(uint16_t port, const PortPlan& plan, rte_mempool* pool, 
   if (!rte_eth_dev_is_valid_port(port))
     return errorf("port %u is in the port mask but does not exist (add a NIC or --vdev)", port);
   rte_eth_dev_info dev{};
-  if (int rc = rte_eth_dev_info_get(port, &dev); rc != 0) return errorf("port %u: info_get failed (%d)", port, rc);
+  if (int rc = rte_eth_dev_info_get(port, &dev); rc != 0)
+    return errorf("port %u: info_get failed (%d)", port, rc);
   if (plan.nb_rxq > dev.max_rx_queues || plan.nb_txq > dev.max_tx_queues)
-    return errorf("port %u (%s) has %u rx / %u tx queues; the forwarder needs %u / %u",
-                  port, dev.driver_name, dev.max_rx_queues, dev.max_tx_queues, plan.nb_rxq, plan.nb_txq);
+    return errorf("port %u (%s) has %u rx / %u tx queues; the forwarder needs %u / %u", port,
+                  dev.driver_name, dev.max_rx_queues, dev.max_tx_queues, plan.nb_rxq, plan.nb_txq);
   rte_eth_conf conf{};
   if (plan.nb_rxq > 1) {
     // Spread by RSS on IP where the port has it; virtual ports without RSS (net_pcap with one
@@ -22,8 +23,9 @@ Result<void> setup_port(uint16_t port, const PortPlan& plan, rte_mempool* pool, 
     if (conf.rx_adv_conf.rss_conf.rss_hf)
       conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     else
-      DPACCEL_LOG(NOTICE, fwd, "port %u (%s): no RSS; its %u rx queues are filled by the port itself",
-                  port, dev.driver_name, plan.nb_rxq);
+      DPACCEL_LOG(NOTICE, fwd,
+                  "port %u (%s): no RSS; its %u rx queues are filled by the port itself", port,
+                  dev.driver_name, plan.nb_rxq);
   }
   if (int rc = rte_eth_dev_configure(port, plan.nb_rxq, plan.nb_txq, &conf); rc != 0)
     return errorf("port %u: configure failed (%d)", port, rc);
@@ -37,7 +39,8 @@ Result<void> setup_port(uint16_t port, const PortPlan& plan, rte_mempool* pool, 
   for (uint16_t q = 0; q < plan.nb_txq; ++q)
     if (int rc = rte_eth_tx_queue_setup(port, q, nb_txd, socket, nullptr); rc != 0)
       return errorf("port %u: tx queue %u setup failed (%d)", port, q, rc);
-  if (int rc = rte_eth_dev_start(port); rc != 0) return errorf("port %u: start failed (%d)", port, rc);
+  if (int rc = rte_eth_dev_start(port); rc != 0)
+    return errorf("port %u: start failed (%d)", port, rc);
   if (plan.promiscuous) rte_eth_promiscuous_enable(port);
   rte_eth_macaddr_get(port, &info.mac);
   uint16_t mtu = 1500;

@@ -42,7 +42,8 @@ void print_final_report(FILE* out, Gateway& gw, const FwdTotals& t) {
   std::fprintf(out, "security associations:\n");
   for (size_t i = 0; i < gw.sas().size(); ++i) {
     const Sa& sa = gw.sas().at(i);
-    std::fprintf(out, "  sa %-3s spi %-10u packets %" PRIu64 " bytes %" PRIu64 " dropped %" PRIu64 "\n",
+    std::fprintf(out,
+                 "  sa %-3s spi %-10u packets %" PRIu64 " bytes %" PRIu64 " dropped %" PRIu64 "\n",
                  sa.dir == SaDirection::Inbound ? "in" : "out", sa.cfg->spi, t.sa[i].packets,
                  t.sa[i].bytes, t.sa[i].dropped);
   }

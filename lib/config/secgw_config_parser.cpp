@@ -19,7 +19,8 @@ struct Line {
 };
 
 // Joins `\`-continued lines (the backslash and newline vanish, as in ipsec-secgw, so a key may be
-// split mid-token; a blank before the backslash separates tokens), strips comments, splits on blanks.
+// split mid-token; a blank before the backslash separates tokens), strips comments, splits on
+// blanks.
 std::vector<Line> logical_lines(std::string_view text) {
   std::vector<Line> out;
   std::string cur;
@@ -27,7 +28,8 @@ std::vector<Line> logical_lines(std::string_view text) {
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t nl = text.find('\n', pos);
-    std::string_view phys = text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
+    std::string_view phys =
+        text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
     ++line_no;
     if (cur.empty()) start = line_no;
     if (auto hash = phys.find('#'); hash != std::string_view::npos) phys = phys.substr(0, hash);
@@ -144,8 +146,8 @@ class LineParser {
   size_t i_ = 1;
 };
 
-#define TRY_VALUE(var, p, kw)            \
-  auto var##_r = (p).value(kw);          \
+#define TRY_VALUE(var, p, kw)                \
+  auto var##_r = (p).value(kw);              \
   if (!var##_r) return var##_r.take_error(); \
   const std::string& var = var##_r.value()
 
@@ -156,14 +158,18 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
   sa.replay_window = defaults.replay_window;
   sa.esn = defaults.esn;
   if (tok.size() < 3) return p.fail("expected 'sa in|out SPI ...'");
-  if (tok[1] == "in") sa.dir = SaDirection::Inbound;
-  else if (tok[1] == "out") sa.dir = SaDirection::Outbound;
-  else return p.fail("SA direction '%s': expected 'in' or 'out'", tok[1].c_str());
+  if (tok[1] == "in")
+    sa.dir = SaDirection::Inbound;
+  else if (tok[1] == "out")
+    sa.dir = SaDirection::Outbound;
+  else
+    return p.fail("SA direction '%s': expected 'in' or 'out'", tok[1].c_str());
   p.next();
   auto spi = parse_number<uint32_t>(p.next(), UINT32_MAX);
   // RFC 4303 §2.1: SPI 0 never appears on the wire. (1..255 are reserved by IANA but
   // ipsec-secgw's own examples use them, so they are accepted.)
-  if (!spi || *spi == 0) return p.fail("SPI '%s': expected a number from 1 to 4294967295", tok[2].c_str());
+  if (!spi || *spi == 0)
+    return p.fail("SPI '%s': expected a number from 1 to 4294967295", tok[2].c_str());
   sa.spi = *spi;
   std::set<std::string> seen;
   bool have_src = false, have_dst = false, have_mode = false;
@@ -177,7 +183,8 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
                                                     : find_esp_algorithm(kEspAuthAlgorithms, v);
       if (!a) {
         for (auto u : kEspUnsupportedAlgorithms)
-          if (u == v) return p.fail("%s '%s' is not supported by dpaccel-fwd", kw.c_str(), v.c_str());
+          if (u == v)
+            return p.fail("%s '%s' is not supported by dpaccel-fwd", kw.c_str(), v.c_str());
         return p.fail("unknown %s '%s'", kw.c_str(), v.c_str());
       }
       (kw == "aead_algo" ? sa.aead : kw == "cipher_algo" ? sa.cipher : sa.auth) = a;
@@ -188,10 +195,14 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
       (kw == "aead_key" ? sa.aead_key : kw == "cipher_key" ? sa.cipher_key : sa.auth_key) = *k;
     } else if (kw == "mode") {
       TRY_VALUE(v, p, kw);
-      if (v == "ipv4-tunnel") sa.mode = SaMode::Ipv4Tunnel;
-      else if (v == "ipv6-tunnel") sa.mode = SaMode::Ipv6Tunnel;
-      else if (v == "transport") sa.mode = SaMode::Transport;
-      else return p.fail("mode '%s': expected ipv4-tunnel, ipv6-tunnel or transport", v.c_str());
+      if (v == "ipv4-tunnel")
+        sa.mode = SaMode::Ipv4Tunnel;
+      else if (v == "ipv6-tunnel")
+        sa.mode = SaMode::Ipv6Tunnel;
+      else if (v == "transport")
+        sa.mode = SaMode::Transport;
+      else
+        return p.fail("mode '%s': expected ipv4-tunnel, ipv6-tunnel or transport", v.c_str());
       have_mode = true;
     } else if (kw == "src" || kw == "dst") {
       TRY_VALUE(v, p, kw);
@@ -201,12 +212,16 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
       (kw == "src" ? have_src : have_dst) = true;
     } else if (kw == "type") {
       TRY_VALUE(v, p, kw);
-      if (v == "lookaside-none" || v == "no-offload") sa.type = CryptoType::LookasideNone;
-      else if (v == "cpu-crypto") sa.type = CryptoType::CpuCrypto;
+      if (v == "lookaside-none" || v == "no-offload")
+        sa.type = CryptoType::LookasideNone;
+      else if (v == "cpu-crypto")
+        sa.type = CryptoType::CpuCrypto;
       else if (v == "inline-crypto-offload" || v == "inline-protocol-offload" ||
                v == "lookaside-protocol-offload")
-        return p.fail("type '%s' needs rte_security offload, which dpaccel-fwd does not use", v.c_str());
-      else return p.fail("type '%s': expected lookaside-none or cpu-crypto", v.c_str());
+        return p.fail("type '%s' needs rte_security offload, which dpaccel-fwd does not use",
+                      v.c_str());
+      else
+        return p.fail("type '%s': expected lookaside-none or cpu-crypto", v.c_str());
     } else if (kw == "esn") {
       TRY_VALUE(v, p, kw);
       auto n = parse_number<uint64_t>(v, UINT64_MAX);
@@ -230,7 +245,8 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
     } else if (kw == "port_id") {
       // ipsec-secgw ignores port_id for lookaside SAs; so do we (the route picks the port).
       TRY_VALUE(v, p, kw);
-      if (!parse_number<uint16_t>(v, UINT16_MAX)) return p.fail("port_id '%s': not a number", v.c_str());
+      if (!parse_number<uint16_t>(v, UINT16_MAX))
+        return p.fail("port_id '%s': not a number", v.c_str());
     } else if (kw == "telemetry") {
       // ipsec-secgw's per-SA telemetry switch: dpaccel-fwd keeps per-SA counters for every SA.
     } else if (kw == "fallback" || kw == "flow-direction" || kw == "mss" || kw == "reassembly_en") {
@@ -248,8 +264,9 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
                        bool given) -> Result<void> {
     size_t want = a->key_len + a->salt_len;
     if (want == 0) {
-      if (given) return p.fail("%s given for algorithm '%.*s', which takes none", kw,
-                               int(a->name.size()), a->name.data());
+      if (given)
+        return p.fail("%s given for algorithm '%.*s', which takes none", kw, int(a->name.size()),
+                      a->name.data());
       return {};
     }
     if (!given) return p.fail("%s missing for '%.*s'", kw, int(a->name.size()), a->name.data());
@@ -283,12 +300,18 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
 Result<SpRule> parse_sp(LineParser& p, const std::vector<std::string>& tok) {
   SpRule r;
   r.where = p.where();
-  if (tok.size() < 4) return p.fail("expected 'sp ipv4|ipv6 in|out esp protect SPI|bypass|discard ...'");
-  if (tok[1] == "ipv6") r.v6 = true;
-  else if (tok[1] != "ipv4") return p.fail("sp family '%s': expected ipv4 or ipv6", tok[1].c_str());
-  if (tok[2] == "in") r.dir = SaDirection::Inbound;
-  else if (tok[2] == "out") r.dir = SaDirection::Outbound;
-  else return p.fail("sp direction '%s': expected in or out", tok[2].c_str());
+  if (tok.size() < 4)
+    return p.fail("expected 'sp ipv4|ipv6 in|out esp protect SPI|bypass|discard ...'");
+  if (tok[1] == "ipv6")
+    r.v6 = true;
+  else if (tok[1] != "ipv4")
+    return p.fail("sp family '%s': expected ipv4 or ipv6", tok[1].c_str());
+  if (tok[2] == "in")
+    r.dir = SaDirection::Inbound;
+  else if (tok[2] == "out")
+    r.dir = SaDirection::Outbound;
+  else
+    return p.fail("sp direction '%s': expected in or out", tok[2].c_str());
   p.next();
   p.next();
   std::set<std::string> seen;
@@ -318,8 +341,9 @@ Result<SpRule> parse_sp(LineParser& p, const std::vector<std::string>& tok) {
     } else if (kw == "src" || kw == "dst") {
       TRY_VALUE(v, p, kw);
       auto pr = parse_prefix(v, r.v6);
-      if (!pr) return p.fail("%s '%s': expected an %s address/prefix", kw.c_str(), v.c_str(),
-                             r.v6 ? "IPv6" : "IPv4");
+      if (!pr)
+        return p.fail("%s '%s': expected an %s address/prefix", kw.c_str(), v.c_str(),
+                      r.v6 ? "IPv6" : "IPv4");
       (kw == "src" ? r.src : r.dst) = pr->first;
       (kw == "src" ? r.src_len : r.dst_len) = pr->second;
     } else if (kw == "proto") {
@@ -414,7 +438,8 @@ Result<GatewayConfig> parse_secgw_config(std::string_view text, std::string_view
       auto r = parse_neigh(p, l.tokens);
       if (!r) return r.take_error();
       for (const NeighRule& o : cfg.neigh)
-        if (o.port == r->port) return p.fail("port %u already has a neigh line (%s)", r->port, o.where.c_str());
+        if (o.port == r->port)
+          return p.fail("port %u already has a neigh line (%s)", r->port, o.where.c_str());
       cfg.neigh.push_back(std::move(r.value()));
     } else {
       return p.fail("unknown line type '%s' (expected sa, sp, rt or neigh)", what.c_str());

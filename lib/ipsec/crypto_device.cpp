@@ -33,7 +33,8 @@ Result<std::unique_ptr<CryptoDevice>> CryptoDevice::open(uint8_t dev_id, const P
   std::string sp = "dpa_sess_" + std::to_string(n), op = "dpa_ops_" + std::to_string(n);
   d->sess_pool_ = rte_cryptodev_sym_session_pool_create(
       sp.c_str(), p.nb_sessions, rte_cryptodev_sym_get_private_session_size(dev_id), 0, 0, socket);
-  if (!d->sess_pool_) return errorf("session pool for %s: %s", d->name_.c_str(), rte_strerror(rte_errno));
+  if (!d->sess_pool_)
+    return errorf("session pool for %s: %s", d->name_.c_str(), rte_strerror(rte_errno));
   d->op_pool_ = rte_crypto_op_pool_create(op.c_str(), RTE_CRYPTO_OP_TYPE_SYMMETRIC, p.nb_ops, 128,
                                           kOpPrivSize, socket);
   if (!d->op_pool_) return errorf("op pool for %s: %s", d->name_.c_str(), rte_strerror(rte_errno));

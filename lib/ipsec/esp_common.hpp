@@ -17,7 +17,8 @@ inline void set_aead_nonce(const Sa& sa, const uint8_t* packet_iv, EspJob& j) {
 
 // RFC 4106 §5 / RFC 7634 §2.1: AAD = SPI || seq (the ESP header itself), or SPI || seq hi || seq
 // lo with ESN.
-inline void set_aad(const Sa& sa, const uint8_t* esp, uint32_t seq_hi_be, uint32_t seq_lo_be, EspJob& j) {
+inline void set_aad(const Sa& sa, const uint8_t* esp, uint32_t seq_hi_be, uint32_t seq_lo_be,
+                    EspJob& j) {
   if (sa.esn) {
     std::memcpy(j.aad_buf, &sa.spi_be, 4);
     std::memcpy(j.aad_buf + 4, &seq_hi_be, 4);

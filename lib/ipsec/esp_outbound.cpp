@@ -47,7 +47,8 @@ DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, bool v6, uint64_t seq
   const uint32_t ct_len = payload + pad + 2;
   const uint32_t tail = pad + 2 + sa.sqh_len + sa.icv_len;
   const uint32_t natt = sa.natt ? kUdpHeaderLen : 0;
-  const uint32_t l3_len = tunnel ? (sa.outer_v6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr)) : keep;
+  const uint32_t l3_len =
+      tunnel ? (sa.outer_v6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr)) : keep;
   const uint32_t esp_off = l3_len + natt;
   const uint32_t add = esp_off - keep + kEspHeaderLen + sa.iv_len;
 

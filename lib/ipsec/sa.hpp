@@ -39,7 +39,7 @@ struct Sa {
   // protocol, addresses), so each packet adds only TOS, length and flags — computing it by
   // reading back the freshly written header stalls on store forwarding.
   uint32_t outer4_csum_base = 0;
-  void* session = nullptr;                        // null for NULL/NULL
+  void* session = nullptr;  // null for NULL/NULL
   uint8_t dev_id = 0;
   // cpu-crypto offsets relative to the ESP header; each packet's data vector spans the ESP header
   // to the end of the ciphertext (plus the 4-byte ESN high half when it is authenticated).

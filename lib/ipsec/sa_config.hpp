@@ -36,19 +36,19 @@ struct SaConfig {
   SaDirection dir = SaDirection::Outbound;
   SaMode mode = SaMode::Ipv4Tunnel;
   CryptoType type = CryptoType::LookasideNone;
-  const EspAlgorithm* aead = nullptr;    // either aead, or cipher + auth
+  const EspAlgorithm* aead = nullptr;  // either aead, or cipher + auth
   const EspAlgorithm* cipher = nullptr;
   const EspAlgorithm* auth = nullptr;
-  std::vector<uint8_t> aead_key;         // key || salt, as ipsec-secgw takes it
+  std::vector<uint8_t> aead_key;  // key || salt, as ipsec-secgw takes it
   std::vector<uint8_t> cipher_key;
   std::vector<uint8_t> auth_key;
-  IpAddress tunnel_src, tunnel_dst;      // tunnel modes only
-  bool esn = false;                      // 64-bit sequence numbers (RFC 4303 §2.2.1)
-  uint64_t esn_initial = 0;              // `esn N`: out: last number sent; in: window top
-  bool udp_encap = false;                // RFC 3948 NAT-T, UDP port 4500 both ends
+  IpAddress tunnel_src, tunnel_dst;               // tunnel modes only
+  bool esn = false;                               // 64-bit sequence numbers (RFC 4303 §2.2.1)
+  uint64_t esn_initial = 0;                       // `esn N`: out: last number sent; in: window top
+  bool udp_encap = false;                         // RFC 3948 NAT-T, UDP port 4500 both ends
   uint32_t replay_window = kReplayWindowDefault;  // 0: anti-replay disabled
-  uint8_t ttl = 64;                      // outer TTL / hop limit
-  std::string where;                     // "file:line", for messages
+  uint8_t ttl = 64;                               // outer TTL / hop limit
+  std::string where;                              // "file:line", for messages
 
   bool is_aead() const { return aead != nullptr; }
   uint8_t iv_len() const { return aead ? aead->iv_len : cipher->iv_len; }

@@ -42,7 +42,8 @@ Sa::Sa(const SaConfig& c, uint32_t idx)
   if (c.mode == SaMode::Ipv4Tunnel) {
     auto word = [](const uint8_t* p) { return uint32_t{p[0]} << 8 | p[1]; };
     outer4_csum_base = 0x4500 + (uint32_t{ttl} << 8 | (natt ? kIpProtoUdp : kIpProtoEsp)) +
-                       word(outer_src) + word(outer_src + 2) + word(outer_dst) + word(outer_dst + 2);
+                       word(outer_src) + word(outer_src + 2) + word(outer_dst) +
+                       word(outer_dst + 2);
   }
   ofs.ofs.cipher.head = kEspHeaderLen + iv_len;
   ofs.ofs.cipher.tail = sqh_len;
@@ -50,7 +51,8 @@ Sa::Sa(const SaConfig& c, uint32_t idx)
   ofs.ofs.auth.tail = 0;
 }
 
-Result<std::unique_ptr<SaTable>> SaTable::create(const std::vector<SaConfig>& sas, CryptoDevice& dev) {
+Result<std::unique_ptr<SaTable>> SaTable::create(const std::vector<SaConfig>& sas,
+                                                 CryptoDevice& dev) {
   std::unique_ptr<SaTable> t(new SaTable);
   t->dev_ = &dev;
   static std::atomic<unsigned> serial{0};
@@ -66,9 +68,10 @@ Result<std::unique_ptr<SaTable>> SaTable::create(const std::vector<SaConfig>& sa
   for (const SaConfig& c : sas) {
     auto sa = std::make_unique<Sa>(c, uint32_t(t->sas_.size()));
     if (sa->type == CryptoType::CpuCrypto && !dev.has_cpu_crypto())
-      return errorf("%s: SA %u asks for type cpu-crypto, which crypto device %s does not offer "
-                    "(use lookaside-none or a device with RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO)",
-                    c.where.c_str(), c.spi, dev.name().c_str());
+      return errorf(
+          "%s: SA %u asks for type cpu-crypto, which crypto device %s does not offer "
+          "(use lookaside-none or a device with RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO)",
+          c.where.c_str(), c.spi, dev.name().c_str());
     if (auto r = t->make_session(*sa); !r) return r.take_error();
     if (c.dir == SaDirection::Inbound) {
       int rc = rte_hash_add_key_data(t->sad_, &sa->spi_be,
@@ -127,10 +130,11 @@ Result<void> SaTable::make_session(Sa& sa) {
   if (!first) return {};  // NULL encryption, no integrity: nothing for a device to do
   auto s = dev_->create_session(first);
   if (!s)
-    return errorf("%s: crypto device %s cannot create a session for SA %u (%s): %s", c.where.c_str(),
-                  dev_->name().c_str(), c.spi,
-                  c.is_aead() ? std::string(c.aead->name).c_str()
-                              : (std::string(c.cipher->name) + "/" + std::string(c.auth->name)).c_str(),
+    return errorf("%s: crypto device %s cannot create a session for SA %u (%s): %s",
+                  c.where.c_str(), dev_->name().c_str(), c.spi,
+                  c.is_aead()
+                      ? std::string(c.aead->name).c_str()
+                      : (std::string(c.cipher->name) + "/" + std::string(c.auth->name)).c_str(),
                   s.error().c_str());
   sa.session = s.value();
   sa.dev_id = dev_->id();

@@ -14,7 +14,8 @@ namespace dpaccel {
 
 class SaTable {
  public:
-  static Result<std::unique_ptr<SaTable>> create(const std::vector<SaConfig>& sas, CryptoDevice& dev);
+  static Result<std::unique_ptr<SaTable>> create(const std::vector<SaConfig>& sas,
+                                                 CryptoDevice& dev);
   ~SaTable();
   SaTable(const SaTable&) = delete;
   SaTable& operator=(const SaTable&) = delete;

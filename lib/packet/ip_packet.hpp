@@ -60,7 +60,9 @@ inline DropReason strip_l2(rte_mbuf* m, L3Info& info) {
   return DropReason::Count;
 }
 
-inline bool has_ports(uint8_t proto) { return proto == 6 || proto == 17 || proto == 132; }
+inline bool has_ports(uint8_t proto) {
+  return proto == 6 || proto == 17 || proto == 132;
+}
 
 // Selector keys (network order, as rte_acl reads them). Ports are zero when absent.
 inline void make_key4(const rte_mbuf* m, SpKey4& k) {

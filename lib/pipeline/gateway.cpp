@@ -13,7 +13,8 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayConfig cfg,
   g->nb_workers_ = nb_workers;
   for (const RouteRule& r : g->cfg_.routes)
     if (!ports[r.port].enabled)
-      return errorf("%s: route to port %u, which is not enabled by the port mask", r.where.c_str(), r.port);
+      return errorf("%s: route to port %u, which is not enabled by the port mask", r.where.c_str(),
+                    r.port);
   auto sas = SaTable::create(g->cfg_.sas, *g->crypto_);
   if (!sas) return sas.take_error();
   g->sas_ = std::move(sas.value());

@@ -71,7 +71,8 @@ void GatewayWorker::process(uint16_t port, rte_mbuf** pkts, uint16_t n) {
 void GatewayWorker::outbound(rte_mbuf** pkts, uint16_t n) {
   SpBatch<kBurst> batch;
   bool v6[kBurst];
-  for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i)
+    rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
     if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
     L3Info info;
@@ -148,7 +149,8 @@ void GatewayWorker::inbound(rte_mbuf** pkts, uint16_t n) {
   uint16_t ne = 0;
   SpBatch<kBurst> clear;  // clear-text arrivals, indexed by arrival
   bool clear_v6[kBurst];
-  for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i)
+    rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
     if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
     rte_mbuf* m = pkts[i];
@@ -204,7 +206,7 @@ void GatewayWorker::inbound(rte_mbuf** pkts, uint16_t n) {
       if (v == SpVerdict::kBypass)
         send(pkts[i], clear_v6[i], counters_.bypass);
       else
-        drop(pkts[i], SpVerdict::protect(v)        ? DropReason::PlaintextOnProtected
+        drop(pkts[i], SpVerdict::protect(v)      ? DropReason::PlaintextOnProtected
                       : v == SpVerdict::kDiscard ? DropReason::PolicyDiscard
                                                  : DropReason::NoPolicy);
     }
@@ -253,7 +255,8 @@ void GatewayWorker::inbound(rte_mbuf** pkts, uint16_t n) {
           drop_sa(esp[j], DropReason::SaMismatch, sa.index);
           continue;
         }
-        DropReason r = esp_inbound_prepare(sa, esp[j], esp_info[j].v6, esp_info[j].l3_len, jobs[nj]);
+        DropReason r =
+            esp_inbound_prepare(sa, esp[j], esp_info[j].v6, esp_info[j].l3_len, jobs[nj]);
         if (r != kPass)
           drop_sa(esp[j], r, sa.index);
         else
@@ -303,8 +306,7 @@ void GatewayWorker::run_cpu_crypto(Sa& sa, EspJob* jobs, uint16_t n, CryptoResul
   sv.aad = aad;
   sv.digest = digest;
   sv.status = status;
-  rte_cryptodev_sym_cpu_crypto_process(dev_id_, sa.session,
-                                       sa.ofs, &sv);
+  rte_cryptodev_sym_cpu_crypto_process(dev_id_, sa.session, sa.ofs, &sv);
   for (uint16_t i = 0; i < n; ++i)
     res[i] = status[i] == 0         ? CryptoResult::Ok
              : status[i] == EBADMSG ? CryptoResult::AuthFailed
@@ -357,7 +359,8 @@ void GatewayWorker::enqueue_ops(Sa& sa, EspJob* jobs, uint16_t n) {
   uint16_t sent = rte_cryptodev_enqueue_burst(dev_id_, qp_, ops, n);
   in_flight_ += sent;
   for (uint16_t i = sent; i < n; ++i) drop_sa(jobs[i].m, DropReason::CryptoQueueFull, sa.index);
-  if (sent < n) rte_mempool_put_bulk(gw_.crypto().op_pool(), reinterpret_cast<void**>(ops + sent), n - sent);
+  if (sent < n)
+    rte_mempool_put_bulk(gw_.crypto().op_pool(), reinterpret_cast<void**>(ops + sent), n - sent);
 }
 
 void GatewayWorker::poll_crypto() {
@@ -370,7 +373,8 @@ void GatewayWorker::poll_crypto() {
   CryptoResult res[kBurst];
   for (uint16_t i = 0; i < n; ++i) {
     jobs[i].m = ops[i]->sym->m_src;
-    std::memcpy(&jobs[i].c, rte_crypto_op_ctod_offset(ops[i], void*, kOpCtxOffset), sizeof jobs[i].c);
+    std::memcpy(&jobs[i].c, rte_crypto_op_ctod_offset(ops[i], void*, kOpCtxOffset),
+                sizeof jobs[i].c);
     res[i] = ops[i]->status == RTE_CRYPTO_OP_STATUS_SUCCESS       ? CryptoResult::Ok
              : ops[i]->status == RTE_CRYPTO_OP_STATUS_AUTH_FAILED ? CryptoResult::AuthFailed
                                                                   : CryptoResult::Error;
@@ -391,7 +395,8 @@ void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) 
     EspJob& j = jobs[i];
     Sa& sa = gw_.sas().at(j.c.sa);
     if (res[i] != CryptoResult::Ok) {
-      drop_sa(j.m, res[i] == CryptoResult::AuthFailed ? DropReason::AuthFailed : DropReason::CryptoError,
+      drop_sa(j.m,
+              res[i] == CryptoResult::AuthFailed ? DropReason::AuthFailed : DropReason::CryptoError,
               sa.index);
       continue;
     }

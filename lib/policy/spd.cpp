@@ -31,17 +31,23 @@ std::vector<rte_acl_field_def> field_defs(bool v6) {
   size_t port_off = v6 ? offsetof(SpKey6, sport) : offsetof(SpKey4, sport);
   uint8_t idx = 1;
   for (unsigned w = 0; w < words; ++w, ++idx)
-    f.push_back({RTE_ACL_FIELD_TYPE_MASK, sizeof(uint32_t), uint8_t(f.size()), idx, uint32_t(src_off + 4 * w)});
+    f.push_back({RTE_ACL_FIELD_TYPE_MASK, sizeof(uint32_t), uint8_t(f.size()), idx,
+                 uint32_t(src_off + 4 * w)});
   for (unsigned w = 0; w < words; ++w, ++idx)
-    f.push_back({RTE_ACL_FIELD_TYPE_MASK, sizeof(uint32_t), uint8_t(f.size()), idx, uint32_t(dst_off + 4 * w)});
-  f.push_back({RTE_ACL_FIELD_TYPE_RANGE, sizeof(uint16_t), uint8_t(f.size()), idx, uint32_t(port_off)});
-  f.push_back({RTE_ACL_FIELD_TYPE_RANGE, sizeof(uint16_t), uint8_t(f.size()), idx, uint32_t(port_off + 2)});
+    f.push_back({RTE_ACL_FIELD_TYPE_MASK, sizeof(uint32_t), uint8_t(f.size()), idx,
+                 uint32_t(dst_off + 4 * w)});
+  f.push_back(
+      {RTE_ACL_FIELD_TYPE_RANGE, sizeof(uint16_t), uint8_t(f.size()), idx, uint32_t(port_off)});
+  f.push_back(
+      {RTE_ACL_FIELD_TYPE_RANGE, sizeof(uint16_t), uint8_t(f.size()), idx, uint32_t(port_off + 2)});
   return f;
 }
 
 }  // namespace
 
-SpClassifier::~SpClassifier() { rte_acl_free(ctx_); }
+SpClassifier::~SpClassifier() {
+  rte_acl_free(ctx_);
+}
 
 void SpClassifier::classify(const uint8_t** keys, uint32_t* results, uint32_t n) const {
   if (!ctx_) {
@@ -105,14 +111,16 @@ Result<std::unique_ptr<Spd>> Spd::create(const std::vector<SpRule>& rules, const
     prm.max_rule_num = uint32_t(acl.size());
     cls.ctx_ = rte_acl_create(&prm);
     if (!cls.ctx_) return errorf("SPD: rte_acl_create failed");
-    if (int rc = rte_acl_add_rules(cls.ctx_, reinterpret_cast<rte_acl_rule*>(acl.data()), uint32_t(acl.size()));
+    if (int rc = rte_acl_add_rules(cls.ctx_, reinterpret_cast<rte_acl_rule*>(acl.data()),
+                                   uint32_t(acl.size()));
         rc < 0)
       return errorf("SPD: adding %zu rules failed (%d)", acl.size(), rc);
     rte_acl_config cfg{};
     cfg.num_categories = 1;
     cfg.num_fields = uint32_t(defs.size());
     std::copy(defs.begin(), defs.end(), cfg.defs);
-    if (int rc = rte_acl_build(cls.ctx_, &cfg); rc < 0) return errorf("SPD: rte_acl_build failed (%d)", rc);
+    if (int rc = rte_acl_build(cls.ctx_, &cfg); rc < 0)
+      return errorf("SPD: rte_acl_build failed (%d)", rc);
   }
   return spd;
 }

@@ -26,9 +26,18 @@ class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     std::string prefix = "--file-prefix=dpaccel-comptest-" + std::to_string(getpid());
-    std::vector<std::string> args{"compress_tests", "-l", "0", "--no-huge", "-m", "512", "--no-pci",
-                                  prefix, "--no-shconf", "--vdev=compress_dpaccel_cpu0,max_nb_queue_pairs=2",
-                                  "--vdev=compress_isal0", "--log-level=lib.eal:warning"};
+    std::vector<std::string> args{"compress_tests",
+                                  "-l",
+                                  "0",
+                                  "--no-huge",
+                                  "-m",
+                                  "512",
+                                  "--no-pci",
+                                  prefix,
+                                  "--no-shconf",
+                                  "--vdev=compress_dpaccel_cpu0,max_nb_queue_pairs=2",
+                                  "--vdev=compress_isal0",
+                                  "--log-level=lib.eal:warning"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     ASSERT_GE(rte_eal_init(int(argv.size()), argv.data()), 0);
@@ -63,11 +72,14 @@ class EalEnvironment : public ::testing::Environment {
 
 const auto* g_env = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
 
-uint8_t dev(const char* name = "compress_dpaccel_cpu0") { return uint8_t(rte_compressdev_get_dev_id(name)); }
+uint8_t dev(const char* name = "compress_dpaccel_cpu0") {
+  return uint8_t(rte_compressdev_get_dev_id(name));
+}
 
 // An mbuf chain holding `data` (or `room` zero bytes), cut into segments at the given sizes
 // (the last size repeats).
-rte_mbuf* chain(const std::vector<uint8_t>& data, size_t room, std::vector<uint16_t> cuts = {kSegRoom}) {
+rte_mbuf* chain(const std::vector<uint8_t>& data, size_t room,
+                std::vector<uint16_t> cuts = {kSegRoom}) {
   size_t total = std::max(data.size(), room);
   rte_mbuf* head = nullptr;
   rte_mbuf* last = nullptr;
@@ -113,7 +125,8 @@ struct Result {
 };
 
 Result run(uint8_t d, const rte_comp_xform& x, const std::vector<uint8_t>& in, size_t out_room,
-           std::vector<uint16_t> src_cuts = {kSegRoom}, std::vector<uint16_t> dst_cuts = {kSegRoom}) {
+           std::vector<uint16_t> src_cuts = {kSegRoom},
+           std::vector<uint16_t> dst_cuts = {kSegRoom}) {
   Result r{RTE_COMP_OP_STATUS_NOT_PROCESSED, 0, 0, 0, {}};
   void* px = nullptr;
   EXPECT_EQ(rte_compressdev_private_xform_create(d, &x, &px), 0);
@@ -173,8 +186,9 @@ enum class Kind { Text, Binary, Random };
 std::vector<uint8_t> make_data(Kind k, size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<uint8_t> v(n);
-  static const char* words[] = {"packet ", "the ", "crypto ", "queue ", "burst ", "of ", "DPDK ",
-                                "compress ", "and ", "ISA-L ", "\n", "deflate ", "stream "};
+  static const char* words[] = {"packet ", "the ",     "crypto ",   "queue ", "burst ",
+                                "of ",     "DPDK ",    "compress ", "and ",   "ISA-L ",
+                                "\n",      "deflate ", "stream "};
   if (k == Kind::Text) {
     size_t i = 0;
     while (i < n) {
@@ -285,11 +299,14 @@ TEST_F(RoundTrip, ChecksumsMatchZlib) {
     auto in = make_data(Kind::Binary, n, 3);
     const uint32_t crc = uint32_t(crc32(0, in.data(), uInt(n)));
     const uint32_t adl = uint32_t(adler32(1, in.data(), uInt(n)));
-    Result c1 = run(dev(), comp_xform(1, RTE_COMP_HUFFMAN_DYNAMIC, RTE_COMP_CHECKSUM_CRC32), in, n + 1024);
+    Result c1 =
+        run(dev(), comp_xform(1, RTE_COMP_HUFFMAN_DYNAMIC, RTE_COMP_CHECKSUM_CRC32), in, n + 1024);
     EXPECT_EQ(c1.chksum, crc);
-    Result c2 = run(dev(), comp_xform(1, RTE_COMP_HUFFMAN_DYNAMIC, RTE_COMP_CHECKSUM_ADLER32), in, n + 1024);
+    Result c2 = run(dev(), comp_xform(1, RTE_COMP_HUFFMAN_DYNAMIC, RTE_COMP_CHECKSUM_ADLER32), in,
+                    n + 1024);
     EXPECT_EQ(c2.chksum, adl);
-    Result c3 = run(dev(), comp_xform(1, RTE_COMP_HUFFMAN_DYNAMIC, RTE_COMP_CHECKSUM_CRC32_ADLER32), in, n + 1024);
+    Result c3 = run(dev(), comp_xform(1, RTE_COMP_HUFFMAN_DYNAMIC, RTE_COMP_CHECKSUM_CRC32_ADLER32),
+                    in, n + 1024);
     EXPECT_EQ(c3.chksum, uint64_t{adl} << 32 | crc);  // rte_comp.h: CRC32 low, Adler-32 high
     Result d = run(dev(), decomp_xform(RTE_COMP_CHECKSUM_CRC32_ADLER32), c3.out, n + 1);
     EXPECT_EQ(d.chksum, uint64_t{adl} << 32 | crc);
@@ -411,7 +428,8 @@ TEST_F(Negative, BadXformsAndStreamsAreRefused) {
 }
 
 TEST_F(Negative, CapabilitiesSayWhatIsOffered) {
-  const rte_compressdev_capabilities* cap = rte_compressdev_capability_get(dev(), RTE_COMP_ALGO_DEFLATE);
+  const rte_compressdev_capabilities* cap =
+      rte_compressdev_capability_get(dev(), RTE_COMP_ALGO_DEFLATE);
   ASSERT_NE(cap, nullptr);
   EXPECT_TRUE(cap->comp_feature_flags & RTE_COMP_FF_SHAREABLE_PRIV_XFORM);
   EXPECT_TRUE(cap->comp_feature_flags & RTE_COMP_FF_OOP_SGL_IN_SGL_OUT);
@@ -429,8 +447,9 @@ struct StreamOp {
   std::vector<uint8_t> out;
 };
 
-StreamOp stream_op(void* stream, const uint8_t* in, size_t n, size_t room, rte_comp_flush_flag flush,
-                   std::vector<uint16_t> src_cuts = {kSegRoom}, std::vector<uint16_t> dst_cuts = {kSegRoom}) {
+StreamOp stream_op(void* stream, const uint8_t* in, size_t n, size_t room,
+                   rte_comp_flush_flag flush, std::vector<uint16_t> src_cuts = {kSegRoom},
+                   std::vector<uint16_t> dst_cuts = {kSegRoom}) {
   StreamOp r{RTE_COMP_OP_STATUS_NOT_PROCESSED, 0, 0, 0, {}};
   rte_mbuf* src = chain(std::vector<uint8_t>(in, in + n), 1, src_cuts);
   rte_mbuf* dst = chain({}, room, dst_cuts);
@@ -481,8 +500,9 @@ TEST_F(Stateful, CompressInChunksWithEveryFlushMode) {
         StreamOp r;
         size_t done = 0;
         for (int guard = 0; guard < 100; ++guard) {
-          r = stream_op(st, in.data() + off + done, n - done, n + 4096, last ? RTE_COMP_FLUSH_FINAL : mid,
-                        {uint16_t(300 + rng() % 1700)}, {uint16_t(200 + rng() % 1800)});
+          r = stream_op(st, in.data() + off + done, n - done, n + 4096,
+                        last ? RTE_COMP_FLUSH_FINAL : mid, {uint16_t(300 + rng() % 1700)},
+                        {uint16_t(200 + rng() % 1800)});
           ASSERT_TRUE(r.status == RTE_COMP_OP_STATUS_SUCCESS ||
                       r.status == RTE_COMP_OP_STATUS_OUT_OF_SPACE_RECOVERABLE)
               << int(r.status);
@@ -516,7 +536,8 @@ TEST_F(Stateful, CompressInChunksWithEveryFlushMode) {
       EXPECT_EQ(ck, crc32(0, in.data(), uInt(in.size())));
       // A FINAL op closed the stream.
       uint8_t b = 0;
-      EXPECT_EQ(stream_op(st, &b, 1, 100, RTE_COMP_FLUSH_FINAL).status, RTE_COMP_OP_STATUS_INVALID_STATE);
+      EXPECT_EQ(stream_op(st, &b, 1, 100, RTE_COMP_FLUSH_FINAL).status,
+                RTE_COMP_OP_STATUS_INVALID_STATE);
       EXPECT_EQ(rte_compressdev_stream_free(dev(), st), 0);
     }
   }
@@ -533,8 +554,10 @@ TEST_F(Stateful, RecoverableOutOfSpaceBothWays) {
   size_t off = 0;
   int recoverable = 0;
   for (int guard = 0; guard < 10000; ++guard) {
-    StreamOp r = stream_op(st, in.data() + off, in.size() - off, 700, RTE_COMP_FLUSH_FINAL, {kSegRoom}, {300});
-    ASSERT_TRUE(r.status == RTE_COMP_OP_STATUS_SUCCESS || r.status == RTE_COMP_OP_STATUS_OUT_OF_SPACE_RECOVERABLE);
+    StreamOp r = stream_op(st, in.data() + off, in.size() - off, 700, RTE_COMP_FLUSH_FINAL,
+                           {kSegRoom}, {300});
+    ASSERT_TRUE(r.status == RTE_COMP_OP_STATUS_SUCCESS ||
+                r.status == RTE_COMP_OP_STATUS_OUT_OF_SPACE_RECOVERABLE);
     ASSERT_LE(r.produced, 700u);
     z.insert(z.end(), r.out.begin(), r.out.end());
     off += r.consumed;
@@ -560,8 +583,10 @@ TEST_F(Stateful, RecoverableOutOfSpaceBothWays) {
   bool done = false;
   for (int guard = 0; guard < 100000 && !done; ++guard) {
     size_t n = std::min<size_t>(zz.size() - off, 1 + rng() % 3000);
-    StreamOp r = stream_op(st, zz.data() + off, n, 500, RTE_COMP_FLUSH_NONE, {uint16_t(50 + rng() % 400)}, {170});
-    ASSERT_TRUE(r.status == RTE_COMP_OP_STATUS_SUCCESS || r.status == RTE_COMP_OP_STATUS_OUT_OF_SPACE_RECOVERABLE);
+    StreamOp r = stream_op(st, zz.data() + off, n, 500, RTE_COMP_FLUSH_NONE,
+                           {uint16_t(50 + rng() % 400)}, {170});
+    ASSERT_TRUE(r.status == RTE_COMP_OP_STATUS_SUCCESS ||
+                r.status == RTE_COMP_OP_STATUS_OUT_OF_SPACE_RECOVERABLE);
     out.insert(out.end(), r.out.begin(), r.out.end());
     off += r.consumed;
     ck = r.chksum;
@@ -582,7 +607,8 @@ TEST_F(Stateful, CorruptStreamFailsAndStaysFailed) {
   ASSERT_EQ(rte_compressdev_stream_create(dev(), &dx, &st), 0);
   bool failed = false;
   for (size_t off = 0; off < zz.size() && !failed; off += 500) {
-    StreamOp r = stream_op(st, zz.data() + off, std::min<size_t>(500, zz.size() - off), 6000, RTE_COMP_FLUSH_NONE);
+    StreamOp r = stream_op(st, zz.data() + off, std::min<size_t>(500, zz.size() - off), 6000,
+                           RTE_COMP_FLUSH_NONE);
     failed = r.status == RTE_COMP_OP_STATUS_ERROR || r.status == RTE_COMP_OP_STATUS_INVALID_STATE;
   }
   // Either the damage is caught (error, then the stream refuses more) or it decodes to something

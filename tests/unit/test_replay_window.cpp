@@ -96,7 +96,8 @@ TEST_P(ReplayWindowSizes, EdgesAreExact) {
   EXPECT_EQ(w.check(top + size / 2 - size).verdict, V::TooOld);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sizes, ReplayWindowSizes, ::testing::Values(64u, 65u, 128u, 1000u, 1024u, 4096u));
+INSTANTIATE_TEST_SUITE_P(Sizes, ReplayWindowSizes,
+                         ::testing::Values(64u, 65u, 128u, 1000u, 1024u, 4096u));
 
 TEST(ReplayWindow, DisabledAcceptsRepeats) {
   ReplayWindow w(0, false);
@@ -131,10 +132,10 @@ TEST(ReplayWindowEsn, InfersTheHighHalfAcrossTheWrap) {
 
 TEST(ReplayWindowEsn, CaseOneWindowInsideAnEpoch) {
   ReplayWindow w(128, true, (uint64_t{7} << 32) + 1000);
-  EXPECT_EQ(w.check(999).seq, (uint64_t{7} << 32) + 999);      // in the window
-  EXPECT_EQ(w.check(5000).seq, (uint64_t{7} << 32) + 5000);    // ahead, same epoch
-  EXPECT_EQ(w.check(10).seq, (uint64_t{8} << 32) + 10);        // left of the window: next epoch
-  EXPECT_EQ(w.check(873).seq, (uint64_t{7} << 32) + 873);      // left edge (1000 - 128 + 1)
+  EXPECT_EQ(w.check(999).seq, (uint64_t{7} << 32) + 999);    // in the window
+  EXPECT_EQ(w.check(5000).seq, (uint64_t{7} << 32) + 5000);  // ahead, same epoch
+  EXPECT_EQ(w.check(10).seq, (uint64_t{8} << 32) + 10);      // left of the window: next epoch
+  EXPECT_EQ(w.check(873).seq, (uint64_t{7} << 32) + 873);    // left edge (1000 - 128 + 1)
   EXPECT_EQ(w.check(873).verdict, V::Ok);
 }
 

@@ -71,7 +71,8 @@ neigh port 1 02:00:00:00:00:0b
 
 TEST(SecgwConfig, DefaultsFromTheCommandLine) {
   auto r = parse_secgw_config(
-      "sa in 300 aead_algo aes-128-gcm aead_key 0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0 mode transport\n",
+      "sa in 300 aead_algo aes-128-gcm aead_key 0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0 mode "
+      "transport\n",
       "d.cfg", SaDefaults{256, true});
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(r->sas[0].replay_window, 256u);
@@ -111,7 +112,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode tunnel", "mode 'tunnel'", 3},
         BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode ipv4-tunnel src 1.1.1.1",
                 "needs both src and dst", 3},
-        BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode ipv6-tunnel src 1.1.1.1 dst 2.2.2.2",
+        BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode ipv6-tunnel src 1.1.1.1 dst "
+                "2.2.2.2",
                 "must be IPv6", 3},
         BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport src 1.1.1.1",
                 "transport mode takes none", 3},
@@ -119,16 +121,20 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{"sa sideways 500", "expected 'in' or 'out'", 3},
         BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport frobnicate",
                 "unknown sa keyword 'frobnicate'", 3},
-        BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport type inline-crypto-offload",
+        BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport type "
+                "inline-crypto-offload",
                 "rte_security", 3},
         BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport replay_window 32",
                 "replay_window '32'", 3},
-        BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport flow-direction 0 1",
-                "inline offload", 3},
+        BadLine{
+            "sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport flow-direction 0 1",
+            "inline offload", 3},
         BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY cipher_algo null mode transport",
                 "cannot be combined", 3},
-        BadLine{"sa out 500 cipher_algo null auth_algo sha1-hmac mode transport", "auth_key missing", 3},
-        BadLine{"sa out 500 cipher_algo null cipher_key 1:2 auth_algo null mode transport", "takes none", 3},
+        BadLine{"sa out 500 cipher_algo null auth_algo sha1-hmac mode transport",
+                "auth_key missing", 3},
+        BadLine{"sa out 500 cipher_algo null cipher_key 1:2 auth_algo null mode transport",
+                "takes none", 3},
         BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport mode transport",
                 "given twice", 3},
         BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY \\\nmode transport\n"
@@ -145,7 +151,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{"rt ipv4 dst 10.0.0.0/8 port x", "port 'x'", 3},
         BadLine{"rt ipv6 dst 10.0.0.0/8 port 1", "IPv6 prefix", 3},
         BadLine{"neigh port 0 02:00:00:00:00", "MAC address", 3},
-        BadLine{"neigh port 0 02:00:00:00:00:01\nneigh port 0 02:00:00:00:00:02", "already has a neigh", 4},
+        BadLine{"neigh port 0 02:00:00:00:00:01\nneigh port 0 02:00:00:00:00:02",
+                "already has a neigh", 4},
         BadLine{"route ipv4 dst 10.0.0.0/8 port 1", "unknown line type 'route'", 3}));
 
 TEST(SecgwConfig, MissingFile) {

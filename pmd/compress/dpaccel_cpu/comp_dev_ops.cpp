@@ -12,7 +12,8 @@ namespace dpaccel::comp {
 namespace {
 
 constexpr uint64_t kCompFeatures =
-    RTE_COMP_FF_STATEFUL_COMPRESSION | RTE_COMP_FF_STATEFUL_DECOMPRESSION | RTE_COMP_FF_SHAREABLE_PRIV_XFORM | RTE_COMP_FF_HUFFMAN_FIXED | RTE_COMP_FF_HUFFMAN_DYNAMIC |
+    RTE_COMP_FF_STATEFUL_COMPRESSION | RTE_COMP_FF_STATEFUL_DECOMPRESSION |
+    RTE_COMP_FF_SHAREABLE_PRIV_XFORM | RTE_COMP_FF_HUFFMAN_FIXED | RTE_COMP_FF_HUFFMAN_DYNAMIC |
     RTE_COMP_FF_CRC32_CHECKSUM | RTE_COMP_FF_ADLER32_CHECKSUM | RTE_COMP_FF_CRC32_ADLER32_CHECKSUM |
     RTE_COMP_FF_OOP_SGL_IN_SGL_OUT | RTE_COMP_FF_OOP_SGL_IN_LB_OUT | RTE_COMP_FF_OOP_LB_IN_SGL_OUT;
 
@@ -26,7 +27,9 @@ int dev_configure(rte_compressdev*, rte_compressdev_config* c) {
   if (c->nb_queue_pairs == 0) return -EINVAL;
   return 0;
 }
-int dev_start(rte_compressdev*) { return 0; }
+int dev_start(rte_compressdev*) {
+  return 0;
+}
 void dev_stop(rte_compressdev*) {}
 
 int qp_release(rte_compressdev* dev, uint16_t id) {
@@ -81,7 +84,8 @@ int qp_setup(rte_compressdev* dev, uint16_t id, uint32_t max_inflight, int socke
   auto* qp = new (mem) QueuePair();
   qp->id = id;
   qp->level_buf_size = ISAL_DEF_LVL3_DEFAULT;  // the largest level's buffer serves every level
-  qp->level_buf = static_cast<uint8_t*>(rte_malloc_socket("comp_dpaccel_lvl", qp->level_buf_size, 64, socket));
+  qp->level_buf =
+      static_cast<uint8_t*>(rte_malloc_socket("comp_dpaccel_lvl", qp->level_buf_size, 64, socket));
   if (!qp->level_buf || !qp->done.init(max_inflight, socket)) {
     rte_free(qp->level_buf);
     qp->~QueuePair();
@@ -111,8 +115,8 @@ int stream_free(rte_compressdev*, void* st) {
 
 int xform_create(rte_compressdev* dev, const rte_comp_xform* x, void** out) {
   if (!x || !out) return -EINVAL;
-  auto* px = static_cast<PrivXform*>(rte_malloc_socket("comp_dpaccel_xform", sizeof(PrivXform), 0,
-                                                       dev->data->socket_id));
+  auto* px = static_cast<PrivXform*>(
+      rte_malloc_socket("comp_dpaccel_xform", sizeof(PrivXform), 0, dev->data->socket_id));
   if (!px) return -ENOMEM;
   if (int rc = make_priv_xform(*x, *px); rc) {
     rte_free(px);
@@ -161,8 +165,8 @@ uint16_t dequeue_burst(void* qpv, rte_comp_op** ops, uint16_t n) {
 }
 
 rte_compressdev_ops g_dev_ops = {
-    dev_configure, dev_start,   dev_stop,      dev_close,    infos_get, stats_get, stats_reset,
-    qp_setup,      qp_release,  stream_create, stream_free,  xform_create, xform_free,
+    dev_configure, dev_start,  dev_stop,      dev_close,   infos_get,    stats_get,  stats_reset,
+    qp_setup,      qp_release, stream_create, stream_free, xform_create, xform_free,
 };
 
 }  // namespace dpaccel::comp

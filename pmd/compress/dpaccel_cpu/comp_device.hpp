@@ -72,7 +72,9 @@ struct Device {
   int socket_id = 0;
 };
 
-inline Device* device_of(rte_compressdev* dev) { return static_cast<Device*>(dev->data->dev_private); }
+inline Device* device_of(rte_compressdev* dev) {
+  return static_cast<Device*>(dev->data->dev_private);
+}
 
 // The engine: one op, start to finish. Returns the op's status and sets consumed/produced/
 // output_chksum.

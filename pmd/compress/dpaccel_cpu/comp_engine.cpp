@@ -120,8 +120,8 @@ int stream_deflate(isal_zstream& s, rte_comp_op* op, uint32_t room, int flush, b
 // ISA-L's streaming inflate over the op's segments. Returns ISAL_DECOMP_OK when all input was
 // used or the stream ended (`finished`), ISAL_OUT_OVERFLOW when the destination ran out, or a
 // negative ISA-L error.
-int stream_inflate(inflate_state& st, rte_comp_op* op, uint32_t room, Checksum& ck, uint32_t& consumed,
-                   uint32_t& produced, bool& finished) {
+int stream_inflate(inflate_state& st, rte_comp_op* op, uint32_t room, Checksum& ck,
+                   uint32_t& consumed, uint32_t& produced, bool& finished) {
   const uint32_t out0 = st.total_out;
   SegCursor src(op->m_src, op->src.offset, op->src.length);
   SegCursor dst(op->m_dst, op->dst.offset, room);
@@ -185,8 +185,10 @@ void set_level(QueuePair& qp, const PrivXform& x) {
   s.level = x.isal_level;
   s.level_buf = x.isal_level ? qp.level_buf : nullptr;
   s.level_buf_size = x.isal_level ? x.level_buf_size : 0;
-  s.hist_bits = x.hist_bits == 15 ? 0 : x.hist_bits;  // 0: ISA-L's default (32 KiB), as compress_isal leaves it
-  s.gzip_flag = IGZIP_DEFLATE;  // raw DEFLATE (RFC 1951): the compressdev API's algorithm
+  s.hist_bits = x.hist_bits == 15
+                    ? 0
+                    : x.hist_bits;  // 0: ISA-L's default (32 KiB), as compress_isal leaves it
+  s.gzip_flag = IGZIP_DEFLATE;      // raw DEFLATE (RFC 1951): the compressdev API's algorithm
   if (x.fixed_huffman) isal_deflate_set_hufftables(&s, nullptr, IGZIP_HUFFTABLE_STATIC);
 }
 
@@ -330,14 +332,16 @@ void stateful(Stream& st, rte_comp_op* op) {
 }  // namespace
 
 Stream* stream_new(const PrivXform& x, int socket) noexcept {
-  void* mem = rte_zmalloc_socket("comp_dpaccel_stream", sizeof(Stream), RTE_CACHE_LINE_SIZE, socket);
+  void* mem =
+      rte_zmalloc_socket("comp_dpaccel_stream", sizeof(Stream), RTE_CACHE_LINE_SIZE, socket);
   if (!mem) return nullptr;
   auto* st = new (mem) Stream();
   st->x = x;
   st->ck = Checksum{x.checksum};
   if (x.type == RTE_COMP_COMPRESS) {
     if (x.level_buf_size) {
-      st->level_buf = static_cast<uint8_t*>(rte_malloc_socket("comp_dpaccel_slvl", x.level_buf_size, 64, socket));
+      st->level_buf = static_cast<uint8_t*>(
+          rte_malloc_socket("comp_dpaccel_slvl", x.level_buf_size, 64, socket));
       if (!st->level_buf) {
         rte_free(mem);
         return nullptr;

@@ -21,7 +21,8 @@ int probe(rte_vdev_device* vdev) noexcept {
   rte_compressdev_pmd_init_params params{};
   std::snprintf(params.name, sizeof params.name, "%s", args.name.c_str());
   params.socket_id = args.socket_id;
-  rte_compressdev* dev = rte_compressdev_pmd_create(params.name, &vdev->device, sizeof(Device), &params);
+  rte_compressdev* dev =
+      rte_compressdev_pmd_create(params.name, &vdev->device, sizeof(Device), &params);
   if (!dev) {
     COMP_LOG(ERR, "%s: rte_compressdev_pmd_create failed", vname);
     return -ENODEV;
@@ -66,5 +67,6 @@ constinit rte_vdev_driver dpaccel_comp_vdev_driver = {
 int dpaccel_comp_driver_anchor = 1;
 
 RTE_PMD_REGISTER_VDEV(compress_dpaccel_cpu, dpaccel_comp_vdev_driver);
-RTE_PMD_REGISTER_PARAM_STRING(compress_dpaccel_cpu, "max_nb_queue_pairs=<int> socket_id=<int> name=<string>");
+RTE_PMD_REGISTER_PARAM_STRING(compress_dpaccel_cpu,
+                              "max_nb_queue_pairs=<int> socket_id=<int> name=<string>");
 RTE_LOG_REGISTER(dpaccel_comp_logtype, pmd.compress.dpaccel_cpu, INFO);
