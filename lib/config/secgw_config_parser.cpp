@@ -113,6 +113,12 @@ std::optional<std::vector<uint8_t>> parse_key(std::string_view s) {
   return key;
 }
 
+std::optional<SaDirection> parse_direction(std::string_view s) {
+  if (s == "in") return SaDirection::Inbound;
+  if (s == "out") return SaDirection::Outbound;
+  return std::nullopt;
+}
+
 std::optional<std::array<uint8_t, 6>> parse_mac(std::string_view s) {
   auto k = parse_key(s);
   if (!k || k->size() != 6) return std::nullopt;
@@ -158,12 +164,9 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
   sa.replay_window = defaults.replay_window;
   sa.esn = defaults.esn;
   if (tok.size() < 3) return p.fail("expected 'sa in|out SPI ...'");
-  if (tok[1] == "in")
-    sa.dir = SaDirection::Inbound;
-  else if (tok[1] == "out")
-    sa.dir = SaDirection::Outbound;
-  else
-    return p.fail("SA direction '%s': expected 'in' or 'out'", tok[1].c_str());
+  auto dir = parse_direction(tok[1]);
+  if (!dir) return p.fail("SA direction '%s': expected 'in' or 'out'", tok[1].c_str());
+  sa.dir = *dir;
   p.next();
   auto spi = parse_number<uint32_t>(p.next(), UINT32_MAX);
   // RFC 4303 §2.1: SPI 0 never appears on the wire. (1..255 are reserved by IANA but
@@ -306,12 +309,9 @@ Result<SpRule> parse_sp(LineParser& p, const std::vector<std::string>& tok) {
     r.v6 = true;
   else if (tok[1] != "ipv4")
     return p.fail("sp family '%s': expected ipv4 or ipv6", tok[1].c_str());
-  if (tok[2] == "in")
-    r.dir = SaDirection::Inbound;
-  else if (tok[2] == "out")
-    r.dir = SaDirection::Outbound;
-  else
-    return p.fail("sp direction '%s': expected in or out", tok[2].c_str());
+  auto dir = parse_direction(tok[2]);
+  if (!dir) return p.fail("sp direction '%s': expected 'in' or 'out'", tok[2].c_str());
+  r.dir = *dir;
   p.next();
   p.next();
   std::set<std::string> seen;

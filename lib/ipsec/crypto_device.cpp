@@ -38,8 +38,7 @@ Result<std::unique_ptr<CryptoDevice>> CryptoDevice::open(uint8_t dev_id, const P
   d->op_pool_ = rte_crypto_op_pool_create(op.c_str(), RTE_CRYPTO_OP_TYPE_SYMMETRIC, p.nb_ops, 128,
                                           kOpPrivSize, socket);
   if (!d->op_pool_) return errorf("op pool for %s: %s", d->name_.c_str(), rte_strerror(rte_errno));
-  uint32_t depth = p.qp_descriptors;
-  if (info.max_nb_queue_pairs && depth > 32768) depth = 32768;
+  const uint32_t depth = p.qp_descriptors;
   for (uint16_t q = 0; q < p.nb_queue_pairs; ++q) {
     rte_cryptodev_qp_conf qc{};
     qc.nb_descriptors = depth;

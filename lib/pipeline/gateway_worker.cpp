@@ -290,14 +290,14 @@ void GatewayWorker::run_cpu_crypto(Sa& sa, EspJob* jobs, uint16_t n, CryptoResul
   for (uint16_t i = 0; i < n; ++i) {
     uint8_t* esp = rte_pktmbuf_mtod_offset(jobs[i].m, uint8_t*, jobs[i].c.esp_off);
     vec[i].base = esp;
-    vec[i].iova = rte_pktmbuf_iova_offset(jobs[i].m, jobs[i].c.esp_off);
+    vec[i].iova = 0;  // CPU crypto works on virtual addresses: no per-packet IOVA lookups
     vec[i].len = jobs[i].c.len;
     sgl[i].vec = &vec[i];
     sgl[i].num = 1;
     iv[i].va = const_cast<uint8_t*>(jobs[i].iv);
     aad[i].va = const_cast<uint8_t*>(jobs[i].aad);
     digest[i].va = esp + jobs[i].c.len;
-    digest[i].iova = vec[i].iova + jobs[i].c.len;
+    digest[i].iova = 0;
   }
   rte_crypto_sym_vec sv{};
   sv.num = n;
@@ -480,23 +480,20 @@ void GatewayWorker::send(rte_mbuf* m, bool v6, uint64_t& path_counter) {
   TxBuffer& b = tx_[port];
   if (b.n == 0) tx_dirty_.push_back(uint16_t(port));
   b.pkts[b.n++] = m;
-  if (b.n == kBurst) {
-    uint16_t sent = rte_eth_tx_burst(uint16_t(port), txq_, b.pkts.data(), b.n);
-    counters_.tx[port] += sent;
-    for (uint16_t i = sent; i < b.n; ++i) drop(b.pkts[i], DropReason::TxQueueFull);
-    b.n = 0;
-  }
+  if (b.n == kBurst) transmit(uint16_t(port));
+}
+
+void GatewayWorker::transmit(uint16_t port) {
+  TxBuffer& b = tx_[port];
+  const uint16_t sent = rte_eth_tx_burst(port, txq_, b.pkts.data(), b.n);
+  counters_.tx[port] += sent;
+  for (uint16_t i = sent; i < b.n; ++i) drop(b.pkts[i], DropReason::TxQueueFull);
+  b.n = 0;
 }
 
 void GatewayWorker::flush_tx() {
-  for (uint16_t port : tx_dirty_) {
-    TxBuffer& b = tx_[port];
-    if (b.n == 0) continue;
-    uint16_t sent = rte_eth_tx_burst(port, txq_, b.pkts.data(), b.n);
-    counters_.tx[port] += sent;
-    for (uint16_t i = sent; i < b.n; ++i) drop(b.pkts[i], DropReason::TxQueueFull);
-    b.n = 0;
-  }
+  for (uint16_t port : tx_dirty_)
+    if (tx_[port].n) transmit(port);
   tx_dirty_.clear();
 }
 

@@ -47,6 +47,8 @@ class GatewayWorker {
   void complete(EspJob* jobs, const CryptoResult* res, uint16_t n);
   void send(rte_mbuf* m, bool v6, uint64_t& path_counter);
   void flush_tx();
+  void transmit(
+      uint16_t port);  // one tx burst of the port's buffer; what the port refuses is dropped
   void drop(rte_mbuf* m, DropReason r) {
     counters_.drop(r);
     rte_pktmbuf_free(m);

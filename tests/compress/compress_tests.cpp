@@ -125,24 +125,23 @@ struct Result {
   std::vector<uint8_t> out;
 };
 
-Result run(uint8_t d, const rte_comp_xform& x, const std::vector<uint8_t>& in, size_t out_room,
-           std::vector<uint16_t> src_cuts = {kSegRoom},
-           std::vector<uint16_t> dst_cuts = {kSegRoom}) {
+// One op through a device: stateless with a private xform, or stateful on a stream.
+Result execute(uint8_t d, rte_comp_op_type type, void* xform_or_stream, const uint8_t* in, size_t n,
+               size_t out_room, rte_comp_flush_flag flush, const std::vector<uint16_t>& src_cuts,
+               const std::vector<uint16_t>& dst_cuts) {
   Result r{RTE_COMP_OP_STATUS_NOT_PROCESSED, 0, 0, 0, {}};
-  void* px = nullptr;
-  EXPECT_EQ(rte_compressdev_private_xform_create(d, &x, &px), 0);
-  rte_mbuf* src = chain(in, 0, src_cuts);
+  rte_mbuf* src = chain(std::vector<uint8_t>(in, in + n), 0, src_cuts);
   rte_mbuf* dst = chain({}, out_room ? out_room : 1, dst_cuts);
   rte_comp_op* op = rte_comp_op_alloc(g_ops);
-  EXPECT_TRUE(src && dst && op && px);
-  op->op_type = RTE_COMP_OP_STATELESS;
+  EXPECT_TRUE(src && dst && op && xform_or_stream);
+  op->op_type = type;
+  op->private_xform = xform_or_stream;  // a union with op->stream
   op->m_src = src;
   op->m_dst = dst;
   op->src.offset = 0;
-  op->src.length = uint32_t(in.size());
+  op->src.length = uint32_t(n);
   op->dst.offset = 0;
-  op->flush_flag = RTE_COMP_FLUSH_FINAL;
-  op->private_xform = px;
+  op->flush_flag = flush;
   EXPECT_EQ(rte_compressdev_enqueue_burst(d, 0, &op, 1), 1);
   rte_comp_op* got = nullptr;
   for (int i = 0; i < 1000 && !rte_compressdev_dequeue_burst(d, 0, &got, 1); ++i) usleep(100);
@@ -151,10 +150,20 @@ Result run(uint8_t d, const rte_comp_xform& x, const std::vector<uint8_t>& in, s
   r.consumed = op->consumed;
   r.produced = op->produced;
   r.chksum = op->output_chksum;
-  if (r.status == RTE_COMP_OP_STATUS_SUCCESS) r.out = read(dst, 0, op->produced);
+  if (op->produced) r.out = read(dst, 0, op->produced);
   rte_pktmbuf_free(src);
   rte_pktmbuf_free(dst);
   rte_comp_op_free(op);
+  return r;
+}
+
+Result run(uint8_t d, const rte_comp_xform& x, const std::vector<uint8_t>& in, size_t out_room,
+           std::vector<uint16_t> src_cuts = {kSegRoom},
+           std::vector<uint16_t> dst_cuts = {kSegRoom}) {
+  void* px = nullptr;
+  EXPECT_EQ(rte_compressdev_private_xform_create(d, &x, &px), 0);
+  Result r = execute(d, RTE_COMP_OP_STATELESS, px, in.data(), in.size(), out_room,
+                     RTE_COMP_FLUSH_FINAL, src_cuts, dst_cuts);
   rte_compressdev_private_xform_free(d, px);
   return r;
 }
@@ -441,41 +450,12 @@ TEST_F(Negative, CapabilitiesSayWhatIsOffered) {
 
 // ---- stateful ------------------------------------------------------------------------------
 
-struct StreamOp {
-  rte_comp_op_status status;
-  uint32_t consumed, produced;
-  uint64_t chksum;
-  std::vector<uint8_t> out;
-};
+using StreamOp = Result;
 
 StreamOp stream_op(void* stream, const uint8_t* in, size_t n, size_t room,
                    rte_comp_flush_flag flush, std::vector<uint16_t> src_cuts = {kSegRoom},
                    std::vector<uint16_t> dst_cuts = {kSegRoom}) {
-  StreamOp r{RTE_COMP_OP_STATUS_NOT_PROCESSED, 0, 0, 0, {}};
-  rte_mbuf* src = chain(std::vector<uint8_t>(in, in + n), 1, src_cuts);
-  rte_mbuf* dst = chain({}, room, dst_cuts);
-  rte_comp_op* op = rte_comp_op_alloc(g_ops);
-  EXPECT_TRUE(src && dst && op);
-  op->op_type = RTE_COMP_OP_STATEFUL;
-  op->stream = stream;
-  op->m_src = src;
-  op->m_dst = dst;
-  op->src.offset = 0;
-  op->src.length = uint32_t(n);
-  op->dst.offset = 0;
-  op->flush_flag = flush;
-  EXPECT_EQ(rte_compressdev_enqueue_burst(dev(), 0, &op, 1), 1);
-  rte_comp_op* got = nullptr;
-  EXPECT_EQ(rte_compressdev_dequeue_burst(dev(), 0, &got, 1), 1);
-  r.status = rte_comp_op_status(op->status);
-  r.consumed = op->consumed;
-  r.produced = op->produced;
-  r.chksum = op->output_chksum;
-  if (op->produced) r.out = read(dst, 0, op->produced);
-  rte_pktmbuf_free(src);
-  rte_pktmbuf_free(dst);
-  rte_comp_op_free(op);
-  return r;
+  return execute(dev(), RTE_COMP_OP_STATEFUL, stream, in, n, room, flush, src_cuts, dst_cuts);
 }
 
 using Stateful = PoolCheck;

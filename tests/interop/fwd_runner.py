@@ -13,32 +13,43 @@ _counter = [0]
 
 
 def run_fwd(binary, config_text, port0_in, port1_in, workdir, extra_args=(), eal_extra=(),
-            timeout=60):
-    """Writes config and input pcaps, runs the forwarder until idle, returns (report, out0, out1)."""
+            timeout=60, workers=1):
+    """Writes config and input pcaps, runs the forwarder until idle, returns (report, out0, out1).
+
+    With workers=N, port0_in and port1_in are lists of N packet lists: queue q of each port reads
+    its own file and is polled by lcore q; out0/out1 gather what every tx queue of the port sent.
+    """
     _counter[0] += 1
     tag = f"{os.getpid()}_{_counter[0]}"
     cfg = os.path.join(workdir, f"fwd_{tag}.cfg")
     with open(cfg, "w") as f:
         f.write(config_text)
-    paths = {}
-    for name, pkts in (("in0", port0_in), ("in1", port1_in)):
-        paths[name] = os.path.join(workdir, f"{name}_{tag}.pcap")
-        wrpcap(paths[name], pkts, linktype=1)
-    out0 = os.path.join(workdir, f"out0_{tag}.pcap")
-    out1 = os.path.join(workdir, f"out1_{tag}.pcap")
-    cmd = [binary, "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-           "--file-prefix", f"dpafwd_{tag}", "--log-level", "lib.eal:warning", *eal_extra,
-           "--vdev", f"net_pcap0,rx_pcap={paths['in0']},tx_pcap={out0}",
-           "--vdev", f"net_pcap1,rx_pcap={paths['in1']},tx_pcap={out1}",
-           "--", "-f", cfg, "-p", "0x3", "-u", "0x2", "--exit-idle-ms", "200", *extra_args]
+    inputs = (port0_in, port1_in) if workers > 1 else ([port0_in], [port1_in])
+    vdevs, outs = [], []
+    for port, queues in enumerate(inputs):
+        args, tx = [], []
+        for q, pkts in enumerate(queues):
+            rx = os.path.join(workdir, f"in{port}{q}_{tag}.pcap")
+            tx.append(os.path.join(workdir, f"out{port}{q}_{tag}.pcap"))
+            wrpcap(rx, pkts, linktype=1)
+            args.append(f"rx_pcap={rx}")
+        args += [f"tx_pcap={t}" for t in tx]
+        vdevs += ["--vdev", f"net_pcap{port}," + ",".join(args)]
+        outs.append(tx)
+    lcores = ",".join(str(q) for q in range(workers))
+    config = ",".join(f"({p},{q},{q})" for p in (0, 1) for q in range(workers))
+    cmd = [binary, "-l", lcores, "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
+           "--file-prefix", f"dpafwd_{tag}", "--log-level", "lib.eal:warning", *eal_extra, *vdevs,
+           "--", "-f", cfg, "-p", "0x3", "-u", "0x2", "--config", config,
+           "--exit-idle-ms", "200" if workers == 1 else "300", *extra_args]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     report = parse_report(p.stdout)
     report["returncode"] = p.returncode
     report["stdout"] = p.stdout
     report["stderr"] = p.stderr
-    o0 = rdpcap(out0) if os.path.exists(out0) and os.path.getsize(out0) > 24 else []
-    o1 = rdpcap(out1) if os.path.exists(out1) and os.path.getsize(out1) > 24 else []
-    return report, list(o0), list(o1)
+    out = [[x for t in tx if os.path.exists(t) and os.path.getsize(t) > 24 for x in rdpcap(t)]
+           for tx in outs]
+    return report, out[0], out[1]
 
 
 def parse_report(text):

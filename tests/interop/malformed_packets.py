@@ -14,7 +14,7 @@ import sys
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from scapy.all import ARP, IP, IPv6, TCP, UDP, Raw, Ether, IPOption_RR
+from scapy.all import ARP, IP, TCP, UDP, Raw, Ether, IPOption_RR
 
 from fwd_runner import run_fwd, workdir
 

@@ -8,15 +8,13 @@ with the replay window shared under its lock, a packet delivered to both workers
 
 usage: multi_worker.py PATH/TO/dpaccel-fwd
 """
-import os
 import random
-import subprocess
 import sys
 
-from scapy.all import IP, UDP, Ether, Raw, rdpcap, wrpcap
+from scapy.all import IP, UDP, Ether, Raw
 from scapy.layers.ipsec import ESP, SecurityAssociation
 
-from fwd_runner import parse_report, workdir
+from fwd_runner import run_fwd, workdir
 
 KEY = bytes(range(20))
 CFG_A = f"""sa out 1001 aead_algo aes-128-gcm aead_key {':'.join(f'{b:02x}' for b in KEY)} \\
@@ -35,30 +33,11 @@ neigh port 1 02:00:00:00:0a:01
 """
 
 
-def gateway(fwd, wd, name, cfg, rx0, rx1):
-    """Runs a gateway with two workers; port p has queue q read from rx{p}[q]. Returns the report
-    and the packets sent per port (both tx queues)."""
-    open(f"{wd}/{name}.cfg", "w").write(cfg)
-    files = {}
-    for p, rx in ((0, rx0), (1, rx1)):
-        for q in (0, 1):
-            files[(p, q, "rx")] = f"{wd}/{name}_rx{p}{q}.pcap"
-            files[(p, q, "tx")] = f"{wd}/{name}_tx{p}{q}.pcap"
-            wrpcap(files[(p, q, "rx")], rx[q], linktype=1)
-    vdevs = []
-    for p in (0, 1):
-        vdevs += ["--vdev", f"net_pcap{p},rx_pcap={files[(p, 0, 'rx')]},rx_pcap={files[(p, 1, 'rx')]},"
-                            f"tx_pcap={files[(p, 0, 'tx')]},tx_pcap={files[(p, 1, 'tx')]}"]
-    cmd = [fwd, "-l", "0,1", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-           "--file-prefix", f"dpa_mw_{name}_{os.getpid()}", "--log-level", "lib.eal:warning", *vdevs,
-           "--", "-f", f"{wd}/{name}.cfg", "-p", "0x3", "-u", "0x2",
-           "--config", "(0,0,0),(0,1,1),(1,0,0),(1,1,1)", "--exit-idle-ms", "300"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    rep = parse_report(r.stdout)
-    rep["returncode"], rep["stderr"] = r.returncode, r.stderr
-    out = {p: [x for q in (0, 1) if os.path.getsize(files[(p, q, "tx")]) > 24
-               for x in rdpcap(files[(p, q, "tx")])] for p in (0, 1)}
-    return rep, out
+def gateway(fwd, wd, cfg, rx0, rx1):
+    """A gateway with two workers; queue q of port p reads rx{p}[q]. Returns the report and the
+    packets each port sent (both tx queues)."""
+    rep, out0, out1 = run_fwd(fwd, cfg, rx0, rx1, wd, timeout=120, workers=2)
+    return rep, {0: out0, 1: out1}
 
 
 def main():
@@ -80,7 +59,7 @@ def main():
             errors.append(what)
         print(("ok     " if cond else "FAILED ") + what)
 
-    repA, outA = gateway(fwd, wd, "a", CFG_A, [[eth / p for p in clear[0::2]], [eth / p for p in clear[1::2]]],
+    repA, outA = gateway(fwd, wd, CFG_A, [[eth / p for p in clear[0::2]], [eth / p for p in clear[1::2]]],
                          [[], []])
     check(repA.get("returncode") == 0 and repA.get("dropped") == 0, f"gateway A ran, no drops {repA.get('drops')}")
     esp = [p[IP] for p in outA[1]]
@@ -96,7 +75,7 @@ def main():
     dup = esp[:50]
     q0 = [e1 / p for p in esp[0::2]] + [e1 / p for p in dup]
     q1 = [e1 / p for p in esp[1::2]] + [e1 / p for p in dup]
-    repB, outB = gateway(fwd, wd, "b", CFG_B, [[], []], [q0, q1])
+    repB, outB = gateway(fwd, wd, CFG_B, [[], []], [q0, q1])
     check(repB.get("returncode") == 0, "gateway B ran")
     got = sorted(bytes(p[IP]) for p in outB[0])
     check(got == sorted(bytes(p) for p in clear), "gateway B's two workers decrypted every packet once")

@@ -171,6 +171,12 @@ int stream_inflate(inflate_state& st, rte_comp_op* op, uint32_t room, Checksum& 
   return rc;
 }
 
+// An op that did not complete reports nothing consumed or produced, whatever ISA-L got to.
+void fail(rte_comp_op* op, int status) {
+  op->status = uint8_t(status);
+  op->consumed = op->produced = 0;
+}
+
 uint32_t dst_room(const rte_comp_op* op) {
   const uint32_t total = rte_pktmbuf_pkt_len(op->m_dst);
   return op->dst.offset >= total ? 0 : total - op->dst.offset;
@@ -209,14 +215,12 @@ void compress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
     s.avail_out = room;
     int rc = isal_deflate_stateless(&s);
     if (rc == STATELESS_OVERFLOW) {
-      op->status = RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED;
-      op->consumed = op->produced = 0;
+      fail(op, RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED);
       return;
     }
     if (rc != COMP_OK) {
       COMP_LOG(DEBUG, "isal_deflate_stateless: %d", rc);
-      op->status = RTE_COMP_OP_STATUS_ERROR;
-      op->consumed = op->produced = 0;
+      fail(op, RTE_COMP_OP_STATUS_ERROR);
       return;
     }
     ck.update(in, op->src.length);
@@ -227,8 +231,7 @@ void compress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
     uint32_t consumed, produced;
     const int r = stream_deflate(s, op, room, NO_FLUSH, true, consumed, produced);
     if (r != 0) {
-      op->status = r > 0 ? RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED : RTE_COMP_OP_STATUS_ERROR;
-      op->consumed = op->produced = 0;
+      fail(op, r > 0 ? RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED : RTE_COMP_OP_STATUS_ERROR);
       return;
     }
     checksum_region(ck, op->m_src, op->src.offset, op->src.length);
@@ -265,16 +268,14 @@ void decompress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
     if (rc == ISAL_DECOMP_OK && !finished) rc = ISAL_END_INPUT;  // stops before its final block
   }
   if (rc == ISAL_OUT_OVERFLOW) {
-    op->status = RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED;
-    op->consumed = op->produced = 0;
+    fail(op, RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED);
     return;
   }
   if (rc != ISAL_DECOMP_OK) {
     // Truncated (ISAL_END_INPUT) or corrupt (invalid block, symbol, distance): never a partial
     // result presented as success.
     COMP_LOG(DEBUG, "inflate: %d", rc);
-    op->status = RTE_COMP_OP_STATUS_ERROR;
-    op->consumed = op->produced = 0;
+    fail(op, RTE_COMP_OP_STATUS_ERROR);
     return;
   }
   op->consumed = consumed;
@@ -300,8 +301,7 @@ void stateful(Stream& st, rte_comp_op* op) {
                                                               : NO_FLUSH;
     const int r = stream_deflate(st.zs, op, room, flush, end, consumed, produced);
     if (r < 0) {
-      op->status = RTE_COMP_OP_STATUS_ERROR;
-      op->consumed = op->produced = 0;
+      fail(op, RTE_COMP_OP_STATUS_ERROR);
       return;
     }
     checksum_region(st.ck, op->m_src, op->src.offset, consumed);
@@ -315,8 +315,7 @@ void stateful(Stream& st, rte_comp_op* op) {
     bool finished = false;
     const int rc = stream_inflate(st.inf, op, room, st.ck, consumed, produced, finished);
     if (rc < 0) {
-      op->status = RTE_COMP_OP_STATUS_ERROR;
-      op->consumed = op->produced = 0;
+      fail(op, RTE_COMP_OP_STATUS_ERROR);
       st.ended = true;  // a corrupt stream cannot go on
       return;
     }
@@ -370,28 +369,21 @@ void stream_delete(Stream* st) noexcept {
 }
 
 void process_op(QueuePair& qp, rte_comp_op* op) noexcept {
-  if (op->op_type == RTE_COMP_OP_STATEFUL) {
-    auto* st = static_cast<Stream*>(op->stream);
-    if (!st || !op->m_src || !op->m_dst ||
-        uint64_t{op->src.offset} + op->src.length > rte_pktmbuf_pkt_len(op->m_src)) {
-      op->status = RTE_COMP_OP_STATUS_INVALID_ARGS;
-      op->consumed = op->produced = 0;
-      return;
-    }
-    stateful(*st, op);
-    return;
-  }
-  const auto* x = static_cast<const PrivXform*>(op->private_xform);
-  if (!x || !op->m_src || !op->m_dst ||
+  // op->stream and op->private_xform share a union: whichever the op type names must be there.
+  if (!op->private_xform || !op->m_src || !op->m_dst ||
       uint64_t{op->src.offset} + op->src.length > rte_pktmbuf_pkt_len(op->m_src)) {
-    op->status = RTE_COMP_OP_STATUS_INVALID_ARGS;
-    op->consumed = op->produced = 0;
+    fail(op, RTE_COMP_OP_STATUS_INVALID_ARGS);
     return;
   }
-  if (x->type == RTE_COMP_COMPRESS)
-    compress(qp, *x, op);
+  if (op->op_type == RTE_COMP_OP_STATEFUL) {
+    stateful(*static_cast<Stream*>(op->stream), op);
+    return;
+  }
+  const auto& x = *static_cast<const PrivXform*>(op->private_xform);
+  if (x.type == RTE_COMP_COMPRESS)
+    compress(qp, x, op);
   else
-    decompress(qp, *x, op);
+    decompress(qp, x, op);
 }
 
 namespace {

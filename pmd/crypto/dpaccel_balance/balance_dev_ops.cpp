@@ -210,11 +210,12 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
   Device* d = device_of(dev);
   if (dev->data->queue_pairs[qp_id] != nullptr) qp_release(dev, qp_id);
   if (socket_id == SOCKET_ID_ANY) socket_id = d->socket_id;
-  // The children's sessions come from the balancer's own pool, not the application's: the
-  // application sized its pool for the balancer's session size, which an accelerator's queue-pair
-  // check would refuse as too small for its own (found running dpaccel-fwd over the balancer).
+  // Children's sessions come from the balancer's sub-session pool (sized for the largest child),
+  // so that is the pool their queue pairs are given — not the application's, which is sized for
+  // the balancer's own sessions and which an accelerator refuses as too small for its own (found
+  // running dpaccel-fwd over the balancer).
   rte_cryptodev_qp_conf child_conf = *conf;
-  child_conf.mp_session = nullptr;
+  child_conf.mp_session = d->sub_pool;
   for (uint8_t a : d->accel_devs)
     if (int rc = rte_cryptodev_queue_pair_setup(a, qp_id, &child_conf, socket_id); rc) {
       BAL_LOG(ERR, "%s qp %u: accelerator %u refused its queue pair: %d", dev->data->name, qp_id, a,
