@@ -1,5 +1,6 @@
 // dpaccel-fwd: an IPsec ESP security gateway on any DPDK port, configured like ipsec-secgw.
 #include <rte_bus_vdev.h>
+#include <rte_compressdev.h>
 #include <rte_cryptodev.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -27,6 +28,7 @@
 // Linked in so the forwarder has a crypto device on any machine; referencing the driver id keeps
 // the linker's --as-needed (from libdpdk.pc) from dropping the library.
 extern uint8_t dpaccel_cpu_driver_id;
+extern int dpaccel_comp_driver_anchor;
 
 namespace dpaccel::fwd {
 namespace {
@@ -76,6 +78,44 @@ Result<uint8_t> pick_crypto_device(const Options& o, uint16_t nb_workers) {
   int id = rte_cryptodev_get_dev_id("crypto_dpaccel_cpu_fwd");
   if (id < 0) return errorf("crypto_dpaccel_cpu_fwd did not appear");
   return uint8_t(id);
+}
+
+// The compress device for IPComp: --compressdev, else the first one, else our own.
+Result<uint8_t> pick_compress_device(const Options& o, uint16_t nb_workers) {
+  if (!o.compressdev.empty()) {
+    for (uint8_t id = 0; id < rte_compressdev_count(); ++id)
+      if (o.compressdev == rte_compressdev_name_get(id)) return id;
+    return errorf("--compressdev %s: no such compress device (add it with --vdev)",
+                  o.compressdev.c_str());
+  }
+  if (rte_compressdev_count() > 0) return uint8_t(0);
+  if (dpaccel_comp_driver_anchor != 1)
+    return errorf("no compress device given, and the linked compress_dpaccel_cpu is missing");
+  std::string args = "max_nb_queue_pairs=" + std::to_string(nb_workers);
+  if (int rc = rte_vdev_init("compress_dpaccel_cpu_fwd", args.c_str()); rc != 0)
+    return errorf("no compress device given and compress_dpaccel_cpu could not be created (%d)",
+                  rc);
+  for (uint8_t id = 0; id < rte_compressdev_count(); ++id)
+    if (std::string("compress_dpaccel_cpu_fwd") == rte_compressdev_name_get(id)) return id;
+  return errorf("compress_dpaccel_cpu_fwd did not appear");
+}
+
+Result<std::unique_ptr<CompressDevice>> open_compress_device(const Options& o,
+                                                             const GatewayConfig& cfg,
+                                                             uint16_t nb_workers) {
+  unsigned deflate_sas = 0;
+  bool any = false;
+  for (const SaConfig& c : cfg.sas) {
+    any |= c.ipcomp.enabled;
+    deflate_sas += c.ipcomp.enabled && c.dir == SaDirection::Outbound;
+  }
+  if (!any) return std::unique_ptr<CompressDevice>();
+  auto id = pick_compress_device(o, nb_workers);
+  if (!id) return id.take_error();
+  CompressDevice::Params p;
+  p.nb_queue_pairs = nb_workers;
+  p.nb_xforms = uint16_t(nb_workers * (1 + deflate_sas));
+  return CompressDevice::open(id.value(), p);
 }
 
 int run(int argc, char** argv) {
@@ -144,6 +184,12 @@ int run(int argc, char** argv) {
     return 2;
   }
 
+  auto compress = open_compress_device(o, cfg.value(), nb_workers);
+  if (!compress) {
+    std::fprintf(stderr, "dpaccel-fwd: error: %s\n", compress.error().c_str());
+    return 2;
+  }
+
   // Ports.
   unsigned nb_ports = 0, nb_rxq_total = 0;
   for (uint16_t p = 0; p < 64; ++p)
@@ -184,7 +230,8 @@ int run(int argc, char** argv) {
   }
   std::unique_ptr<Gateway> gw;
   if (rc == 0) {
-    auto g = Gateway::create(std::move(cfg.value()), std::move(crypto.value()), ports, nb_workers);
+    auto g = Gateway::create(std::move(cfg.value()), std::move(crypto.value()),
+                             std::move(compress.value()), ports, nb_workers);
     if (!g) {
       std::fprintf(stderr, "dpaccel-fwd: error: %s\n", g.error().c_str());
       rc = 2;
@@ -199,9 +246,11 @@ int run(int argc, char** argv) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::printf(
-        "dpaccel-fwd: %u SAs, %zu policies, %zu routes; crypto device %s; %u worker lcore(s)\n",
+        "dpaccel-fwd: %u SAs, %zu policies, %zu routes; crypto device %s%s%s; %u worker "
+        "lcore(s)\n",
         unsigned(gw->sas().size()), gw->config().sp.size(), gw->config().routes.size(),
-        gw->crypto().name().c_str(), nb_workers);
+        gw->crypto().name().c_str(), gw->compress() ? "; compress device " : "",
+        gw->compress() ? gw->compress()->name().c_str() : "", nb_workers);
     std::fflush(stdout);
 
     const unsigned main_lcore = rte_get_main_lcore();

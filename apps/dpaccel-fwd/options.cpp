@@ -77,6 +77,9 @@ port, neighbours (neigh) its destination MAC. Every packet not forwarded is coun
   -e                 extended (64-bit) sequence numbers for every SA (an SA's `esn N` sets its own)
   --cryptodev NAME   the crypto device to use (default: the first one; when there is none, a
                      crypto_dpaccel_cpu device is created)
+  --compressdev NAME the compress device for SAs with IPComp (default: the first one; when
+                     there is none, a compress_dpaccel_cpu device is created). It must do its
+                     work inside enqueue (a CPU device): each worker waits for its IPComp ops
   --exit-idle-ms MS  stop once no packet has arrived for MS milliseconds (for pcap replays)
   --mbufs N          packet buffers in the pool (default: sized from ports and queues)
   --help             this text
@@ -84,16 +87,22 @@ port, neighbours (neigh) its destination MAC. Every packet not forwarded is coun
 The forwarder stops on SIGINT or SIGTERM, finishing what is at the crypto device, and prints the
 final statistics. Counters are also in rte_telemetry: /dpaccel/fwd/stats, /dpaccel/fwd/ports,
 /dpaccel/fwd/sa (dpdk-telemetry.py).
+
+IPComp (RFC 3173, DEFLATE) is set per SA on its sa line: `ipcomp CPI` (2, or 256..65535),
+`ipcomp_min BYTES` (payloads below go uncompressed; default 90), `ipcomp_level 1..9` (default 1),
+`ipcomp_huffman fixed|dynamic|default`, `ipcomp_skip K/M` (after K packets in a row that did not
+shrink, send M without trying; default 8/256, 0/0 off). Packets are compressed before ESP and decompressed after it.
 )";
 }
 
 Result<Options> parse_options(int argc, char** argv) {
   Options o;
   bool have_f = false, have_p = false, have_u = false;
-  enum { kConfig = 256, kStats, kCryptodev, kExitIdle, kMbufs, kHelp };
+  enum { kConfig = 256, kStats, kCryptodev, kCompressdev, kExitIdle, kMbufs, kHelp };
   static const option longopts[] = {{"config", required_argument, nullptr, kConfig},
                                     {"stats", required_argument, nullptr, kStats},
                                     {"cryptodev", required_argument, nullptr, kCryptodev},
+                                    {"compressdev", required_argument, nullptr, kCompressdev},
                                     {"exit-idle-ms", required_argument, nullptr, kExitIdle},
                                     {"mbufs", required_argument, nullptr, kMbufs},
                                     {"help", no_argument, nullptr, kHelp},
@@ -136,6 +145,7 @@ Result<Options> parse_options(int argc, char** argv) {
           return errorf("--stats '%s': expected seconds", optarg);
         break;
       case kCryptodev: o.cryptodev = arg; break;
+      case kCompressdev: o.compressdev = arg; break;
       case kExitIdle:
         if (!to_number(arg, o.exit_idle_ms) || !o.exit_idle_ms)
           return errorf("--exit-idle-ms '%s': expected milliseconds > 0", optarg);

@@ -26,6 +26,7 @@ struct Options {
   uint32_t replay_window = 64;           // -w
   bool esn = false;                      // -e
   std::string cryptodev;                 // --cryptodev; empty: first device, or our own
+  std::string compressdev;               // --compressdev; empty: first device, or our own
   unsigned exit_idle_ms = 0;             // --exit-idle-ms
   unsigned nb_mbufs = 0;                 // --mbufs; 0: sized from ports and queues
   uint16_t rx_desc = 1024, tx_desc = 1024;

@@ -46,6 +46,23 @@ void print_final_report(FILE* out, Gateway& gw, const FwdTotals& t) {
                  "  sa %-3s spi %-10u packets %" PRIu64 " bytes %" PRIu64 " dropped %" PRIu64 "\n",
                  sa.dir == SaDirection::Inbound ? "in" : "out", sa.cfg->spi, t.sa[i].packets,
                  t.sa[i].bytes, t.sa[i].dropped);
+    if (!sa.ipcomp) continue;
+    const IpcompCounters& c = t.sa[i].ipcomp;
+    if (sa.dir == SaDirection::Outbound)
+      std::fprintf(out,
+                   "    ipcomp cpi %u: compressed %" PRIu64 " too_small %" PRIu64
+                   " not_smaller %" PRIu64 " probed %" PRIu64 " skipped %" PRIu64 " failed %" PRIu64
+                   " bytes_in %" PRIu64 " bytes_out %" PRIu64 " ratio %.3f\n",
+                   sa.cfg->ipcomp.cpi, c.compressed, c.too_small, c.not_smaller, c.probed,
+                   c.skipped, c.failed, c.bytes_in, c.bytes_out,
+                   c.bytes_out ? double(c.bytes_in) / double(c.bytes_out) : 0.0);
+    else
+      std::fprintf(out,
+                   "    ipcomp cpi %u: decompressed %" PRIu64 " arrived_plain %" PRIu64
+                   " bytes_in %" PRIu64 " bytes_out %" PRIu64 " ratio %.3f\n",
+                   sa.cfg->ipcomp.cpi, c.decompressed, c.arrived_plain, c.inflated_in,
+                   c.inflated_out,
+                   c.inflated_in ? double(c.inflated_out) / double(c.inflated_in) : 0.0);
   }
   std::fflush(out);
 }

@@ -245,6 +245,48 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
       auto n = parse_number<uint8_t>(v, 255);
       if (!n || *n == 0) return p.fail("ttl '%s': expected 1..255", v.c_str());
       sa.ttl = *n;
+    } else if (kw == "ipcomp") {
+      TRY_VALUE(v, p, kw);
+      auto n = parse_number<uint16_t>(v, UINT16_MAX);
+      // RFC 3173 §3.3: 0..63 are well-known (DEFLATE is 2), 64..255 reserved, 256.. negotiated.
+      if (!n || (*n != kIpcompCpiDeflate && *n < 256))
+        return p.fail("ipcomp '%s': expected the CPI, 2 (DEFLATE) or 256..65535", v.c_str());
+      sa.ipcomp.enabled = true;
+      sa.ipcomp.cpi = *n;
+    } else if (kw == "ipcomp_min") {
+      TRY_VALUE(v, p, kw);
+      auto n = parse_number<uint16_t>(v, UINT16_MAX);
+      if (!n) return p.fail("ipcomp_min '%s': expected a payload size in bytes", v.c_str());
+      sa.ipcomp.min_size = *n;
+    } else if (kw == "ipcomp_level") {
+      TRY_VALUE(v, p, kw);
+      auto n = parse_number<uint8_t>(v, 9);
+      if (!n || *n == 0) return p.fail("ipcomp_level '%s': expected 1..9", v.c_str());
+      sa.ipcomp.level = *n;
+    } else if (kw == "ipcomp_huffman") {
+      TRY_VALUE(v, p, kw);
+      if (v == "fixed")
+        sa.ipcomp.huffman = IpcompConfig::Huffman::Fixed;
+      else if (v == "dynamic")
+        sa.ipcomp.huffman = IpcompConfig::Huffman::Dynamic;
+      else if (v == "default")
+        sa.ipcomp.huffman = IpcompConfig::Huffman::Default;
+      else
+        return p.fail("ipcomp_huffman '%s': expected fixed, dynamic or default", v.c_str());
+    } else if (kw == "ipcomp_skip") {
+      // K/M: after K packets in a row that did not shrink, send the next M without trying.
+      TRY_VALUE(v, p, kw);
+      const size_t slash = v.find('/');
+      auto k = parse_number<uint16_t>(v.substr(0, slash), UINT16_MAX);
+      auto m = slash == std::string::npos ? std::nullopt
+                                          : parse_number<uint32_t>(v.substr(slash + 1), 1u << 24);
+      if (!k || !m || (*k != 0 && *m == 0))
+        return p.fail(
+            "ipcomp_skip '%s': expected K/M (after K incompressible packets send M uncompressed; "
+            "0/0 turns it off)",
+            v.c_str());
+      sa.ipcomp.skip_after = *k;
+      sa.ipcomp.skip_count = *m;
     } else if (kw == "port_id") {
       // ipsec-secgw ignores port_id for lookaside SAs; so do we (the route picks the port).
       TRY_VALUE(v, p, kw);
@@ -287,6 +329,8 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
     if (auto r = check_key(sa.auth, sa.auth_key, "auth_key", seen.count("auth_key")); !r)
       return r.take_error();
   }
+  for (const char* k : {"ipcomp_min", "ipcomp_level", "ipcomp_huffman", "ipcomp_skip"})
+    if (seen.count(k) && !sa.ipcomp.enabled) return p.fail("%s needs 'ipcomp CPI' on the SA", k);
   if (!have_mode) return p.fail("mode missing (ipv4-tunnel, ipv6-tunnel or transport)");
   if (sa.tunnel()) {
     if (!have_src || !have_dst) return p.fail("tunnel mode needs both src and dst");

@@ -11,10 +11,24 @@ namespace dpaccel {
 
 inline constexpr DropReason kPass = DropReason::Count;
 
+// What ESP encapsulation takes from the clear-text packet, read before anything (IPComp) rewrites
+// its payload.
+struct EspInner {
+  uint16_t ip_len;  // the clear-text IP packet's length
+  uint8_t keep;     // IP header bytes that stay in front of ESP (transport), else 0
+  uint8_t next;     // ESP's next header: 4/41 (tunnel), the upper protocol, or 108 after IPComp
+  uint8_t tos;      // copied to the outer header (tunnel)
+  bool df;
+  bool v6;
+};
+
 // m's data starts at its IP header (IPv4 or IPv6 as `v6` says) and spans exactly the IP packet.
-// seq is the number reserved for this packet. On success m holds the ESP packet (outer IP first)
-// ready for the device, and `j` says what the device must do.
-DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, bool v6, uint64_t seq, EspJob& j);
+DropReason esp_outbound_inner(const Sa& sa, const rte_mbuf* m, bool v6, EspInner& in);
+// m holds the `in.keep` header bytes followed by the payload to protect (the clear-text packet, or
+// what IPComp made of it). seq is the number reserved for this packet. On success m holds the ESP
+// packet (outer IP first) ready for the device, and `j` says what the device must do.
+DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, uint64_t seq,
+                                EspJob& j);
 // After the device sealed the packet: ESN fix-up (drop the appended high half) and the IPv6 NAT-T
 // UDP checksum.
 void esp_outbound_finish(const Sa& sa, EspJob& j);
@@ -24,7 +38,8 @@ void esp_outbound_finish(const Sa& sa, EspJob& j);
 DropReason esp_inbound_prepare(Sa& sa, rte_mbuf* m, bool v6, uint8_t l3_len, EspJob& j);
 // After a verified ICV: records the sequence number (caller holds sa.replay_lock), checks the
 // padding and next header, and strips ESP. On success m holds the inner IP packet; *inner_v6 says
-// its family.
+// its family. With IPComp (j.c.flags gets kEspJobIpcomp) m holds instead the IP header (transport)
+// and the compressed payload, for ipcomp's decompression to finish.
 DropReason esp_inbound_finish(Sa& sa, EspJob& j, bool* inner_v6);
 
 }  // namespace dpaccel

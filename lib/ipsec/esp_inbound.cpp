@@ -5,6 +5,7 @@
 
 #include "ipsec/esp.hpp"
 #include "ipsec/esp_common.hpp"
+#include "packet/ip_packet.hpp"
 
 namespace dpaccel {
 
@@ -66,24 +67,41 @@ DropReason esp_inbound_finish(Sa& sa, EspJob& j, bool* inner_v6) {
     if (padding[i] != uint8_t(i + 1)) return DropReason::BadPadding;
   const uint32_t inner_len = ct_len - 2 - pad;
   if (next == kIpProtoNone) return DropReason::DummyPacket;
+  const bool transport = sa.mode == SaMode::Transport;
+  const uint32_t l3 = j.c.l3_len;
 
-  if (sa.mode != SaMode::Transport) {
+  if (next == kIpProtoComp) {
+    if (!sa.ipcomp) return DropReason::BadNextHeader;
+    // RFC 3173 §2.2: next header, flags (ignored on receipt), CPI. Nested IPComp is not allowed.
+    if (inner_len < kIpcompHeaderLen + 1u) return DropReason::IpcompMalformed;
+    const uint8_t ic_next = plain[0];
+    uint16_t cpi_be;
+    std::memcpy(&cpi_be, plain + 2, 2);
+    const bool next_ok = transport ? ic_next != kIpProtoComp && ic_next != kIpProtoNone
+                                   : ic_next == kIpProtoIpv4 || ic_next == kIpProtoIpv6;
+    if (cpi_be != sa.cpi_be || !next_ok) return DropReason::IpcompMalformed;
+    const uint32_t skip = j.c.esp_off + hdr + kIpcompHeaderLen;  // to the compressed bytes
+    const uint32_t clen = inner_len - kIpcompHeaderLen;
+    if (transport) {
+      std::memmove(h + skip - l3, h, l3);
+      rte_pktmbuf_adj(m, uint16_t(skip - l3));
+      rte_pktmbuf_trim(m, uint16_t(m->data_len - (l3 + clen)));
+      *inner_v6 = j.c.flags & kEspJobV6;
+    } else {
+      rte_pktmbuf_adj(m, uint16_t(skip));
+      rte_pktmbuf_trim(m, uint16_t(m->data_len - clen));
+      *inner_v6 = ic_next == kIpProtoIpv6;
+    }
+    j.c.flags |= kEspJobIpcomp;
+    j.c.ipcomp_next = ic_next;
+    return kPass;
+  }
+
+  if (!transport) {
     if (next != kIpProtoIpv4 && next != kIpProtoIpv6) return DropReason::BadNextHeader;
     const bool v6 = next == kIpProtoIpv6;
     uint32_t ip_len;
-    if (!v6) {
-      if (inner_len < sizeof(rte_ipv4_hdr)) return DropReason::MalformedIp;
-      auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(plain);
-      ip_len = rte_be_to_cpu_16(ip->total_length);
-      if ((ip->version_ihl >> 4) != 4 || rte_ipv4_hdr_len(ip) < sizeof(rte_ipv4_hdr) ||
-          ip_len < rte_ipv4_hdr_len(ip) || ip_len > inner_len)
-        return DropReason::MalformedIp;
-    } else {
-      if (inner_len < sizeof(rte_ipv6_hdr)) return DropReason::MalformedIp;
-      auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(plain);
-      ip_len = sizeof(rte_ipv6_hdr) + rte_be_to_cpu_16(ip->payload_len);
-      if ((plain[0] >> 4) != 6 || ip_len > inner_len) return DropReason::MalformedIp;
-    }
+    if (DropReason r = check_inner_ip(plain, inner_len, v6, &ip_len); r != kPass) return r;
     rte_pktmbuf_adj(m, uint16_t(j.c.esp_off + hdr));
     // Drops TFC padding after the inner packet too (RFC 4303 §2.7).
     rte_pktmbuf_trim(m, uint16_t(m->data_len - ip_len));
@@ -92,23 +110,12 @@ DropReason esp_inbound_finish(Sa& sa, EspJob& j, bool* inner_v6) {
   }
 
   // Transport: the IP header moves up against the payload and gets the upper protocol back.
-  const uint32_t l3 = j.c.l3_len;
   const uint32_t gap = j.c.esp_off + hdr - l3;
   std::memmove(h + gap, h, l3);
   h = reinterpret_cast<uint8_t*>(rte_pktmbuf_adj(m, uint16_t(gap)));
   rte_pktmbuf_trim(m, uint16_t(m->data_len - (l3 + inner_len)));
   const bool v6 = j.c.flags & kEspJobV6;
-  if (!v6) {
-    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(h);
-    ip->next_proto_id = next;
-    ip->total_length = rte_cpu_to_be_16(uint16_t(l3 + inner_len));
-    ip->hdr_checksum = 0;
-    ip->hdr_checksum = rte_ipv4_cksum(ip);
-  } else {
-    auto* ip = reinterpret_cast<rte_ipv6_hdr*>(h);
-    ip->proto = next;
-    ip->payload_len = rte_cpu_to_be_16(uint16_t(inner_len));
-  }
+  restore_transport_header(h, v6, next, l3, inner_len);
   *inner_v6 = v6;
   return kPass;
 }

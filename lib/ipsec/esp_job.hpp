@@ -9,19 +9,23 @@ namespace dpaccel {
 
 // The part that survives a trip through a crypto op's private area (lookaside).
 struct EspJobCore {
-  uint32_t sa;         // SA index
-  uint16_t esp_off;    // ESP header offset from the mbuf's data start (its IP header)
-  uint16_t len;        // ESP header .. end of ciphertext, plus the ESN high half when appended
-  uint64_t seq;        // full sequence number (inbound: inferred)
-  uint8_t l3_len;      // IP header bytes in front of ESP (tunnel outbound: the outer header)
-  uint8_t flags;       // kEspJob*
-  uint16_t inner_len;  // outbound: clear-text IP bytes before encapsulation
-  uint8_t pad[4];
+  uint32_t sa;          // SA index
+  uint16_t esp_off;     // ESP header offset from the mbuf's data start (its IP header)
+  uint16_t len;         // ESP header .. end of ciphertext, plus the ESN high half when appended
+  uint64_t seq;         // full sequence number (inbound: inferred)
+  uint8_t l3_len;       // IP header bytes in front of ESP (tunnel outbound: the outer header)
+  uint8_t flags;        // kEspJob*
+  uint16_t inner_len;   // outbound: clear-text IP bytes before encapsulation
+  uint8_t ipcomp_next;  // inbound with kEspJobIpcomp: the IPComp header's next header
+  uint8_t pad[3];
 };
 static_assert(sizeof(EspJobCore) <= 32);
 
 inline constexpr uint8_t kEspJobOutbound = 1;  // else inbound
 inline constexpr uint8_t kEspJobV6 = 2;        // the mbuf's (outer) IP header is IPv6
+// Inbound: ESP carried IPComp; the mbuf holds the compressed payload (after the IP header in
+// transport mode) and waits for decompression.
+inline constexpr uint8_t kEspJobIpcomp = 4;
 
 struct EspJob {
   rte_mbuf* m;

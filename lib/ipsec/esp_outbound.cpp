@@ -19,28 +19,36 @@ bool ipv6_ext_header(uint8_t nh) {
 
 }  // namespace
 
-DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, bool v6, uint64_t seq, EspJob& j) {
-  auto* ip = rte_pktmbuf_mtod(m, uint8_t*);
+DropReason esp_outbound_inner(const Sa& sa, const rte_mbuf* m, bool v6, EspInner& in) {
+  auto* ip = rte_pktmbuf_mtod(m, const uint8_t*);
+  const bool tunnel = sa.mode != SaMode::Transport;
+  in.ip_len = uint16_t(m->data_len);
+  if (!v6) {
+    auto* h = reinterpret_cast<const rte_ipv4_hdr*>(ip);
+    in.keep = tunnel ? 0 : uint8_t(rte_ipv4_hdr_len(h));
+    in.next = tunnel ? kIpProtoIpv4 : h->next_proto_id;
+    in.tos = h->type_of_service;
+    in.df = h->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+  } else {
+    auto* h = reinterpret_cast<const rte_ipv6_hdr*>(ip);
+    if (!tunnel && ipv6_ext_header(h->proto)) return DropReason::UnsupportedExtHeader;
+    in.keep = tunnel ? 0 : uint8_t(sizeof(rte_ipv6_hdr));
+    in.next = tunnel ? kIpProtoIpv6 : h->proto;
+    in.tos = uint8_t(rte_be_to_cpu_32(h->vtc_flow) >> 20);
+    in.df = true;  // IPv6 routers never fragment
+  }
+  in.v6 = v6;
+  return kPass;
+}
+
+DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, uint64_t seq,
+                                EspJob& j) {
   const uint32_t ip_len = m->data_len;
   const bool tunnel = sa.mode != SaMode::Transport;
-  uint32_t keep;  // IP header bytes that stay in front of ESP (transport)
-  uint8_t next;
-  uint8_t tos;
-  bool df;
-  if (!v6) {
-    auto* h = reinterpret_cast<rte_ipv4_hdr*>(ip);
-    keep = tunnel ? 0 : rte_ipv4_hdr_len(h);
-    next = tunnel ? kIpProtoIpv4 : h->next_proto_id;
-    tos = h->type_of_service;
-    df = h->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-  } else {
-    auto* h = reinterpret_cast<rte_ipv6_hdr*>(ip);
-    if (!tunnel && ipv6_ext_header(h->proto)) return DropReason::UnsupportedExtHeader;
-    keep = tunnel ? 0 : sizeof(rte_ipv6_hdr);
-    next = tunnel ? kIpProtoIpv6 : h->proto;
-    tos = uint8_t(rte_be_to_cpu_32(h->vtc_flow) >> 20);
-    df = true;  // IPv6 routers never fragment
-  }
+  const bool v6 = in.v6;
+  const uint32_t keep = in.keep;
+  const uint8_t next = in.next, tos = in.tos;
+  const bool df = in.df;
   const uint32_t payload = ip_len - keep;
   // Blocks are powers of two (4 or 16): a mask, not two divisions.
   const uint32_t pad = (0u - (payload + 2)) & (sa.block - 1u);
@@ -142,7 +150,7 @@ DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, bool v6, uint64_t seq
   j.c.seq = seq;
   j.c.l3_len = uint8_t(l3_len);
   j.c.flags = kEspJobOutbound | (out_v6 ? kEspJobV6 : 0);
-  j.c.inner_len = uint16_t(ip_len);
+  j.c.inner_len = in.ip_len;
   return kPass;
 }
 

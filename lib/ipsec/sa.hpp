@@ -17,7 +17,9 @@ inline constexpr uint8_t kIpProtoUdp = 17;
 inline constexpr uint8_t kIpProtoIpv4 = 4;
 inline constexpr uint8_t kIpProtoIpv6 = 41;
 inline constexpr uint8_t kIpProtoNone = 59;
-inline constexpr uint8_t kEspHeaderLen = 8;  // SPI + sequence number
+inline constexpr uint8_t kIpProtoComp = 108;    // IPComp (RFC 3173)
+inline constexpr uint8_t kIpcompHeaderLen = 4;  // next header, flags, CPI
+inline constexpr uint8_t kEspHeaderLen = 8;     // SPI + sequence number
 inline constexpr uint8_t kUdpHeaderLen = 8;
 
 struct Sa {
@@ -33,6 +35,8 @@ struct Sa {
   uint8_t iv_len, icv_len, block, aad_len;
   uint8_t salt[4] = {};
   uint8_t ttl;
+  bool ipcomp;
+  uint16_t cpi_be;  // IPComp CPI as on the wire
   uint8_t sqh_len;  // 4 when ESN's high half is appended for the ICV (non-AEAD with auth)
   uint8_t outer_src[16] = {}, outer_dst[16] = {};  // tunnel endpoints, network order
   // IPv4 tunnel: the outer header checksum's sum over the fields fixed per SA (version, TTL,

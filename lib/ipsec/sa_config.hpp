@@ -31,6 +31,25 @@ inline constexpr uint32_t kReplayWindowDefault = 64;
 inline constexpr uint16_t kNatTPort = 4500;  // RFC 3948 §2.1
 inline constexpr uint16_t kMaxPortId = 1023;
 
+// IPComp (RFC 3173) with DEFLATE (RFC 2394), applied under this SA's ESP: compressed before
+// encryption on the way out, decompressed after decryption on the way in.
+struct IpcompConfig {
+  bool enabled = false;
+  uint16_t cpi = 0;  // 2 (the well-known DEFLATE CPI) or a negotiated 256..65535 (RFC 3173 §3.3)
+  // Payloads shorter than this go uncompressed (RFC 2394 §2: small packets rarely shrink; the
+  // Linux kernel's DEFLATE threshold is 90 bytes too).
+  uint16_t min_size = 90;
+  uint8_t level = 1;  // compressdev level: 1 fastest .. 9 best
+  // Huffman codes: dynamic (per packet, better ratio) or fixed (RFC 1951's, no tables to build:
+  // faster on small packets); default lets the device choose.
+  enum class Huffman : uint8_t { Default, Fixed, Dynamic } huffman = Huffman::Default;
+  // Adaptive skip: after skip_after consecutive packets that did not shrink, the next skip_count
+  // go uncompressed without trying (0 turns it off). Kept per worker lcore and SA.
+  uint16_t skip_after = 8;
+  uint32_t skip_count = 256;
+};
+inline constexpr uint16_t kIpcompCpiDeflate = 2;
+
 struct SaConfig {
   uint32_t spi = 0;
   SaDirection dir = SaDirection::Outbound;
@@ -48,6 +67,7 @@ struct SaConfig {
   bool udp_encap = false;                         // RFC 3948 NAT-T, UDP port 4500 both ends
   uint32_t replay_window = kReplayWindowDefault;  // 0: anti-replay disabled
   uint8_t ttl = 64;                               // outer TTL / hop limit
+  IpcompConfig ipcomp;                            // `ipcomp CPI` and its ipcomp_* keywords
   std::string where;                              // "file:line", for messages
 
   bool is_aead() const { return aead != nullptr; }

@@ -60,6 +60,42 @@ inline DropReason strip_l2(rte_mbuf* m, L3Info& info) {
   return DropReason::Count;
 }
 
+// A decrypted (or decompressed) tunnel-mode inner packet: `avail` bytes at p that must start with
+// one IP packet of the family `v6` says. Sets *ip_len to its length (what follows is TFC padding).
+inline DropReason check_inner_ip(const uint8_t* p, uint32_t avail, bool v6, uint32_t* ip_len) {
+  if (!v6) {
+    if (avail < sizeof(rte_ipv4_hdr)) return DropReason::MalformedIp;
+    auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(p);
+    *ip_len = rte_be_to_cpu_16(ip->total_length);
+    if ((ip->version_ihl >> 4) != 4 || rte_ipv4_hdr_len(ip) < sizeof(rte_ipv4_hdr) ||
+        *ip_len < rte_ipv4_hdr_len(ip) || *ip_len > avail)
+      return DropReason::MalformedIp;
+  } else {
+    if (avail < sizeof(rte_ipv6_hdr)) return DropReason::MalformedIp;
+    auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(p);
+    *ip_len = sizeof(rte_ipv6_hdr) + rte_be_to_cpu_16(ip->payload_len);
+    if ((p[0] >> 4) != 6 || *ip_len > avail) return DropReason::MalformedIp;
+  }
+  return DropReason::Count;
+}
+
+// Transport mode, after ESP/IPComp came off: the IP header at h (l3 bytes) gets the upper
+// protocol and the payload length back.
+inline void restore_transport_header(uint8_t* h, bool v6, uint8_t next, uint32_t l3,
+                                     uint32_t payload) {
+  if (!v6) {
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(h);
+    ip->next_proto_id = next;
+    ip->total_length = rte_cpu_to_be_16(uint16_t(l3 + payload));
+    ip->hdr_checksum = 0;
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+  } else {
+    auto* ip = reinterpret_cast<rte_ipv6_hdr*>(h);
+    ip->proto = next;
+    ip->payload_len = rte_cpu_to_be_16(uint16_t(l3 + payload - sizeof(rte_ipv6_hdr)));
+  }
+}
+
 inline bool has_ports(uint8_t proto) {
   return proto == 6 || proto == 17 || proto == 132;
 }

@@ -11,7 +11,9 @@
 
 #include "common/result.hpp"
 #include "config/gateway_config.hpp"
+#include "compress/compress_device.hpp"
 #include "ipsec/crypto_device.hpp"
+#include "ipsec/ipcomp.hpp"
 #include "ipsec/sa_table.hpp"
 #include "policy/spd.hpp"
 #include "route/route_table.hpp"
@@ -28,9 +30,11 @@ struct PortInfo {
 
 class Gateway {
  public:
-  // Takes the crypto device's ownership; every SA gets its session on it.
+  // Takes the devices' ownership; every SA gets its session on the crypto device. The compress
+  // device (one queue pair per worker) is needed only when an SA has IPComp; it may be null.
   static Result<std::unique_ptr<Gateway>> create(GatewayConfig cfg,
                                                  std::unique_ptr<CryptoDevice> crypto,
+                                                 std::unique_ptr<CompressDevice> compress,
                                                  const std::array<PortInfo, kMaxPorts>& ports,
                                                  unsigned nb_workers);
   ~Gateway();
@@ -41,6 +45,9 @@ class Gateway {
   const RouteTable& routes() const { return *routes_; }
   const PortInfo& port(uint16_t p) const { return ports_[p]; }
   CryptoDevice& crypto() { return *crypto_; }
+  // Null when no SA has IPComp.
+  CompressDevice* compress() { return compress_.get(); }
+  const IpcompXforms& ipcomp_xforms(uint16_t worker) const { return xforms_[worker]; }
   // More than one worker: SA replay windows are shared and need their lock.
   bool shared_state() const { return nb_workers_ > 1; }
 
@@ -50,8 +57,11 @@ class Gateway {
 
  private:
   Gateway() = default;
+  Result<void> setup_ipcomp(std::unique_ptr<CompressDevice> dev);
   GatewayConfig cfg_;
   std::unique_ptr<CryptoDevice> crypto_;
+  std::unique_ptr<CompressDevice> compress_;
+  std::vector<IpcompXforms> xforms_;  // per worker
   std::unique_ptr<SaTable> sas_;
   std::unique_ptr<Spd> spd_;
   std::unique_ptr<RouteTable> routes_;

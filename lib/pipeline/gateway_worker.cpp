@@ -40,6 +40,9 @@ GatewayWorker::GatewayWorker(Gateway& gw, std::vector<RxQueueRef> rx, uint16_t c
                              uint16_t tx_queue)
     : gw_(gw), rx_(std::move(rx)), dev_id_(gw.crypto().id()), qp_(crypto_qp), txq_(tx_queue) {
   counters_.sa.resize(gw.sas().size());
+  if (CompressDevice* cd = gw.compress())
+    ipcomp_ = std::make_unique<IpcompWorker>(*cd, crypto_qp, gw.ipcomp_xforms(crypto_qp),
+                                             gw.sas().size());
   tx_dirty_.reserve(kMaxPorts);
   gw.register_counters(&counters_);
 }
@@ -119,20 +122,31 @@ void GatewayWorker::protect(rte_mbuf** m, const bool* v6, const uint32_t* sa_idx
         group[k++] = j;
         done[j] = true;
       }
-    // One atomic per group reserves its sequence numbers.
-    const uint64_t first = sa.seq.fetch_add(k, std::memory_order_relaxed) + 1;
-    uint16_t nj = 0;
+    rte_mbuf* pk[kBurst];
+    EspInner in[kBurst];
+    uint16_t ni = 0;
     for (uint16_t t = 0; t < k; ++t) {
       rte_mbuf* p = m[group[t]];
+      DropReason r = esp_outbound_inner(sa, p, v6[group[t]], in[ni]);
+      if (r != kPass)
+        drop_sa(p, r, sa.index);
+      else
+        pk[ni++] = p;
+    }
+    if (sa.ipcomp && ni) ipcomp_->compress(sa, pk, in, ni, counters_.sa[sa.index].ipcomp);
+    // One atomic per group reserves its sequence numbers.
+    const uint64_t first = sa.seq.fetch_add(ni, std::memory_order_relaxed) + 1;
+    uint16_t nj = 0;
+    for (uint16_t t = 0; t < ni; ++t) {
       const uint64_t seq = first + t;
       // RFC 4303 §3.3.3: a 32-bit counter must not cycle; the SA needs re-keying.
       if (!sa.esn && seq > UINT32_MAX) {
-        drop_sa(p, DropReason::SeqOverflow, sa.index);
+        drop_sa(pk[t], DropReason::SeqOverflow, sa.index);
         continue;
       }
-      DropReason r = esp_outbound_prepare(sa, p, v6[group[t]], seq, jobs[nj]);
+      DropReason r = esp_outbound_prepare(sa, pk[t], in[t], seq, jobs[nj]);
       if (r != kPass)
-        drop_sa(p, r, sa.index);
+        drop_sa(pk[t], r, sa.index);
       else
         ++nj;
     }
@@ -390,6 +404,8 @@ void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) 
   SpBatch<kBurst> inner;
   bool checked[kBurst] = {};
   bool inner_v6[kBurst];
+  EspJob* inflate[kBurst];  // arrived with IPComp
+  uint16_t ni = 0;
   const bool locked = gw_.shared_state();
   for (uint16_t i = 0; i < n; ++i) {
     EspJob& j = jobs[i];
@@ -416,8 +432,27 @@ void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) 
       drop_sa(j.m, r, sa.index);
       continue;
     }
+    if (j.c.flags & kEspJobIpcomp) {
+      inflate[ni++] = &j;
+      continue;  // joins the policy batch once decompressed
+    }
+    if (sa.ipcomp) ++counters_.sa[sa.index].ipcomp.arrived_plain;
     checked[i] = true;
     inner.add(j.m, inner_v6[i], i);
+  }
+  if (ni) {
+    DropReason verdict[kBurst];
+    ipcomp_->decompress(gw_.sas(), inflate, ni, verdict, counters_.sa);
+    for (uint16_t k = 0; k < ni; ++k) {
+      EspJob& j = *inflate[k];
+      if (verdict[k] != kPass) {
+        drop_sa(j.m, verdict[k], j.c.sa);
+        continue;
+      }
+      const uint16_t i = uint16_t(&j - jobs);
+      checked[i] = true;
+      inner.add(j.m, inner_v6[i], i);
+    }
   }
   if (!inner.size()) return;
   // RFC 4301 §5.2: a decrypted packet must match the selectors of the SA it arrived on.

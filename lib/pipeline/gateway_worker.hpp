@@ -7,9 +7,11 @@
 #include <rte_mbuf.h>
 
 #include <array>
+#include <memory>
 #include <vector>
 
 #include "ipsec/esp.hpp"
+#include "ipsec/ipcomp.hpp"
 #include "pipeline/gateway.hpp"
 
 namespace dpaccel {
@@ -23,6 +25,7 @@ struct RxQueueRef {
 
 class GatewayWorker {
  public:
+  // crypto_qp is also the worker's index: its compress queue pair and IPComp xforms.
   GatewayWorker(Gateway& gw, std::vector<RxQueueRef> rx, uint16_t crypto_qp, uint16_t tx_queue);
   GatewayWorker(const GatewayWorker&) = delete;
   GatewayWorker& operator=(const GatewayWorker&) = delete;
@@ -65,6 +68,7 @@ class GatewayWorker {
   uint16_t txq_;
   uint32_t in_flight_ = 0;
   LcoreCounters counters_;
+  std::unique_ptr<IpcompWorker> ipcomp_;  // when an SA has IPComp; uses compress qp = crypto qp
   struct TxBuffer {
     uint16_t n = 0;
     std::array<rte_mbuf*, kBurst> pkts;

@@ -27,6 +27,11 @@ namespace dpaccel {
   X(BadNextHeader, "bad_next_header", "ESP next header does not fit the SA's mode")             \
   X(DummyPacket, "dummy_packet", "ESP next header 59 (TFC dummy packet, RFC 4303 2.6)")         \
   X(PolicyMismatch, "policy_mismatch", "decrypted packet does not match its SA's policy")       \
+  X(IpcompMalformed, "ipcomp_malformed",                                                        \
+    "IPComp header truncated, with another CPI, or a next header unfit for the SA")             \
+  X(IpcompCorrupt, "ipcomp_corrupt", "IPComp payload is not a valid DEFLATE stream")            \
+  X(IpcompTooBig, "ipcomp_too_big", "IPComp payload inflates beyond one mbuf / IP packet")      \
+  X(IpcompNoResources, "ipcomp_no_resources", "no mbuf, op or queue room to decompress")        \
   X(SeqOverflow, "seq_overflow", "outbound 32-bit sequence number exhausted (re-key)")          \
   X(NoRoom, "no_room", "mbuf lacks head- or tailroom for ESP encapsulation")                    \
   X(MtuExceeded, "mtu_exceeded", "packet larger than the output port's MTU")                    \

@@ -18,6 +18,9 @@ FwdTotals sum_counters(const std::vector<LcoreCounters*>& lcores, size_t nb_sa) 
       t.sa[i].packets += load_relaxed(c->sa[i].packets);
       t.sa[i].bytes += load_relaxed(c->sa[i].bytes);
       t.sa[i].dropped += load_relaxed(c->sa[i].dropped);
+#define DPACCEL_IPCOMP_SUM(name, help) t.sa[i].ipcomp.name += load_relaxed(c->sa[i].ipcomp.name);
+      DPACCEL_IPCOMP_COUNTERS(DPACCEL_IPCOMP_SUM)
+#undef DPACCEL_IPCOMP_SUM
     }
   }
   return t;

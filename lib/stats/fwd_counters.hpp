@@ -16,10 +16,35 @@ namespace dpaccel {
 
 inline constexpr unsigned kMaxPorts = RTE_MAX_ETHPORTS;
 
+// IPComp on one SA (RFC 3173). Outbound: what happened to each packet that reached the SA's
+// compression step; inbound: packets that arrived compressed or not. Bytes are IP payloads:
+// outbound in = before compression, out = after it including the IPComp header; inbound the
+// reverse. Only compressed packets add bytes, so in/out is the achieved ratio.
+#define DPACCEL_IPCOMP_COUNTERS(X)                                                        \
+  X(compressed, "packets sent compressed")                                                \
+  X(too_small, "sent uncompressed: payload below ipcomp_min")                             \
+  X(not_smaller, "sent uncompressed: compression did not make it smaller (RFC 3173 2.2)") \
+  X(probed, "of not_smaller: judged by the entropy probe, no DEFLATE attempt")            \
+  X(skipped, "sent uncompressed without trying: adaptive skip after incompressible ones") \
+  X(failed, "sent uncompressed: no mbuf/op, queue full or device error")                  \
+  X(bytes_in, "payload bytes before compression (compressed packets)")                    \
+  X(bytes_out, "payload bytes after compression, IPComp header included")                 \
+  X(decompressed, "inbound packets that arrived compressed")                              \
+  X(arrived_plain, "inbound packets that arrived without IPComp")                         \
+  X(inflated_in, "inbound compressed payload bytes, IPComp header included")              \
+  X(inflated_out, "inbound payload bytes after decompression")
+
+struct IpcompCounters {
+#define DPACCEL_IPCOMP_FIELD(name, help) uint64_t name = 0;
+  DPACCEL_IPCOMP_COUNTERS(DPACCEL_IPCOMP_FIELD)
+#undef DPACCEL_IPCOMP_FIELD
+};
+
 struct SaCounters {
   uint64_t packets = 0;  // processed and passed on (encrypted / decrypted and verified)
   uint64_t bytes = 0;    // clear-text IP bytes, both directions
   uint64_t dropped = 0;  // drops attributed to this SA (auth, replay, padding, ...)
+  IpcompCounters ipcomp;
 };
 
 struct alignas(64) LcoreCounters {

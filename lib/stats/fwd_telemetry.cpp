@@ -78,7 +78,13 @@ int sa_cb(const char*, const char* params, rte_tel_data* d) {
   rte_tel_data_add_dict_u64(d, "dropped", t.sa[i].dropped);
   if (sa.dir == SaDirection::Outbound)
     rte_tel_data_add_dict_u64(d, "seq", sa.seq.load(std::memory_order_relaxed));
-  else
+  if (sa.ipcomp) {
+    rte_tel_data_add_dict_u64(d, "ipcomp_cpi", sa.cfg->ipcomp.cpi);
+    const IpcompCounters& c = t.sa[i].ipcomp;
+#define DPACCEL_IPCOMP_TEL(name, help) rte_tel_data_add_dict_u64(d, "ipcomp_" #name, c.name);
+    DPACCEL_IPCOMP_COUNTERS(DPACCEL_IPCOMP_TEL)
+#undef DPACCEL_IPCOMP_TEL
+  } else
     rte_tel_data_add_dict_u64(d, "replay_top", sa.replay.top());
   return 0;
 }

@@ -62,8 +62,14 @@ def parse_report(text):
         r["outbound"], r["inbound"], r["bypass"] = map(int, m.groups())
     for m in re.finditer(r"^  (\w+)\s+(\d+)  \(", text, re.M):
         r["drops"][m.group(1)] = int(m.group(2))
-    for m in re.finditer(r"^  sa (in|out)\s+spi (\d+)\s+packets (\d+) bytes (\d+) dropped (\d+)", text, re.M):
+    r["ipcomp"] = {}
+    for m in re.finditer(r"^  sa (in|out)\s+spi (\d+)\s+packets (\d+) bytes (\d+) dropped (\d+)\n"
+                         r"(?:    ipcomp cpi \d+: (.*)\n)?", text, re.M):
         r["sa"][(m.group(1), int(m.group(2)))] = (int(m.group(3)), int(m.group(5)))
+        if m.group(6):
+            words = m.group(6).split()
+            r["ipcomp"][(m.group(1), int(m.group(2)))] = {
+                k: float(v) if k == "ratio" else int(v) for k, v in zip(words[::2], words[1::2])}
     m = re.search(r"^mbufs in use at exit: (\d+)", text, re.M)
     if m:
         r["mbufs_in_use"] = int(m.group(1))

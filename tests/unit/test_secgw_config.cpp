@@ -69,6 +69,43 @@ neigh port 1 02:00:00:00:00:0b
   EXPECT_EQ(r->neigh[0].mac[5], 0x0b);
 }
 
+TEST(SecgwConfig, ReadsIpcompKeywords) {
+  const std::string key = "0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0";
+  auto r = parse_secgw_config(
+      "sa out 7 aead_algo aes-128-gcm aead_key " + key +
+          " mode transport ipcomp 4660 ipcomp_min 200 ipcomp_level 6 ipcomp_skip 16/1000 "
+          "ipcomp_huffman fixed\n"
+          "sa in 8 aead_algo aes-128-gcm aead_key " +
+          key +
+          " mode transport ipcomp 2\n"
+          "sa in 9 aead_algo aes-128-gcm aead_key " +
+          key +
+          " mode transport ipcomp 2 "
+          "ipcomp_skip 0/0\n"
+          "sa in 10 aead_algo aes-128-gcm aead_key " +
+          key + " mode transport\n",
+      "i.cfg");
+  ASSERT_TRUE(r.ok()) << r.error();
+  const IpcompConfig& a = r->sas[0].ipcomp;
+  EXPECT_TRUE(a.enabled);
+  EXPECT_EQ(a.cpi, 4660);
+  EXPECT_EQ(a.min_size, 200);
+  EXPECT_EQ(a.level, 6);
+  EXPECT_EQ(a.skip_after, 16);
+  EXPECT_EQ(a.skip_count, 1000u);
+  EXPECT_EQ(a.huffman, IpcompConfig::Huffman::Fixed);
+  const IpcompConfig& b = r->sas[1].ipcomp;  // the documented defaults
+  EXPECT_TRUE(b.enabled);
+  EXPECT_EQ(b.cpi, kIpcompCpiDeflate);
+  EXPECT_EQ(b.min_size, 90);
+  EXPECT_EQ(b.level, 1);
+  EXPECT_EQ(b.skip_after, 8);
+  EXPECT_EQ(b.skip_count, 256u);
+  EXPECT_EQ(b.huffman, IpcompConfig::Huffman::Default);
+  EXPECT_EQ(r->sas[2].ipcomp.skip_after, 0);
+  EXPECT_FALSE(r->sas[3].ipcomp.enabled);
+}
+
 TEST(SecgwConfig, DefaultsFromTheCommandLine) {
   auto r = parse_secgw_config(
       "sa in 300 aead_algo aes-128-gcm aead_key 0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0 mode "
@@ -150,6 +187,29 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{"rt ipv4 dst 10.0.0.0/8", "needs dst and port", 3},
         BadLine{"rt ipv4 dst 10.0.0.0/8 port x", "port 'x'", 3},
         BadLine{"rt ipv6 dst 10.0.0.0/8 port 1", "IPv6 prefix", 3},
+        BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport ipcomp 0",
+                "ipcomp '0'", 3},
+        BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport ipcomp 255",
+                "2 (DEFLATE) or 256..65535", 3},
+        BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport ipcomp 65536",
+                "ipcomp '65536'", 3},
+        BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport ipcomp_min 10",
+                "ipcomp_min needs 'ipcomp CPI'", 3},
+        BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport ipcomp 2 "
+                "ipcomp_level 10",
+                "ipcomp_level '10'", 3},
+        BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport ipcomp 2 "
+                "ipcomp_skip 4",
+                "ipcomp_skip '4': expected K/M", 3},
+        BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport ipcomp 2 "
+                "ipcomp_skip 4/0",
+                "ipcomp_skip '4/0'", 3},
+        BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport ipcomp 2 "
+                "ipcomp_min -1",
+                "ipcomp_min '-1'", 3},
+        BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport ipcomp 2 "
+                "ipcomp_huffman static",
+                "ipcomp_huffman 'static'", 3},
         BadLine{"neigh port 0 02:00:00:00:00", "MAC address", 3},
         BadLine{"neigh port 0 02:00:00:00:00:01\nneigh port 0 02:00:00:00:00:02",
                 "already has a neigh", 4},
