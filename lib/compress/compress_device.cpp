@@ -21,6 +21,12 @@ Result<std::unique_ptr<CompressDevice>> CompressDevice::open(uint8_t dev_id, con
   const rte_compressdev_capabilities* cap =
       rte_compressdev_capability_get(dev_id, RTE_COMP_ALGO_DEFLATE);
   if (!cap) return errorf("compress device %s does not do DEFLATE", name);
+  // One xform serves every op of a worker's burst: the device must allow that.
+  if (!(cap->comp_feature_flags & RTE_COMP_FF_SHAREABLE_PRIV_XFORM))
+    return errorf(
+        "compress device %s does not offer shareable private xforms "
+        "(RTE_COMP_FF_SHAREABLE_PRIV_XFORM), which the forwarder's IPComp needs",
+        name);
   if (cap->window_size.min > kWindowLog || cap->window_size.max < kWindowLog)
     return errorf("compress device %s: window sizes 2^%u..2^%u exclude the 32 KiB IPComp needs",
                   name, cap->window_size.min, cap->window_size.max);

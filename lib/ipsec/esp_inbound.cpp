@@ -70,8 +70,9 @@ DropReason esp_inbound_finish(Sa& sa, EspJob& j, bool* inner_v6) {
   const bool transport = sa.mode == SaMode::Transport;
   const uint32_t l3 = j.c.l3_len;
 
-  if (next == kIpProtoComp) {
-    if (!sa.ipcomp) return DropReason::BadNextHeader;
+  // Without IPComp on the SA, protocol 108 is just an upper protocol: in transport mode it goes to
+  // the host like any other (its IPComp is the host's business); tunnel mode refuses it below.
+  if (next == kIpProtoComp && sa.ipcomp) {
     // RFC 3173 §2.2: next header, flags (ignored on receipt), CPI. Nested IPComp is not allowed.
     if (inner_len < kIpcompHeaderLen + 1u) return DropReason::IpcompMalformed;
     const uint8_t ic_next = plain[0];

@@ -13,7 +13,7 @@ namespace dpaccel {
 
 namespace {
 
-constexpr uint16_t kMaxBurst = 64;
+constexpr uint16_t kMaxBurst = kIpcompMaxBurst;
 
 // A payload must leave room for the IPComp header and one byte of DEFLATE to shrink at all.
 constexpr uint32_t kMinCompressible = kIpcompHeaderLen + 2;
@@ -61,6 +61,9 @@ void IpcompWorker::compress(const Sa& sa, rte_mbuf** m, EspInner* in, uint16_t n
   SkipState& st = skip_[sa.index];
   uint16_t idx[kMaxBurst], k = 0;
   for (uint16_t i = 0; i < n; ++i) {
+    // A transport packet whose protocol is already IPComp (the host compressed it) goes as it
+    // is: compressing an IPComp payload again gains nothing, and receivers refuse nesting.
+    if (in[i].next == kIpProtoComp) continue;
     if (uint32_t(in[i].ip_len - in[i].keep) < min_size) {
       ++c.too_small;
       continue;
@@ -98,41 +101,46 @@ void IpcompWorker::compress_some(const Sa& sa, rte_mbuf** m, EspInner* in, const
   SkipState& st = skip_[sa.index];
   rte_comp_op* ops[kMaxBurst];
   rte_mbuf* dst[kMaxBurst];
+  uint16_t at[kMaxBurst];  // ops[k] is for packet idx[at[k]]
   if (rte_comp_op_bulk_alloc(op_pool_, ops, n) == 0) {
     c.failed += n;
     return;
   }
-  if (rte_pktmbuf_alloc_bulk(m[idx[0]]->pool, dst, n) != 0) {
-    rte_comp_op_bulk_free(ops, n);
-    c.failed += n;
-    return;
-  }
+  uint16_t k = 0;
   for (uint16_t t = 0; t < n; ++t) {
+    rte_mbuf* src = m[idx[t]];
     const EspInner& e = in[idx[t]];
     const uint32_t payload = e.ip_len - e.keep;
     // Room for strictly less than the payload with the IPComp header: a stream that does not fit
     // ends as OUT_OF_SPACE at once instead of being compressed in full and thrown away. The
-    // destination comes from the packet's pool, so what fitted there fits here.
+    // destination comes from the packet's own pool, so what fitted there normally fits here.
     const uint32_t cap = payload - kIpcompHeaderLen - 1;
-    rte_pktmbuf_append(dst[t], uint16_t(e.keep + kIpcompHeaderLen + cap));
-    rte_comp_op* op = ops[t];
+    rte_mbuf* d = rte_pktmbuf_alloc(src->pool);
+    if (!d || !rte_pktmbuf_append(d, uint16_t(e.keep + kIpcompHeaderLen + cap))) {
+      rte_pktmbuf_free(d);
+      ++c.failed;
+      continue;
+    }
+    rte_comp_op* op = ops[k];
     op->op_type = RTE_COMP_OP_STATELESS;
     op->private_xform = x_.deflate[sa.index];
     op->flush_flag = RTE_COMP_FLUSH_FINAL;
-    op->m_src = m[idx[t]];
+    op->m_src = src;
     op->src.offset = e.keep;
     op->src.length = payload;
-    op->m_dst = dst[t];
+    op->m_dst = d;
     op->dst.offset = e.keep + kIpcompHeaderLen;
+    dst[k] = d;
+    at[k++] = t;
   }
-  const uint16_t sent = run(ops, n);
-  for (uint16_t t = 0; t < n; ++t) {
-    rte_comp_op* op = ops[t];
-    rte_mbuf*& src = m[idx[t]];
-    EspInner& e = in[idx[t]];
-    rte_mbuf* d = dst[t];
-    const bool ran = t < sent;
-    if (ran && op->status == RTE_COMP_OP_STATUS_SUCCESS) {
+  const uint16_t sent = run(ops, k);
+  for (uint16_t q = 0; q < k; ++q) {
+    rte_comp_op* op = ops[q];
+    rte_mbuf*& src = m[idx[at[q]]];
+    EspInner& e = in[idx[at[q]]];
+    rte_mbuf* d = dst[q];
+    const bool ran = q < sent;
+    if (ran && op->status == RTE_COMP_OP_STATUS_SUCCESS && op->consumed == op->src.length) {
       uint8_t* h = rte_pktmbuf_mtod(d, uint8_t*);
       std::memcpy(h, rte_pktmbuf_mtod(src, const uint8_t*), e.keep);  // transport IP header
       h[e.keep] = e.next;
@@ -163,36 +171,46 @@ void IpcompWorker::decompress(const SaTable& sas, EspJob** jobs, uint16_t n, Dro
                               std::vector<SaCounters>& counters) {
   rte_comp_op* ops[kMaxBurst];
   rte_mbuf* dst[kMaxBurst];
+  uint16_t at[kMaxBurst];  // ops[k] is for jobs[at[k]]
   for (uint16_t i = 0; i < n; ++i) verdict[i] = DropReason::IpcompNoResources;
   if (n == 0 || rte_comp_op_bulk_alloc(op_pool_, ops, n) == 0) return;
-  if (rte_pktmbuf_alloc_bulk(jobs[0]->m->pool, dst, n) != 0) {
-    rte_comp_op_bulk_free(ops, n);
-    return;
-  }
+  uint16_t k = 0;
   for (uint16_t i = 0; i < n; ++i) {
     const EspJob& j = *jobs[i];
     const bool transport = sas.at(j.c.sa).mode == SaMode::Transport;
     const uint32_t l3 = transport ? j.c.l3_len : 0;
+    rte_mbuf* d = rte_pktmbuf_alloc(j.m->pool);
+    if (!d) continue;  // stays IpcompNoResources
     // The bound: one mbuf (the forwarder does not chain), and no more than an IP length field
     // can say. A stream that inflates further is a bomb or garbage.
-    const uint32_t room = std::min<uint32_t>(rte_pktmbuf_tailroom(dst[i]), UINT16_MAX);
-    rte_pktmbuf_append(dst[i], uint16_t(room));
-    rte_comp_op* op = ops[i];
+    const uint32_t room = std::min<uint32_t>(rte_pktmbuf_tailroom(d), UINT16_MAX);
+    rte_pktmbuf_append(d, uint16_t(room));
+    rte_comp_op* op = ops[k];
     op->op_type = RTE_COMP_OP_STATELESS;
     op->private_xform = x_.inflate;
     op->flush_flag = RTE_COMP_FLUSH_FINAL;
     op->m_src = j.m;
     op->src.offset = l3;
     op->src.length = j.m->data_len - l3;
-    op->m_dst = dst[i];
+    op->m_dst = d;
     op->dst.offset = l3;
+    dst[k] = d;
+    at[k++] = i;
   }
-  const uint16_t sent = run(ops, n);
-  for (uint16_t i = 0; i < n; ++i) {
+  const uint16_t sent = run(ops, k);
+  for (uint16_t q = 0; q < k; ++q) {
+    const uint16_t i = at[q];
     EspJob& j = *jobs[i];
-    rte_comp_op* op = ops[i];
-    rte_mbuf* d = dst[i];
-    if (i >= sent) {
+    rte_comp_op* op = ops[q];
+    rte_mbuf* d = dst[q];
+    if (q >= sent) {
+      rte_pktmbuf_free(d);
+      continue;
+    }
+    // A stream that ends before its input does (or stops without a final block, which some
+    // devices report as success with input left) is as corrupt as one that fails to decode.
+    if (op->status == RTE_COMP_OP_STATUS_SUCCESS && op->consumed != op->src.length) {
+      verdict[i] = DropReason::IpcompCorrupt;
       rte_pktmbuf_free(d);
       continue;
     }

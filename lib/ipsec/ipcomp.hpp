@@ -18,6 +18,9 @@
 
 namespace dpaccel {
 
+// The most packets compress() / decompress() take per call.
+inline constexpr uint16_t kIpcompMaxBurst = 64;
+
 // The private xforms one worker uses: inflate for every inbound SA, deflate per outbound SA with
 // IPComp (null for the others), indexed by SA.
 struct IpcompXforms {

@@ -15,6 +15,8 @@ namespace dpaccel {
 
 namespace {
 
+static_assert(kBurst <= kIpcompMaxBurst, "IPComp takes a whole burst per call");
+
 // Packet data is touched first in classification: fetch a few packets ahead (as l3fwd does).
 constexpr uint16_t kPrefetchAhead = 4;
 

@@ -29,7 +29,7 @@ inline constexpr unsigned kMaxPorts = RTE_MAX_ETHPORTS;
   X(failed, "sent uncompressed: no mbuf/op, queue full or device error")                  \
   X(bytes_in, "payload bytes before compression (compressed packets)")                    \
   X(bytes_out, "payload bytes after compression, IPComp header included")                 \
-  X(decompressed, "inbound packets that arrived compressed")                              \
+  X(decompressed, "inbound packets decompressed successfully")                            \
   X(arrived_plain, "inbound packets that arrived without IPComp")                         \
   X(inflated_in, "inbound compressed payload bytes, IPComp header included")              \
   X(inflated_out, "inbound payload bytes after decompression")

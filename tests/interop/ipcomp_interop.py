@@ -313,7 +313,7 @@ def run_two_workers(fwd, wd):
     return errors[:10]
 
 
-def run_malformed(fwd, wd):
+def run_malformed(fwd, wd, eal_extra=(), extra=()):
     rnd = random.Random("bad")
     good = [packet(4, i, text(rnd, 400), "2", "1") for i in range(6)]
     frames, seq = [], [0]
@@ -347,7 +347,12 @@ def run_malformed(fwd, wd):
     expect["malformed_ip"] = 1
     for q in good[4:]:
         add(q, 108, ipcomp_body(q, "ipv4-tunnel", 1))
-    rep, out0, _ = run_fwd(fwd, config("ipv4-tunnel"), [], frames, wd)
+    if "compress_isal0" in extra:
+        # DPDK 22.11's compress_isal reports SUCCESS for a stream cut short (ISA-L's END_INPUT)
+        # and hands out what it decoded: the inner-packet check catches it instead.
+        expect["ipcomp_corrupt"] -= 1
+        expect["malformed_ip"] += 1
+    rep, out0, _ = run_fwd(fwd, config("ipv4-tunnel"), [], frames, wd, eal_extra=eal_extra, extra_args=extra)
     errors = []
     if rep.get("returncode") != 0:
         return [f"forwarder failed ({rep.get('returncode')}): {rep['stderr'][-400:]}"]
@@ -365,6 +370,37 @@ def run_malformed(fwd, wd):
     if rep["drops"] != {"bad_next_header": 1} or out0 or rep.get("mbufs_in_use") != 0:
         errors.append(f"IPComp on a plain SA: drops {rep['drops']}, {len(out0)} out")
     return errors[:10]
+
+
+def run_transport_without_ipcomp(fwd, wd):
+    """Transport SAs without IPComp carry protocol 108 like any other (the hosts' own IPComp), and
+    an SA with IPComp does not compress a packet that already is IPComp."""
+    rnd = random.Random("t108")
+    inner = packet(4, 1, text(rnd, 600), "2", "1")
+    body = ipcomp_body(inner, "transport", 6)
+    hdr = inner.copy()
+    hdr.remove_payload()
+    hdr.proto = 108
+    del hdr.len, hdr.chksum
+    host_ipcomp = IP(bytes(hdr / Raw(body)))
+    errors = []
+    rep, out0, _ = run_fwd(fwd, config("transport", in_ipcomp=False), [],
+                           [esp_in(host_ipcomp, "transport", 108, body, 1)], wd)
+    if rep["drops"] or len(out0) != 1 or bytes(out0[0].payload) != bytes(host_ipcomp):
+        errors.append(f"protocol 108 on a plain transport SA: drops {rep['drops']}, {len(out0)} out")
+    out_pkt = IP(bytes(host_ipcomp.copy()))
+    out_pkt.src, out_pkt.dst = inner.dst, inner.src
+    del out_pkt.chksum
+    out_pkt = IP(bytes(out_pkt))
+    rep, _, out1 = run_fwd(fwd, config("transport"), [Ether(src=MAC_P0, dst="02:00:00:00:00:01") / out_pkt], [], wd)
+    if rep["drops"] or len(out1) != 1:
+        return errors + [f"outbound IPComp packet: drops {rep['drops']}, {len(out1)} out"]
+    d = scapy_transport_sa(1001).decrypt(IP(bytes(out1[0].payload)))
+    if d.proto != 108 or bytes(d.payload) != body:
+        errors.append("outbound packet that already is IPComp was changed")
+    if rep["ipcomp"].get(("out", 1001), {}).get("compressed") != 0:
+        errors.append(f"report: {rep['ipcomp']}")
+    return errors
 
 
 def run_bad_config(fwd, wd):
@@ -394,6 +430,11 @@ def main():
              ("adaptive skip 3/7", lambda: run_skip(fwd, wd)),
              ("two workers", lambda: run_two_workers(fwd, wd)),
              ("malformed IPComp", lambda: run_malformed(fwd, wd)),
+             ("malformed IPComp on DPDK's compress_isal",
+              lambda: run_malformed(fwd, wd, eal_extra=("--vdev", "compress_isal0", "--log-level",
+                                                        "pmd.compress.isal:critical"),
+                                    extra=("--compressdev", "compress_isal0"))),
+             ("protocol 108 on transport SAs", lambda: run_transport_without_ipcomp(fwd, wd)),
              ("bad IPComp configuration", lambda: run_bad_config(fwd, wd))]
     failed = 0
     for name, fn in cases:
