@@ -21,7 +21,7 @@ import sys
 from scapy.all import IP, IPv6, TCP, UDP, ICMP, Raw, Ether
 from scapy.layers.ipsec import ESP, SecurityAssociation
 
-from fwd_runner import run_fwd, workdir
+from fwd_runner import run_cases, run_fwd, workdir
 
 US4, PEER4 = "172.16.0.1", "172.16.0.2"
 US6, PEER6 = "2001:db8::1", "2001:db8::2"
@@ -267,18 +267,11 @@ def main():
         cases.append(dict(algo=algo, mode="ipv4-tunnel" if i % 2 else "transport", device="crypto_aesni_mb",
                           ctype="cpu-crypto" if i % 3 == 0 else "lookaside-none", esn=i % 4 == 1))
     cases.append(dict(algo="aes-256-cbc/sha256-hmac", mode="ipv6-tunnel", natt=True, esn=True))
-    failed = 0
-    for c in cases:
-        name = f"{c['algo']} {c['mode']}" + (" esn" if c.get("esn") else "") + \
+    def name(c):
+        return f"{c['algo']} {c['mode']}" + (" esn" if c.get("esn") else "") + \
                (" natt" if c.get("natt") else "") + f" {c.get('ctype', 'lookaside-none')}" + \
                (f" on {c['device']}" if c.get("device") else "")
-        errs = run_case(fwd, wd, **c)
-        print(("ok     " if not errs else "FAILED ") + name, flush=True)
-        for e in errs:
-            print("       " + e)
-        failed += bool(errs)
-    print(f"{len(cases) - failed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    run_cases([(name(c), lambda c=c: run_case(fwd, wd, **c)) for c in cases])
 
 
 if __name__ == "__main__":

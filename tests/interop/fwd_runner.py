@@ -5,6 +5,7 @@ Shared by the interop, malformed-packet and demo checks. Port 0 is protected, po
 import os
 import re
 import subprocess
+import sys
 import tempfile
 
 from scapy.all import wrpcap, rdpcap  # noqa: F401  (re-exported for the scripts)
@@ -78,3 +79,17 @@ def parse_report(text):
 
 def workdir():
     return tempfile.mkdtemp(prefix="dpaccel-fwd-")
+
+
+def run_cases(cases):
+    """Runs (name, fn) pairs, fn returning a list of errors; prints ok/FAILED per case and exits 1
+    when any failed."""
+    failed = 0
+    for name, fn in cases:
+        errs = fn()
+        print(("ok     " if not errs else "FAILED ") + name, flush=True)
+        for e in errs:
+            print("       " + e)
+        failed += bool(errs)
+    print(f"{len(cases) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)

@@ -26,7 +26,7 @@ import zlib
 from scapy.all import IP, IPv6, TCP, UDP, Raw, Ether
 from scapy.layers.ipsec import ESP, SecurityAssociation
 
-from fwd_runner import run_fwd, workdir
+from fwd_runner import run_cases, run_fwd, workdir
 
 US4, PEER4 = "172.16.0.1", "172.16.0.2"
 US6, PEER6 = "2001:db8::1", "2001:db8::2"
@@ -436,15 +436,7 @@ def main():
                                     extra=("--compressdev", "compress_isal0"))),
              ("protocol 108 on transport SAs", lambda: run_transport_without_ipcomp(fwd, wd)),
              ("bad IPComp configuration", lambda: run_bad_config(fwd, wd))]
-    failed = 0
-    for name, fn in cases:
-        errs = fn()
-        print(("ok     " if not errs else "FAILED ") + name, flush=True)
-        for e in errs:
-            print("       " + e)
-        failed += bool(errs)
-    print(f"{len(cases) - failed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    run_cases(cases)
 
 
 if __name__ == "__main__":
