@@ -3,6 +3,7 @@
 #include <rte_telemetry.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
@@ -84,6 +85,12 @@ int sa_cb(const char*, const char* params, rte_tel_data* d) {
 #define DPACCEL_IPCOMP_TEL(name, help) rte_tel_data_add_dict_u64(d, "ipcomp_" #name, c.name);
     DPACCEL_IPCOMP_COUNTERS(DPACCEL_IPCOMP_TEL)
 #undef DPACCEL_IPCOMP_TEL
+    // 22.11's telemetry has no real numbers: the achieved ratio as text, "0" before any data.
+    const uint64_t in = sa.dir == SaDirection::Outbound ? c.bytes_in : c.inflated_out;
+    const uint64_t out = sa.dir == SaDirection::Outbound ? c.bytes_out : c.inflated_in;
+    char ratio[32] = "0";
+    if (out) std::snprintf(ratio, sizeof ratio, "%.3f", double(in) / double(out));
+    rte_tel_data_add_dict_string(d, "ipcomp_ratio", ratio);
   } else
     rte_tel_data_add_dict_u64(d, "replay_top", sa.replay.top());
   return 0;

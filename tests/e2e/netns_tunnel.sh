@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # End to end through real kernel networking: two hosts in their own network namespaces, joined
 # by two dpaccel-fwd gateways (each in its namespace, net_af_packet on veth pairs) over an
-# AES-128-GCM ESP tunnel:
+# AES-128-GCM ESP tunnel with IPComp (RFC 3173) on its SAs:
 #
 #   [hA 10.0.1.2] hA0 ══ a0 [gwA] a1 ══ b1 [gwB] b0 ══ hB0 [hB 10.0.2.2]
 #                     protected   ESP 172.16.0.1 <-> 172.16.0.2   protected
 #
-# Checks: ping both ways, a TCP transfer of a random file whose SHA-256 must match, that the
-# traffic really went through the SAs (gateway counters), no unexpected drops, and every mbuf
-# back in its pool after SIGINT.
+# Checks: ping both ways, TCP transfers of a random file (incompressible: goes uncompressed) and of
+# a text file (goes compressed) whose SHA-256 must match, that the traffic really went through
+# the SAs and IPComp (gateway counters, telemetry), no unexpected drops, and every mbuf back in
+# its pool after SIGINT.
 # usage: netns_tunnel.sh PATH/TO/dpaccel-fwd        (needs root; exits 77 = skipped otherwise)
 set -uo pipefail
 fwd=$(realpath "$1")
@@ -64,8 +65,8 @@ done
 key_ab=2b:7e:15:16:28:ae:d2:a6:ab:f7:15:88:09:cf:4f:3c:ca:fe:ba:be
 key_ba=60:3d:eb:10:15:ca:71:be:2b:73:ae:f0:85:7d:77:81:de:ad:be:ef
 cat > "$work/gwA.cfg" <<CFG
-sa out 1001 aead_algo aes-128-gcm aead_key $key_ab mode ipv4-tunnel src 172.16.0.1 dst 172.16.0.2
-sa in 2001 aead_algo aes-128-gcm aead_key $key_ba mode ipv4-tunnel src 172.16.0.2 dst 172.16.0.1
+sa out 1001 aead_algo aes-128-gcm aead_key $key_ab mode ipv4-tunnel src 172.16.0.1 dst 172.16.0.2 ipcomp 4096
+sa in 2001 aead_algo aes-128-gcm aead_key $key_ba mode ipv4-tunnel src 172.16.0.2 dst 172.16.0.1 ipcomp 4097
 sp ipv4 out esp protect 1001 pri 1 src 10.0.1.0/24 dst 10.0.2.0/24
 sp ipv4 in esp protect 2001 pri 1 src 10.0.2.0/24 dst 10.0.1.0/24
 rt ipv4 dst 172.16.0.2/32 port 1
@@ -74,8 +75,8 @@ neigh port 0 $(mac $nsA hA0)
 neigh port 1 $(mac $gB b1)
 CFG
 cat > "$work/gwB.cfg" <<CFG
-sa out 2001 aead_algo aes-128-gcm aead_key $key_ba mode ipv4-tunnel src 172.16.0.2 dst 172.16.0.1 type cpu-crypto
-sa in 1001 aead_algo aes-128-gcm aead_key $key_ab mode ipv4-tunnel src 172.16.0.1 dst 172.16.0.2 type cpu-crypto
+sa out 2001 aead_algo aes-128-gcm aead_key $key_ba mode ipv4-tunnel src 172.16.0.2 dst 172.16.0.1 type cpu-crypto ipcomp 4097
+sa in 1001 aead_algo aes-128-gcm aead_key $key_ab mode ipv4-tunnel src 172.16.0.1 dst 172.16.0.2 type cpu-crypto ipcomp 4096
 sp ipv4 out esp protect 2001 pri 1 src 10.0.2.0/24 dst 10.0.1.0/24
 sp ipv4 in esp protect 1001 pri 1 src 10.0.1.0/24 dst 10.0.2.0/24
 rt ipv4 dst 172.16.0.1/32 port 1
@@ -107,8 +108,15 @@ ip netns exec $nsB timeout 30 nc -l 10.0.2.2 5001 > "$work/received" &
 sleep 0.3
 ip netns exec $nsA timeout 30 nc -N 10.0.2.2 5001 < "$work/file"
 wait $!
-check "TCP transfer of 4 MB, SHA-256 equal" \
+check "TCP transfer of 4 MB random bytes, SHA-256 equal" \
   [ "$(sha256sum < "$work/file")" = "$(sha256sum < "$work/received")" ]
+seq 1 400000 | sed 's/$/ the quick brown fox jumps over the lazy dog/' > "$work/text"
+ip netns exec $nsB timeout 30 nc -l 10.0.2.2 5002 > "$work/received_text" &
+sleep 0.3
+ip netns exec $nsA timeout 30 nc -N 10.0.2.2 5002 < "$work/text"
+wait $!
+check "TCP transfer of $(($(stat -c %s "$work/text") / 1000000)) MB text (IPComp'd), SHA-256 equal" \
+  [ "$(sha256sum < "$work/text")" = "$(sha256sum < "$work/received_text")" ]
 
 # Counters through rte_telemetry, as an operator reads them.
 tele=$(printf '/dpaccel/fwd/stats\n/dpaccel/fwd/sa,0\n/dpaccel/fwd/ports\n' |
@@ -120,6 +128,17 @@ st, sa, ports = d[0]["/dpaccel/fwd/stats"], d[1]["/dpaccel/fwd/sa"], d[2]["/dpac
 assert st["outbound"] > 2000 and st["inbound"] > 300 and st["dropped"] == 0, st
 assert sa["spi"] == 1001 and sa["dir"] == "out" and sa["packets"] == st["outbound"] and sa["seq"] >= sa["packets"], sa
 assert ports["port0"]["role"] == "protected" and ports["port1"]["tx"] == st["outbound"], ports
+# IPComp: the text went compressed, the random file mostly not (probe or adaptive skip).
+assert sa["ipcomp_cpi"] == 4096 and sa["ipcomp_compressed"] > 1000, sa
+assert sa["ipcomp_bytes_in"] > 2 * sa["ipcomp_bytes_out"] and float(sa["ipcomp_ratio"]) > 2, sa
+assert sa["ipcomp_probed"] + sa["ipcomp_skipped"] > 1000 and sa["ipcomp_failed"] == 0, sa
+' <<<"$tele"
+tele=$(printf '/dpaccel/fwd/sa,1\n' | /usr/bin/python3 /usr/bin/dpdk-telemetry.py -f "dpa_e2e_gwB_$id" 2>/dev/null)
+check "telemetry: gwB decompressed what gwA compressed" /usr/bin/python3 -c '
+import json, sys
+sa = [json.loads(l) for l in sys.stdin.read().splitlines() if l.startswith("{")][0]["/dpaccel/fwd/sa"]
+assert sa["spi"] == 1001 and sa["dir"] == "in" and sa["ipcomp_decompressed"] > 1000, sa
+assert sa["ipcomp_arrived_plain"] > 1000 and sa["dropped"] == 0, sa
 ' <<<"$tele"
 
 for p in "${pids[@]}"; do kill -INT "$p"; done
