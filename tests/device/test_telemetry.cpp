@@ -104,10 +104,12 @@ TEST_F(Telemetry, BalancerShowsItsSplitAndReruns) {
   EXPECT_GT(first_of(t1, "reruns_error"), 0) << t1;
   std::string t0 = telemetry("/dpaccel/crypto_balance/stats," + std::to_string(b0));
   EXPECT_NE(t0.find("\"mode\":\"adaptive\""), std::string::npos) << t0;
-  // The adaptive balancer measured both paths (it explores), whichever it prefers here.
+  // The adaptive balancer explored the accelerator (ops it admitted, or explorations it turned
+  // away as spills while the accelerator was too slow for the order ring) and measured its
+  // latency (by latency probes if by nothing else), whichever path it prefers here.
   EXPECT_GT(first_of(t0, "cpu_ops"), 0) << t0;
-  EXPECT_GT(first_of(t0, "accel_ops"), 0) << t0;
-  EXPECT_GE(first_of(t0, "accel0_latency_ns"), 0) << t0;
+  EXPECT_GT(first_of(t0, "accel_ops") + first_of(t0, "spills"), 0) << t0;
+  EXPECT_GT(first_of(t0, "accel0_latency_ns"), 0) << t0;
 }
 
 }  // namespace

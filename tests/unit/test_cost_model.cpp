@@ -24,9 +24,9 @@ TEST(CostModel, SizeClasses) {
 
 TEST(CostModel, MeasuresBothThenPrefersTheCheaperWithHysteresis) {
   CostModel m({.margin = 0.10, .alpha = 1.0, .explore_every = 1000000});
-  // Unmeasured: alternate so that both sides get measured.
-  Path a = m.choose(Kind::Gcm, 1400), b = m.choose(Kind::Gcm, 1400);
-  EXPECT_NE(a, b);
+  // Unmeasured: the CPU (the accelerator gets its samples through exploration, below).
+  EXPECT_EQ(m.choose(Kind::Gcm, 1400), Path::Cpu);
+  EXPECT_EQ(m.choose(Kind::Gcm, 1400), Path::Cpu);
   m.record_cpu(Kind::Gcm, 1400, 1000);
   m.record_offload(Kind::Gcm, 1400, 300);
   EXPECT_TRUE(m.prefers_accel(Kind::Gcm, 1400));
@@ -56,6 +56,19 @@ TEST(CostModel, ExploresTheOtherPathNowAndThen) {
   int cpu = 0;
   for (int i = 0; i < 80; ++i) cpu += m.choose(Kind::Chacha, 512) == Path::Cpu;
   EXPECT_EQ(cpu, 10);  // one in eight
+}
+
+TEST(CostModel, AnUnmeasuredAcceleratorIsTriedAtTheExplorationRate) {
+  CostModel m({.margin = 0.10, .alpha = 1.0, .explore_every = 4});
+  int accel = 0;
+  for (int i = 0; i < 40; ++i) accel += m.choose(Kind::Gcm, 1400) == Path::Accel;
+  EXPECT_EQ(accel, 10);
+  // Once measured cheaper it takes the class (and the CPU is explored instead).
+  m.record_cpu(Kind::Gcm, 1400, 1000);
+  m.record_offload(Kind::Gcm, 1400, 300);
+  int cpu = 0;
+  for (int i = 0; i < 40; ++i) cpu += m.choose(Kind::Gcm, 1400) == Path::Cpu;
+  EXPECT_EQ(cpu, 10);
 }
 
 TEST(AccelGauge, InflightBoundFollowsRateTimesLatency) {

@@ -131,8 +131,12 @@ Admit order_allows(QueuePair& qp, size_t i, double cpu_cycles, uint64_t now, uin
   // The rate that matters is what the queue pair can do, not what it did: a blocked queue pair's
   // observed rate falls and would let even more ops go to the slow accelerator. Use the CPU's own
   // rate for this kind and size when it is known.
-  double rate = cpu_cycles > 0 ? 1.0 / cpu_cycles : qp.op_rate;
-  if (lat == 0 || lat * rate < qp.depth / 2.0) return Admit::Yes;
+  // The CPU cost comes from ops timed alone (one call each, TSC reads included), which makes
+  // it an underestimate of the rate; the observed rate, when higher, is the better bound.
+  double rate = std::max(cpu_cycles > 0 ? 1.0 / cpu_cycles : 0.0, qp.op_rate);
+  // Nothing is admitted before a probe has measured the latency: an op sent to an accelerator
+  // that turns out to take milliseconds holds back every later op of the queue pair.
+  if (lat > 0 && lat * rate < qp.depth / 2.0) return Admit::Yes;
   if (now - qp.last_probe[i] > hz / 100) {
     qp.last_probe[i] = now;
     return Admit::Probe;
@@ -348,8 +352,10 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
           if (a < 0) ++qp->c.spills;  // every accelerator full or stalled: the CPU takes it
         }
       }
-      // Costs are measured on one op in 32 (two TSC reads are not free on small ops).
-      bool timed = (seq & 31) == 0;
+      // Costs are measured on one op in 32 (two TSC reads are not free on small ops), and on
+      // every accelerator op of a class whose offload is not measured yet: exploration picks
+      // every 64th op of a class, which for one size can fall on the same residue every time.
+      bool timed = (seq & 31) == 0 || (a >= 0 && qp->model.offload_cost(s->kind, bytes) == 0);
       if (a >= 0) {
         uint64_t t0 = timed ? rte_rdtsc() : 0;
         if (rte_crypto_op* p = make_private(*qp, *s, op, a, seq, now)) {

@@ -1,5 +1,6 @@
 // crypto_dpaccel_balance: control path. The balancer owns its children from dev_configure on:
 // it configures, starts, stops and closes them with itself, and creates a sub-session on each.
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
@@ -149,7 +150,10 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
   // Take back every private op the accelerators still hold before their pools go.
   for (size_t a = 0; a < d->accel_devs.size(); ++a) {
     rte_crypto_op* back[32];
-    for (int spins = 0; qp->inflight[a].load() > 0 && spins < 1000000; ++spins) {
+    // Bounded in time, not in calls: a stopped accelerator (dev_stop stops them first) may never
+    // give back what it holds, e.g. a latency probe nobody was waiting for.
+    const uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 20;
+    while (qp->inflight[a].load() > 0 && rte_get_timer_cycles() < deadline) {
       uint16_t n = rte_cryptodev_dequeue_burst(d->accel_devs[a], qp_id, back, 32);
       for (uint16_t k = 0; k < n; ++k) free_private(back[k]);
       qp->inflight[a].fetch_sub(n);

@@ -6,9 +6,14 @@ namespace dpaccel::balance {
 
 Path CostModel::choose(Kind k, uint32_t bytes) noexcept {
   Cell& c = cell(k, bytes);
-  // Until both sides are measured, alternate to measure them.
-  if (c.cpu == 0 || c.offload == 0) return (c.counter++ & 1) ? Path::Accel : Path::Cpu;
-  if (++c.counter % p_.explore_every == 0) return c.accel ? Path::Cpu : Path::Accel;
+  // One op in explore_every goes the other way; that is also how an unmeasured accelerator gets
+  // its first samples (a class starts on the CPU, which always works). Trying the accelerator
+  // more often than that would cost every op that it then does not admit (full, or too slow for
+  // the order ring) a second decision. A countdown, not a modulo: this runs for every op.
+  if (++c.counter >= p_.explore_every) {
+    c.counter = 0;
+    return c.accel ? Path::Cpu : Path::Accel;
+  }
   return c.accel ? Path::Accel : Path::Cpu;
 }
 
