@@ -21,7 +21,7 @@ import sys
 from scapy.all import IP, IPv6, TCP, UDP, ICMP, Raw, Ether
 from scapy.layers.ipsec import ESP, SecurityAssociation
 
-from fwd_runner import run_cases, run_fwd, workdir
+from fwd_runner import clean_run_errors, run_cases, run_fwd, workdir
 
 US4, PEER4 = "172.16.0.1", "172.16.0.2"
 US6, PEER6 = "2001:db8::1", "2001:db8::2"
@@ -123,15 +123,20 @@ def config(algo, mode, ck, ak, natt, esn, ctype, esn_start):
         extra += " udp-encap"
     if esn:
         extra += f" esn {esn_start}"
-    lines = [out_sa + extra, in_sa + extra]
+    return "\n".join([out_sa + extra, in_sa + extra] + gateway_lines()) + "\n"
+
+
+def gateway_lines():
+    """Policies (SA 1001 out, 2001 in, IPv4 and IPv6), routes and neighbours of the test gateway:
+    10.0.1.0/24 and fd00:1::/64 behind port 0, their peers behind port 1."""
+    lines = []
     for fam, (a, b) in (("ipv4", ("10.0.1.0/24", "10.0.2.0/24")), ("ipv6", ("fd00:1::/64", "fd00:2::/64"))):
         lines.append(f"sp {fam} out esp protect 1001 pri 1 src {a} dst {b} sport 0:65535 dport 0:65535")
         lines.append(f"sp {fam} in esp protect 2001 pri 1 src {b} dst {a} sport 0:65535 dport 0:65535")
-    lines += [f"rt ipv4 dst {PEER4}/32 port 1", f"rt ipv6 dst {PEER6}/128 port 1",
-              "rt ipv4 dst 10.0.2.0/24 port 1", "rt ipv4 dst 10.0.1.0/24 port 0",
-              "rt ipv6 dst fd00:2::/64 port 1", "rt ipv6 dst fd00:1::/64 port 0",
-              f"neigh port 0 {MAC_P0}", f"neigh port 1 {MAC_P1}"]
-    return "\n".join(lines) + "\n"
+    return lines + [f"rt ipv4 dst {PEER4}/32 port 1", f"rt ipv6 dst {PEER6}/128 port 1",
+                    "rt ipv4 dst 10.0.2.0/24 port 1", "rt ipv4 dst 10.0.1.0/24 port 0",
+                    "rt ipv6 dst fd00:2::/64 port 1", "rt ipv6 dst fd00:1::/64 port 0",
+                    f"neigh port 0 {MAC_P0}", f"neigh port 1 {MAC_P1}"]
 
 
 def run_case(fwd, wd, algo, mode, natt=False, esn=False, ctype="lookaside-none", n=40, device=None):
@@ -167,13 +172,9 @@ def run_case(fwd, wd, algo, mode, natt=False, esn=False, ctype="lookaside-none",
         eal_extra, extra = ("--vdev", f"{device}0"), ("--cryptodev", f"{device}0")
     rep, out0, out1 = run_fwd(fwd, config(algo, mode, ck, ak, natt, esn, ctype, esn_start), port0_in, esp_in, wd,
                               extra_args=extra, eal_extra=eal_extra)
-    errors = []
-    if rep.get("returncode") != 0:
-        return [f"forwarder failed ({rep.get('returncode')}): {rep['stderr'][-400:]}"]
-    if rep.get("dropped") != 0:
-        errors.append(f"drops: {rep['drops']}")
-    if rep.get("mbufs_in_use") != 0:
-        errors.append(f"mbufs in use at exit: {rep.get('mbufs_in_use')}")
+    errors, fatal = clean_run_errors(rep)
+    if fatal:
+        return errors
     # dpaccel → scapy
     # Decrypted without NAT-T after checking and removing the UDP header ourselves: scapy 2.5
     # leaves the UDP header in IPv6 transport-mode NAT-T decryption.

@@ -26,11 +26,9 @@ import zlib
 from scapy.all import IP, IPv6, TCP, UDP, Raw, Ether
 from scapy.layers.ipsec import ESP, SecurityAssociation
 
-from fwd_runner import run_cases, run_fwd, workdir
+from esp_interop import MAC_P0, MAC_P1, PEER4, PEER6, US4, US6, gateway_lines
+from fwd_runner import clean_run_errors, run_cases, run_fwd, workdir
 
-US4, PEER4 = "172.16.0.1", "172.16.0.2"
-US6, PEER6 = "2001:db8::1", "2001:db8::2"
-MAC_P0, MAC_P1 = "02:00:00:00:01:02", "02:00:00:00:0b:01"
 CPI_OUT, CPI_IN = 0x1234, 0x4321
 GCM = bytes(range(1, 21))  # AES-128 key || salt
 HEX = ":".join(f"{b:02x}" for b in GCM)
@@ -55,14 +53,7 @@ def config(mode, out_extra="", in_ipcomp=True, cpi_out=CPI_OUT):
         f"sa in 2001 aead_algo aes-128-gcm aead_key {HEX} mode {mode}{ends_in}"
         + (f" ipcomp {CPI_IN}" if in_ipcomp else ""),
     ]
-    for fam, (a, b) in (("ipv4", ("10.0.1.0/24", "10.0.2.0/24")), ("ipv6", ("fd00:1::/64", "fd00:2::/64"))):
-        lines.append(f"sp {fam} out esp protect 1001 pri 1 src {a} dst {b}")
-        lines.append(f"sp {fam} in esp protect 2001 pri 1 src {b} dst {a}")
-    lines += [f"rt ipv4 dst {PEER4}/32 port 1", f"rt ipv6 dst {PEER6}/128 port 1",
-              "rt ipv4 dst 10.0.2.0/24 port 1", "rt ipv4 dst 10.0.1.0/24 port 0",
-              "rt ipv6 dst fd00:2::/64 port 1", "rt ipv6 dst fd00:1::/64 port 0",
-              f"neigh port 0 {MAC_P0}", f"neigh port 1 {MAC_P1}"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + gateway_lines()) + "\n"
 
 
 def packet(fam, i, body, src_net="1", dst_net="2"):
@@ -220,13 +211,9 @@ def run_mode(fwd, wd, mode, eal_extra=(), extra=(), sa_extra=""):
     port0 = [Ether(src=MAC_P0, dst="02:00:00:00:00:01") / p for p in plain_out]
     rep, out0, out1 = run_fwd(fwd, config(mode, " ipcomp_skip 0/0" + sa_extra), port0, frames_in, wd,
                               eal_extra=eal_extra, extra_args=extra)
-    errors = []
-    if rep.get("returncode") != 0:
-        return [f"forwarder failed ({rep.get('returncode')}): {rep['stderr'][-400:]}"]
-    if rep.get("dropped") != 0:
-        errors.append(f"drops: {rep['drops']}")
-    if rep.get("mbufs_in_use") != 0:
-        errors.append(f"mbufs in use at exit: {rep.get('mbufs_in_use')}")
+    errors, fatal = clean_run_errors(rep)
+    if fatal:
+        return errors
     check_outbound(out1, plain_out, expect, mode, errors, btype=1 if "fixed" in sa_extra else None)
     want = {k: expect.count(v) for k, v in (("compressed", "comp"), ("too_small", "small"),
                                             ("not_smaller", "plain"), ("skipped", "skip"))}
