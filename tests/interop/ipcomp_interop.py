@@ -44,14 +44,14 @@ def text(rnd, n):
     return " ".join(out).encode()[:n]
 
 
-def config(mode, out_extra="", in_ipcomp=True, cpi_out=CPI_OUT):
+def config(mode, out_extra="", in_ipcomp=True, cpi_out=CPI_OUT, in_extra=""):
     src, dst = (US4, PEER4) if mode != "ipv6-tunnel" else (US6, PEER6)
     ends_out = f" src {src} dst {dst}" if mode != "transport" else ""
     ends_in = f" src {dst} dst {src}" if mode != "transport" else ""
     lines = [
         f"sa out 1001 aead_algo aes-128-gcm aead_key {HEX} mode {mode}{ends_out} ipcomp {cpi_out}{out_extra}",
         f"sa in 2001 aead_algo aes-128-gcm aead_key {HEX} mode {mode}{ends_in}"
-        + (f" ipcomp {CPI_IN}" if in_ipcomp else ""),
+        + (f" ipcomp {CPI_IN}" if in_ipcomp else "") + in_extra,
     ]
     return "\n".join(lines + gateway_lines()) + "\n"
 
@@ -359,6 +359,42 @@ def run_malformed(fwd, wd, eal_extra=(), extra=()):
     return errors[:10]
 
 
+def run_natt(fwd, wd):
+    """ESP+IPComp inside UDP 4500 (RFC 3948), both ways: the IPComp offsets behind the UDP header."""
+    rnd = random.Random("natt")
+    plain_out = [packet(4, i, text(rnd, 700)) for i in range(6)]
+    plain_in = [packet(4, i, text(rnd, 900), "2", "1") for i in range(6)]
+    frames_in = []
+    for i, p in enumerate(plain_in):
+        e = esp_in(p, "ipv4-tunnel", 108, ipcomp_body(p, "ipv4-tunnel", 6), i + 1)
+        ip = e[IP]
+        udp = IP(src=ip.src, dst=ip.dst) / UDP(sport=4500, dport=4500, chksum=0) / Raw(bytes(ip.payload))
+        frames_in.append(Ether(src=MAC_P1, dst="02:00:00:00:00:02") / IP(bytes(udp)))
+    port0 = [Ether(src=MAC_P0, dst="02:00:00:00:00:01") / p for p in plain_out]
+    rep, out0, out1 = run_fwd(fwd, config("ipv4-tunnel", " udp-encap", in_extra=" udp-encap"), port0,
+                              frames_in, wd)
+    errors, fatal = clean_run_errors(rep)
+    if fatal:
+        return errors
+    rx = scapy_transport_sa(1001)
+    if len(out1) != len(plain_out):
+        errors.append(f"outbound: {len(out1)} of {len(plain_out)}")
+    for i, (e, p) in enumerate(zip(out1, plain_out)):
+        outer = IP(bytes(e.payload))
+        u = outer[UDP]
+        if u.sport != 4500 or u.dport != 4500:
+            errors.append(f"out#{i}: not UDP 4500")
+            continue
+        d = rx.decrypt(IP(bytes(IP(src=outer.src, dst=outer.dst, proto=50) / Raw(bytes(u.payload)))))
+        body = bytes(d.payload)
+        if d.proto != 108 or body[:4] != struct.pack("!BBH", 4, 0, CPI_OUT) or \
+                zlib.decompress(body[4:], -15) != bytes(p):
+            errors.append(f"out#{i}: IPComp payload behind NAT-T wrong")
+    if [bytes(d.payload) for d in out0] != [bytes(p) for p in plain_in]:
+        errors.append(f"inbound: {len(out0)} delivered, want {len(plain_in)} identical")
+    return errors[:10]
+
+
 def run_transport_without_ipcomp(fwd, wd):
     """Transport SAs without IPComp carry protocol 108 like any other (the hosts' own IPComp), and
     an SA with IPComp does not compress a packet that already is IPComp."""
@@ -422,6 +458,7 @@ def main():
                                                         "pmd.compress.isal:critical"),
                                     extra=("--compressdev", "compress_isal0"))),
              ("protocol 108 on transport SAs", lambda: run_transport_without_ipcomp(fwd, wd)),
+             ("NAT-T (UDP 4500) both ways", lambda: run_natt(fwd, wd)),
              ("bad IPComp configuration", lambda: run_bad_config(fwd, wd))]
     run_cases(cases)
 
