@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "test_eal.hpp"
+
 extern int dpaccel_comp_driver_anchor;
 
 namespace {
@@ -138,23 +140,11 @@ int main(int argc, char** argv) {
   g_corpus.assign(std::istreambuf_iterator<char>(f), {});
   while (g_corpus.size() < 4 * 65536)
     g_corpus.insert(g_corpus.end(), g_corpus.begin(), g_corpus.end());
-  std::string prefix = "--file-prefix=dpaccel-cbench-" + std::to_string(getpid());
-  std::vector<std::string> eal{"compress_bench",
-                               "-l",
-                               "0",
-                               "--no-huge",
-                               "-m",
-                               "1024",
-                               "--no-pci",
-                               prefix,
-                               "--no-shconf",
-                               "--log-level=lib.eal:warning",
-                               "--vdev=compress_dpaccel_cpu0",
-                               "--vdev=compress_isal0",
-                               "--vdev=compress_zlib0"};
-  std::vector<char*> ev;
-  for (auto& s : eal) ev.push_back(s.data());
-  if (rte_eal_init(int(ev.size()), ev.data()) < 0 || dpaccel_comp_driver_anchor != 1) return 1;
+  if (dpaccel::test::init_test_eal("cbench", 1024,
+                                   {"--log-level=lib.eal:warning", "--vdev=compress_dpaccel_cpu0",
+                                    "--vdev=compress_isal0", "--vdev=compress_zlib0"}) < 0 ||
+      dpaccel_comp_driver_anchor != 1)
+    return 1;
   g_mbufs = rte_pktmbuf_pool_create("cb_mbufs", 1024, 0, 0, 65535, 0);
   g_ops = rte_comp_op_pool_create("cb_ops", 256, 0, 0, 0);
   const char* devs[] = {"compress_dpaccel_cpu0", "compress_isal0", "compress_zlib0"};

@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "test_eal.hpp"
+
 extern uint8_t dpaccel_cpu_driver_id;  // keeps the linked driver (see tests/device/main.cpp)
 
 namespace {
@@ -339,25 +341,12 @@ void bench_raw_imb(benchmark::State& st, Algo a, bool enc) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string prefix = "--file-prefix=dpaccel-bench-" + std::to_string(getpid());
-  std::vector<std::string> args{"crypto_bench",
-                                "-l",
-                                "0",
-                                "--no-huge",
-                                "-m",
-                                "512",
-                                "--no-pci",
-                                prefix,
-                                "--no-shconf",
-                                "--log-level=*:warning",
-                                "--vdev=crypto_dpaccel_cpu0",
-                                "--vdev=crypto_dpaccel_cpu1,sync_api=raw_dp",
-                                "--vdev=crypto_aesni_mb0",
-                                "--vdev=crypto_aesni_gcm0",
-                                "--vdev=crypto_openssl0"};
-  std::vector<char*> eal;
-  for (auto& s : args) eal.push_back(s.data());
-  if (rte_eal_init(static_cast<int>(eal.size()), eal.data()) < 0) return 1;
+  if (dpaccel::test::init_test_eal(
+          "bench", 512,
+          {"--log-level=*:warning", "--vdev=crypto_dpaccel_cpu0",
+           "--vdev=crypto_dpaccel_cpu1,sync_api=raw_dp", "--vdev=crypto_aesni_mb0",
+           "--vdev=crypto_aesni_gcm0", "--vdev=crypto_openssl0"}) < 0)
+    return 1;
   if (rte_cryptodev_driver_id_get("crypto_dpaccel_cpu") != dpaccel_cpu_driver_id) return 1;
   std::mt19937 rng(42);
   for (auto& k : g_key) k = static_cast<uint8_t>(rng());

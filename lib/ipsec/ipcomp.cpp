@@ -221,8 +221,9 @@ void IpcompWorker::decompress(const SaTable& sas, EspJob** jobs, uint16_t n, Dro
       rte_pktmbuf_free(d);
       continue;
     }
-    const bool transport = sas.at(j.c.sa).mode == SaMode::Transport;
-    const uint32_t l3 = transport ? j.c.l3_len : 0;
+    // The op says where the IP header ends: its source offset (0 in tunnel mode).
+    const uint32_t l3 = op->src.offset;
+    const bool transport = l3 != 0;
     uint8_t* h = rte_pktmbuf_mtod(d, uint8_t*);
     const uint32_t out = op->produced;
     if (transport) {

@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "test_eal.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <random>
@@ -26,22 +28,11 @@ rte_mempool* g_ops = nullptr;
 class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
-    std::string prefix = "--file-prefix=dpaccel-comptest-" + std::to_string(getpid());
-    std::vector<std::string> args{"compress_tests",
-                                  "-l",
-                                  "0",
-                                  "--no-huge",
-                                  "-m",
-                                  "512",
-                                  "--no-pci",
-                                  prefix,
-                                  "--no-shconf",
-                                  "--vdev=compress_dpaccel_cpu0,max_nb_queue_pairs=2",
-                                  "--vdev=compress_isal0",
-                                  "--log-level=lib.eal:warning"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    ASSERT_GE(rte_eal_init(int(argv.size()), argv.data()), 0);
+    ASSERT_GE(
+        dpaccel::test::init_test_eal("comptest", 512,
+                                     {"--vdev=compress_dpaccel_cpu0,max_nb_queue_pairs=2",
+                                      "--vdev=compress_isal0", "--log-level=lib.eal:warning"}),
+        0);
     ASSERT_EQ(dpaccel_comp_driver_anchor, 1);
     g_mbufs = rte_pktmbuf_pool_create("ct_mbufs", 8192, 0, 0, kSegRoom + RTE_PKTMBUF_HEADROOM, 0);
     g_ops = rte_comp_op_pool_create("ct_ops", 1024, 0, 0, 0);

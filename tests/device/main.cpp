@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "crypto_harness.hpp"
+#include "test_eal.hpp"
 
 // Exported by the drivers' shared libraries. Referencing them keeps the linker (which runs with
 // --as-needed) from dropping the drivers, whose registration happens in constructors.
@@ -35,34 +36,31 @@ constexpr const char* kStarted[] = {
 class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
-    std::string prefix = "--file-prefix=dpaccel-devtest-" + std::to_string(getpid());
-    std::vector<std::string> args{
-        "device_tests", "-l", "0", "--no-huge", "-m", "512", "--no-pci", prefix, "--no-shconf",
-        "--log-level=pmd.crypto.dpaccel_cpu:info", "--vdev=crypto_dpaccel_cpu0",
-        "--vdev=crypto_dpaccel_cpu1,sync_api=raw_dp,max_nb_queue_pairs=4",
-        "--vdev=crypto_aesni_mb0",
-        // helper threads on CPU 1 (the tests run on lcore 0)
-        "--vdev=crypto_dpaccel_worker0,corelist=1",
-        "--vdev=crypto_dpaccel_worker1,corelist=1,max_inflight=48,"
-        "latency_us=200000,error_rate=0.2,seed=7",
-        "--vdev=crypto_dpaccel_worker2,corelist=1,stall_ms=300,stall_after=40",
-        "--vdev=crypto_dpaccel_worker3,corelist=1,rate_ops=2000",
-        // balancers: one CPU device, accelerators with fault profiles
-        "--vdev=crypto_dpaccel_cpu_b0", "--vdev=crypto_dpaccel_worker_b0,corelist=1",
-        "--vdev=crypto_dpaccel_worker_b1,corelist=1,error_rate=0.3,seed=3",
-        "--vdev=crypto_dpaccel_worker_b2,corelist=1,stall_ms=150,stall_after=100,"
-        "stall_every=2000",
-        "--vdev=crypto_dpaccel_worker_b3,corelist=1,max_inflight=16,latency_us=300",
-        "--vdev=crypto_dpaccel_balance0,cpu=crypto_dpaccel_cpu_b0,accel=crypto_dpaccel_worker_b0",
-        "--vdev=crypto_dpaccel_balance1,cpu=crypto_dpaccel_cpu_b0,accel=crypto_dpaccel_worker_b1,"
-        "mode=accel",
-        "--vdev=crypto_dpaccel_balance2,cpu=crypto_dpaccel_cpu_b0,accel=crypto_dpaccel_worker_b2,"
-        "mode=accel,stall_us=20000",
-        "--vdev=crypto_dpaccel_balance3,cpu=crypto_dpaccel_cpu_b0,accel=crypto_dpaccel_worker_b3,"
-        "mode=accel"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
+    if (dpaccel::test::init_test_eal(
+            "devtest", 512,
+            {"--log-level=pmd.crypto.dpaccel_cpu:info", "--vdev=crypto_dpaccel_cpu0",
+             "--vdev=crypto_dpaccel_cpu1,sync_api=raw_dp,max_nb_queue_pairs=4",
+             "--vdev=crypto_aesni_mb0",
+             // helper threads on CPU 1 (the tests run on lcore 0)
+             "--vdev=crypto_dpaccel_worker0,corelist=1",
+             "--vdev=crypto_dpaccel_worker1,corelist=1,max_inflight=48,"
+             "latency_us=200000,error_rate=0.2,seed=7",
+             "--vdev=crypto_dpaccel_worker2,corelist=1,stall_ms=300,stall_after=40",
+             "--vdev=crypto_dpaccel_worker3,corelist=1,rate_ops=2000",
+             // balancers: one CPU device, accelerators with fault profiles
+             "--vdev=crypto_dpaccel_cpu_b0", "--vdev=crypto_dpaccel_worker_b0,corelist=1",
+             "--vdev=crypto_dpaccel_worker_b1,corelist=1,error_rate=0.3,seed=3",
+             "--vdev=crypto_dpaccel_worker_b2,corelist=1,stall_ms=150,stall_after=100,"
+             "stall_every=2000",
+             "--vdev=crypto_dpaccel_worker_b3,corelist=1,max_inflight=16,latency_us=300",
+             "--vdev=crypto_dpaccel_balance0,cpu=crypto_dpaccel_cpu_b0,"
+             "accel=crypto_dpaccel_worker_b0",
+             "--vdev=crypto_dpaccel_balance1,cpu=crypto_dpaccel_cpu_b0,"
+             "accel=crypto_dpaccel_worker_b1,mode=accel",
+             "--vdev=crypto_dpaccel_balance2,cpu=crypto_dpaccel_cpu_b0,"
+             "accel=crypto_dpaccel_worker_b2,mode=accel,stall_us=20000",
+             "--vdev=crypto_dpaccel_balance3,cpu=crypto_dpaccel_cpu_b0,"
+             "accel=crypto_dpaccel_worker_b3,mode=accel"}) < 0) {
       // A failed environment would only skip the tests; a broken set-up must fail the run.
       std::fprintf(stderr, "EAL init failed\n");
       std::exit(1);
