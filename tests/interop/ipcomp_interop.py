@@ -436,6 +436,11 @@ def run_bad_config(fwd, wd):
     rep, _, _ = run_fwd(fwd, config("ipv4-tunnel"), [], [], wd, extra_args=("--compressdev", "nosuch"))
     if rep.get("returncode") != 2 or "--compressdev nosuch" not in rep["stderr"]:
         errors.append(f"--compressdev nosuch: rc {rep.get('returncode')}, {rep['stderr'][-200:]!r}")
+    # DPDK's compress_zlib keeps state in its private xforms: one cannot serve a burst of ops.
+    rep, _, _ = run_fwd(fwd, config("ipv4-tunnel"), [], [], wd, eal_extra=("--vdev", "compress_zlib0"),
+                        extra_args=("--compressdev", "compress_zlib0"))
+    if rep.get("returncode") != 2 or "shareable private xforms" not in rep["stderr"]:
+        errors.append(f"compress_zlib: rc {rep.get('returncode')}, {rep['stderr'][-200:]!r}")
     return errors
 
 
