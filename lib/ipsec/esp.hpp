@@ -39,7 +39,8 @@ DropReason esp_inbound_prepare(Sa& sa, rte_mbuf* m, bool v6, uint8_t l3_len, Esp
 // After a verified ICV: records the sequence number (caller holds sa.replay_lock), checks the
 // padding and next header, and strips ESP. On success m holds the inner IP packet; *inner_v6 says
 // its family. With IPComp (j.c.flags gets kEspJobIpcomp) m holds instead the IP header (transport)
-// and the compressed payload, for ipcomp's decompression to finish.
+// and the compressed payload, for ipcomp's decompression to finish (j.c.l3_len: the IP header
+// bytes in front of it, 0 in tunnel mode).
 DropReason esp_inbound_finish(Sa& sa, EspJob& j, bool* inner_v6);
 
 }  // namespace dpaccel

@@ -92,6 +92,7 @@ DropReason esp_inbound_finish(Sa& sa, EspJob& j, bool* inner_v6) {
       rte_pktmbuf_adj(m, uint16_t(skip));
       rte_pktmbuf_trim(m, uint16_t(m->data_len - clen));
       *inner_v6 = ic_next == kIpProtoIpv6;
+      j.c.l3_len = 0;  // no IP header stays in front of the compressed payload
     }
     j.c.flags |= kEspJobIpcomp;
     j.c.ipcomp_next = ic_next;

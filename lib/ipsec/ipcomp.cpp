@@ -167,7 +167,7 @@ void IpcompWorker::compress_some(const Sa& sa, rte_mbuf** m, EspInner* in, const
   rte_comp_op_bulk_free(ops, n);
 }
 
-void IpcompWorker::decompress(const SaTable& sas, EspJob** jobs, uint16_t n, DropReason* verdict,
+void IpcompWorker::decompress(EspJob** jobs, uint16_t n, DropReason* verdict,
                               std::vector<SaCounters>& counters) {
   rte_comp_op* ops[kMaxBurst];
   rte_mbuf* dst[kMaxBurst];
@@ -177,8 +177,7 @@ void IpcompWorker::decompress(const SaTable& sas, EspJob** jobs, uint16_t n, Dro
   uint16_t k = 0;
   for (uint16_t i = 0; i < n; ++i) {
     const EspJob& j = *jobs[i];
-    const bool transport = sas.at(j.c.sa).mode == SaMode::Transport;
-    const uint32_t l3 = transport ? j.c.l3_len : 0;
+    const uint32_t l3 = j.c.l3_len;  // the IP header in front of the payload (transport), or 0
     rte_mbuf* d = rte_pktmbuf_alloc(j.m->pool);
     if (!d) continue;  // stays IpcompNoResources
     // The bound: one mbuf (the forwarder does not chain), and no more than an IP length field

@@ -13,7 +13,7 @@
 
 #include "compress/compress_device.hpp"
 #include "ipsec/esp.hpp"
-#include "ipsec/sa_table.hpp"
+#include "ipsec/sa.hpp"
 #include "stats/fwd_counters.hpp"
 
 namespace dpaccel {
@@ -38,10 +38,11 @@ class IpcompWorker {
   // uncompressed and is counted.
   void compress(const Sa& sa, rte_mbuf** m, EspInner* in, uint16_t n, IpcompCounters& c);
 
-  // jobs[i] came from esp_inbound_finish with kEspJobIpcomp. On success jobs[i]->m is the
+  // jobs[i] came from esp_inbound_finish with kEspJobIpcomp: its l3_len is the IP header in front
+  // of the compressed payload (transport) or 0 (tunnel). On success jobs[i]->m is the
   // inner packet (the compressed mbuf freed) and verdict[i] is kPass; else verdict[i] says why
   // it must be dropped (the caller frees jobs[i]->m).
-  void decompress(const SaTable& sas, EspJob** jobs, uint16_t n, DropReason* verdict,
+  void decompress(EspJob** jobs, uint16_t n, DropReason* verdict,
                   std::vector<SaCounters>& counters);
 
  private:

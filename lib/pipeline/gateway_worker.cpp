@@ -444,7 +444,7 @@ void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) 
   }
   if (ni) {
     DropReason verdict[kBurst];
-    ipcomp_->decompress(gw_.sas(), inflate, ni, verdict, counters_.sa);
+    ipcomp_->decompress(inflate, ni, verdict, counters_.sa);
     for (uint16_t k = 0; k < ni; ++k) {
       EspJob& j = *inflate[k];
       if (verdict[k] != kPass) {

@@ -28,11 +28,12 @@ rte_mempool* g_ops = nullptr;
 class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
-    ASSERT_GE(
-        dpaccel::test::init_test_eal("comptest", 512,
-                                     {"--vdev=compress_dpaccel_cpu0,max_nb_queue_pairs=2",
-                                      "--vdev=compress_isal0", "--log-level=lib.eal:warning"}),
-        0);
+    ASSERT_GE(dpaccel::test::init_test_eal(
+                  "comptest", 512,
+                  {"--vdev=compress_dpaccel_cpu0,max_nb_queue_pairs=2", "--vdev=compress_isal0",
+                   // for ipcomp_resource_tests.cpp: a device of its own
+                   "--vdev=compress_dpaccel_cpu_ipc", "--log-level=lib.eal:warning"}),
+              0);
     ASSERT_EQ(dpaccel_comp_driver_anchor, 1);
     g_mbufs = rte_pktmbuf_pool_create("ct_mbufs", 8192, 0, 0, kSegRoom + RTE_PKTMBUF_HEADROOM, 0);
     g_ops = rte_comp_op_pool_create("ct_ops", 1024, 0, 0, 0);
