@@ -241,7 +241,7 @@ int run(int argc, char** argv) {
   }
   if (rc == 0) {
     for (auto& [lc, s] : slots)
-      s.worker = std::make_unique<GatewayWorker>(*gw, s.rx, s.index, s.index);
+      s.worker = std::make_unique<GatewayWorker>(*gw, s.rx, s.index, s.index, o.flow_cache);
     fwd_telemetry_attach(gw.get());
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);

@@ -82,6 +82,9 @@ port, neighbours (neigh) its destination MAC. Every packet not forwarded is coun
                      work inside enqueue (a CPU device): each worker waits for its IPComp ops
   --exit-idle-ms MS  stop once no packet has arrived for MS milliseconds (for pcap replays)
   --mbufs N          packet buffers in the pool (default: sized from ports and queues)
+  --flow-cache N     SPD flow cache: slots per worker, direction and IP family, 0 (off) or a
+                     power of two up to 1048576 (default 4096). A flow seen before skips the
+                     rte_acl policy lookup; colliding flows overwrite each other's slot
   --help             this text
 
 The forwarder stops on SIGINT or SIGTERM, finishing what is at the crypto device, and prints the
@@ -98,13 +101,14 @@ shrink, send M without trying; default 8/256, 0/0 off). Packets are compressed b
 Result<Options> parse_options(int argc, char** argv) {
   Options o;
   bool have_f = false, have_p = false, have_u = false;
-  enum { kConfig = 256, kStats, kCryptodev, kCompressdev, kExitIdle, kMbufs, kHelp };
+  enum { kConfig = 256, kStats, kCryptodev, kCompressdev, kExitIdle, kMbufs, kFlowCache, kHelp };
   static const option longopts[] = {{"config", required_argument, nullptr, kConfig},
                                     {"stats", required_argument, nullptr, kStats},
                                     {"cryptodev", required_argument, nullptr, kCryptodev},
                                     {"compressdev", required_argument, nullptr, kCompressdev},
                                     {"exit-idle-ms", required_argument, nullptr, kExitIdle},
                                     {"mbufs", required_argument, nullptr, kMbufs},
+                                    {"flow-cache", required_argument, nullptr, kFlowCache},
                                     {"help", no_argument, nullptr, kHelp},
                                     {nullptr, 0, nullptr, 0}};
   optind = 1;
@@ -153,6 +157,12 @@ Result<Options> parse_options(int argc, char** argv) {
       case kMbufs:
         if (!to_number(arg, o.nb_mbufs) || o.nb_mbufs < 1024)
           return errorf("--mbufs '%s': expected at least 1024", optarg);
+        break;
+      case kFlowCache:
+        if (!to_number(arg, o.flow_cache) || o.flow_cache > (1u << 20) ||
+            (o.flow_cache & (o.flow_cache - 1)))
+          return errorf("--flow-cache '%s': expected 0 (off) or a power of two up to 1048576",
+                        optarg);
         break;
       case 'h':
       case kHelp: o.help = true; return o;

@@ -29,6 +29,8 @@ struct Options {
   std::string compressdev;               // --compressdev; empty: first device, or our own
   unsigned exit_idle_ms = 0;             // --exit-idle-ms
   unsigned nb_mbufs = 0;                 // --mbufs; 0: sized from ports and queues
+  uint32_t flow_cache = 4096;            // --flow-cache: SPD cache slots per worker, direction
+                                         // and IP family (0: off)
   uint16_t rx_desc = 1024, tx_desc = 1024;
   bool help = false;
 };

@@ -29,6 +29,8 @@ void print_final_report(FILE* out, Gateway& gw, const FwdTotals& t) {
                sum(t.tx), t.dropped());
   std::fprintf(out, "paths: outbound %" PRIu64 " inbound %" PRIu64 " bypass %" PRIu64 "\n",
                t.outbound, t.inbound, t.bypass);
+  std::fprintf(out, "policy lookups: flow cache hits %" PRIu64 " misses (rte_acl) %" PRIu64 "\n",
+               t.spd_cache_hits, t.spd_cache_misses);
   for (uint16_t p = 0; p < kMaxPorts; ++p)
     if (gw.port(p).enabled)
       std::fprintf(out, "port %u (%s): rx %" PRIu64 " tx %" PRIu64 "\n", p,

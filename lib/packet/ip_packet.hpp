@@ -105,6 +105,7 @@ inline void make_key4(const rte_mbuf* m, SpKey4& k) {
   auto* ip = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*);
   const uint32_t hl = rte_ipv4_hdr_len(ip);
   k.proto = ip->next_proto_id;
+  k.pad[0] = k.pad[1] = k.pad[2] = 0;  // the flow cache compares whole keys
   k.src = ip->src_addr;
   k.dst = ip->dst_addr;
   k.sport = k.dport = 0;
@@ -115,6 +116,7 @@ inline void make_key4(const rte_mbuf* m, SpKey4& k) {
 inline void make_key6(const rte_mbuf* m, SpKey6& k) {
   auto* ip = rte_pktmbuf_mtod(m, const rte_ipv6_hdr*);
   k.proto = ip->proto;
+  k.pad[0] = k.pad[1] = k.pad[2] = 0;  // the flow cache compares whole keys
   std::memcpy(k.src, ip->src_addr, 16);
   std::memcpy(k.dst, ip->dst_addr, 16);
   k.sport = k.dport = 0;

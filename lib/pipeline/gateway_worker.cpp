@@ -39,8 +39,13 @@ class OptionalLock {
 }  // namespace
 
 GatewayWorker::GatewayWorker(Gateway& gw, std::vector<RxQueueRef> rx, uint16_t crypto_qp,
-                             uint16_t tx_queue)
-    : gw_(gw), rx_(std::move(rx)), dev_id_(gw.crypto().id()), qp_(crypto_qp), txq_(tx_queue) {
+                             uint16_t tx_queue, uint32_t flow_cache)
+    : gw_(gw),
+      rx_(std::move(rx)),
+      dev_id_(gw.crypto().id()),
+      qp_(crypto_qp),
+      txq_(tx_queue),
+      flow_cache_(flow_cache) {
   counters_.sa.resize(gw.sas().size());
   if (CompressDevice* cd = gw.compress())
     ipcomp_ = std::make_unique<IpcompWorker>(*cd, crypto_qp, gw.ipcomp_xforms(crypto_qp),
@@ -91,7 +96,8 @@ void GatewayWorker::outbound(rte_mbuf** pkts, uint16_t n) {
     batch.add(pkts[i], info.v6, i);
   }
   uint32_t verdict[kBurst];
-  batch.classify(gw_.spd(), SaDirection::Outbound, verdict);
+  batch.classify(gw_.spd(), SaDirection::Outbound, verdict, &flow_cache_, &counters_.spd_cache_hits,
+                 &counters_.spd_cache_misses);
   rte_mbuf* prot[kBurst];
   bool prot_v6[kBurst];
   uint32_t prot_sa[kBurst];
@@ -215,7 +221,8 @@ void GatewayWorker::inbound(rte_mbuf** pkts, uint16_t n) {
   // Clear-text arrivals: only bypass policies let them through.
   if (clear.size()) {
     uint32_t verdict[kBurst];
-    clear.classify(gw_.spd(), SaDirection::Inbound, verdict);
+    clear.classify(gw_.spd(), SaDirection::Inbound, verdict, &flow_cache_,
+                   &counters_.spd_cache_hits, &counters_.spd_cache_misses);
     for (uint16_t i = 0; i < n; ++i) {
       if (!pkts[i]) continue;
       const uint32_t v = verdict[i];
@@ -459,7 +466,8 @@ void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) 
   if (!inner.size()) return;
   // RFC 4301 §5.2: a decrypted packet must match the selectors of the SA it arrived on.
   uint32_t verdict[kBurst];
-  inner.classify(gw_.spd(), SaDirection::Inbound, verdict);
+  inner.classify(gw_.spd(), SaDirection::Inbound, verdict, &flow_cache_, &counters_.spd_cache_hits,
+                 &counters_.spd_cache_misses);
   for (uint16_t i = 0; i < n; ++i) {
     if (!checked[i]) continue;
     EspJob& j = jobs[i];

@@ -13,6 +13,7 @@
 #include "ipsec/esp.hpp"
 #include "ipsec/ipcomp.hpp"
 #include "pipeline/gateway.hpp"
+#include "policy/sp_flow_cache.hpp"
 
 namespace dpaccel {
 
@@ -26,7 +27,10 @@ struct RxQueueRef {
 class GatewayWorker {
  public:
   // crypto_qp is also the worker's index: its compress queue pair and IPComp xforms.
-  GatewayWorker(Gateway& gw, std::vector<RxQueueRef> rx, uint16_t crypto_qp, uint16_t tx_queue);
+  // flow_cache: SPD flow cache slots per direction and IP family (0: every packet goes to
+  // rte_acl).
+  GatewayWorker(Gateway& gw, std::vector<RxQueueRef> rx, uint16_t crypto_qp, uint16_t tx_queue,
+                uint32_t flow_cache = 0);
   GatewayWorker(const GatewayWorker&) = delete;
   GatewayWorker& operator=(const GatewayWorker&) = delete;
 
@@ -68,6 +72,7 @@ class GatewayWorker {
   uint16_t txq_;
   uint32_t in_flight_ = 0;
   LcoreCounters counters_;
+  SpFlowCache flow_cache_;
   std::unique_ptr<IpcompWorker> ipcomp_;  // when an SA has IPComp; uses compress qp = crypto qp
   struct TxBuffer {
     uint16_t n = 0;

@@ -1,11 +1,13 @@
 // Policy lookups for a burst: packets of both families are added with the caller's index, one
 // rte_acl call per family classifies them, and verdicts come back indexed like the burst, so the
-// caller can go on in arrival order.
+// caller can go on in arrival order. With a flow cache, only the keys it does not hold go to
+// rte_acl, and their verdicts are cached.
 #pragma once
 
 #include <rte_mbuf.h>
 
 #include "packet/ip_packet.hpp"
+#include "policy/sp_flow_cache.hpp"
 #include "policy/spd.hpp"
 
 namespace dpaccel {
@@ -24,8 +26,16 @@ class SpBatch {
       at6_[n6_++] = at;
     }
   }
-  // verdict[at] = SpVerdict for every packet added.
-  void classify(const Spd& spd, SaDirection dir, uint32_t* verdict) {
+  // verdict[at] = SpVerdict for every packet added. cache may be null or disabled.
+  void classify(const Spd& spd, SaDirection dir, uint32_t* verdict, SpFlowCache* cache = nullptr,
+                uint64_t* hits = nullptr, uint64_t* misses = nullptr) {
+    if (cache && cache->enabled()) {
+      uint16_t h4 = lookup(spd.get(dir, false), cache->v4(dir), p4_, at4_, n4_, verdict);
+      uint16_t h6 = lookup(spd.get(dir, true), cache->v6(dir), p6_, at6_, n6_, verdict);
+      if (hits) *hits += h4 + h6;
+      if (misses) *misses += n4_ + n6_ - h4 - h6;
+      return;
+    }
     uint32_t r[kMax];
     if (n4_) {
       spd.get(dir, false).classify(p4_, r, n4_);
@@ -39,6 +49,35 @@ class SpBatch {
   uint16_t size() const { return n4_ + n6_; }
 
  private:
+  // Answers the keys the cache holds, classifies the rest with rte_acl and caches them. The key
+  // pointers and indexes of the misses are compacted in place (each points at its key, whose
+  // first member is proto). Returns the number of hits.
+  template <typename Key>
+  static uint16_t lookup(const SpClassifier& acl, SpFlowTable<Key>& t, const uint8_t** p,
+                         uint16_t* at, uint16_t n, uint32_t* verdict) {
+    uint32_t slot[kMax], r[kMax];
+    uint16_t miss = 0;
+    for (uint16_t k = 0; k < n; ++k) {
+      const Key& key = *reinterpret_cast<const Key*>(p[k]);
+      uint32_t s = t.slot_of(key), v;
+      if (t.find(key, s, v)) {
+        verdict[at[k]] = v;
+        continue;
+      }
+      p[miss] = p[k];
+      at[miss] = at[k];
+      slot[miss++] = s;
+    }
+    if (miss) {
+      acl.classify(p, r, miss);
+      for (uint16_t k = 0; k < miss; ++k) {
+        verdict[at[k]] = r[k];
+        t.put(*reinterpret_cast<const Key*>(p[k]), slot[k], r[k]);
+      }
+    }
+    return uint16_t(n - miss);
+  }
+
   SpKey4 k4_[kMax];
   SpKey6 k6_[kMax];
   const uint8_t* p4_[kMax];

@@ -6,6 +6,7 @@
 #include <rte_acl.h>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -31,6 +32,11 @@ struct alignas(4) SpKey6 {
   uint8_t src[16], dst[16];
   uint16_t sport, dport;
 };
+
+// SpBatch hands rte_acl a pointer to proto and the flow cache reads the key back from it; the
+// cache hashes and compares whole keys, so they must have no padding beyond pad[].
+static_assert(offsetof(SpKey4, proto) == 0 && sizeof(SpKey4) == 16);
+static_assert(offsetof(SpKey6, proto) == 0 && sizeof(SpKey6) == 40);
 
 // What a classification returns.
 struct SpVerdict {

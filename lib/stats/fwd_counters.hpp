@@ -50,8 +50,9 @@ struct SaCounters {
 struct alignas(64) LcoreCounters {
   std::array<uint64_t, kDropReasonCount> drops{};
   std::array<uint64_t, kMaxPorts> rx{}, tx{};
-  uint64_t outbound = 0, inbound = 0, bypass = 0;  // packets forwarded by path
-  std::vector<SaCounters> sa;                      // indexed by SA index
+  uint64_t outbound = 0, inbound = 0, bypass = 0;     // packets forwarded by path
+  uint64_t spd_cache_hits = 0, spd_cache_misses = 0;  // SPD lookups answered by the flow cache
+  std::vector<SaCounters> sa;                         // indexed by SA index
 
   void drop(DropReason r) { ++drops[unsigned(r)]; }
 };
@@ -66,6 +67,7 @@ struct FwdTotals {
   std::array<uint64_t, kDropReasonCount> drops{};
   std::array<uint64_t, kMaxPorts> rx{}, tx{};
   uint64_t outbound = 0, inbound = 0, bypass = 0;
+  uint64_t spd_cache_hits = 0, spd_cache_misses = 0;
   std::vector<SaCounters> sa;
   uint64_t dropped() const {
     uint64_t s = 0;

@@ -61,6 +61,9 @@ def parse_report(text):
     m = re.search(r"^paths: outbound (\d+) inbound (\d+) bypass (\d+)", text, re.M)
     if m:
         r["outbound"], r["inbound"], r["bypass"] = map(int, m.groups())
+    m = re.search(r"^policy lookups: flow cache hits (\d+) misses \(rte_acl\) (\d+)", text, re.M)
+    if m:
+        r["spd_cache_hits"], r["spd_cache_misses"] = map(int, m.groups())
     for m in re.finditer(r"^  (\w+)\s+(\d+)  \(", text, re.M):
         r["drops"][m.group(1)] = int(m.group(2))
     r["ipcomp"] = {}
