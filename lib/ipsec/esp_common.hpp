@@ -14,6 +14,12 @@ inline void set_aead_nonce(const Sa& sa, const uint8_t* packet_iv, EspJob& j) {
   std::memcpy(j.iv_buf + 4, packet_iv, 8);
   j.iv = j.iv_buf;
 }
+// The same from the IV's value (outbound writes it): no reload of what was just stored.
+inline void set_aead_nonce(const Sa& sa, uint64_t iv_be, EspJob& j) {
+  std::memcpy(j.iv_buf, sa.salt, 4);
+  std::memcpy(j.iv_buf + 4, &iv_be, 8);
+  j.iv = j.iv_buf;
+}
 
 // RFC 4106 §5 / RFC 7634 §2.1: AAD = SPI || seq (the ESP header itself), or SPI || seq hi || seq
 // lo with ESN.

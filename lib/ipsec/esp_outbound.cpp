@@ -84,7 +84,7 @@ DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, u
     // sequence number never does.
     const uint64_t iv_be = rte_cpu_to_be_64(seq);
     std::memcpy(iv, &iv_be, 8);
-    set_aead_nonce(sa, iv, j);
+    set_aead_nonce(sa, iv_be, j);
   } else if (sa.iv_len) {
     // CBC needs an unpredictable IV (RFC 3602 §3); as ipsec-secgw, DPDK's PRNG per lcore.
     const uint64_t r0 = rte_rand(), r1 = rte_rand();
