@@ -128,6 +128,9 @@ st, sa, ports = d[0]["/dpaccel/fwd/stats"], d[1]["/dpaccel/fwd/sa"], d[2]["/dpac
 assert st["outbound"] > 2000 and st["inbound"] > 300 and st["dropped"] == 0, st
 assert sa["spi"] == 1001 and sa["dir"] == "out" and sa["packets"] == st["outbound"] and sa["seq"] >= sa["packets"], sa
 assert ports["port0"]["role"] == "protected" and ports["port1"]["tx"] == st["outbound"], ports
+# The SPD flow cache (default on) answered the policy lookups of these few flows.
+assert st["spd_cache_hits"] + st["spd_cache_misses"] >= st["outbound"] + st["inbound"], st
+assert st["spd_cache_misses"] < 200 and st["spd_cache_hits"] > 2000, st
 # IPComp: the text went compressed, the random file mostly not (probe or adaptive skip).
 assert sa["ipcomp_cpi"] == 4096 and sa["ipcomp_compressed"] > 1000, sa
 assert sa["ipcomp_bytes_in"] > 2 * sa["ipcomp_bytes_out"] and float(sa["ipcomp_ratio"]) > 2, sa
