@@ -41,24 +41,33 @@ DropReason esp_outbound_inner(const Sa& sa, const rte_mbuf* m, bool v6, EspInner
   return kPass;
 }
 
-DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, uint64_t seq,
-                                EspJob& j) {
+namespace {
+
+// kAeadTunnel4: the SA is Sa::out_aead_tunnel4, so every branch on its shape folds away.
+template <bool kAeadTunnel4>
+DropReason outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, uint64_t seq,
+                            EspJob& j) {
+  const bool tunnel = kAeadTunnel4 || sa.mode != SaMode::Transport;
+  const bool outer_v6 = !kAeadTunnel4 && sa.outer_v6;
+  const bool sa_natt = !kAeadTunnel4 && sa.natt;
+  const bool aead = kAeadTunnel4 || sa.aead;
+  const uint32_t iv_len = kAeadTunnel4 ? 8 : sa.iv_len;
+  const uint32_t block = kAeadTunnel4 ? 4 : sa.block;
+  const uint32_t sqh_len = kAeadTunnel4 ? 0 : sa.sqh_len;
   const uint32_t ip_len = m->data_len;
-  const bool tunnel = sa.mode != SaMode::Transport;
   const bool v6 = in.v6;
   const uint32_t keep = in.keep;
   const uint8_t next = in.next, tos = in.tos;
   const bool df = in.df;
   const uint32_t payload = ip_len - keep;
   // Blocks are powers of two (4 or 16): a mask, not two divisions.
-  const uint32_t pad = (0u - (payload + 2)) & (sa.block - 1u);
+  const uint32_t pad = (0u - (payload + 2)) & (block - 1u);
   const uint32_t ct_len = payload + pad + 2;
-  const uint32_t tail = pad + 2 + sa.sqh_len + sa.icv_len;
-  const uint32_t natt = sa.natt ? kUdpHeaderLen : 0;
-  const uint32_t l3_len =
-      tunnel ? (sa.outer_v6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr)) : keep;
+  const uint32_t tail = pad + 2 + sqh_len + sa.icv_len;
+  const uint32_t natt = sa_natt ? kUdpHeaderLen : 0;
+  const uint32_t l3_len = tunnel ? (outer_v6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr)) : keep;
   const uint32_t esp_off = l3_len + natt;
-  const uint32_t add = esp_off - keep + kEspHeaderLen + sa.iv_len;
+  const uint32_t add = esp_off - keep + kEspHeaderLen + iv_len;
 
   auto* t = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, uint16_t(tail)));
   if (!t) return DropReason::NoRoom;
@@ -79,13 +88,13 @@ DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, u
   const uint32_t seq_hi = rte_cpu_to_be_32(uint32_t(seq >> 32));
   std::memcpy(esp + 4, &seq_lo, 4);
   uint8_t* iv = esp + kEspHeaderLen;
-  if (sa.aead) {
+  if (aead) {
     // RFC 4106 §3.1 / RFC 7634 §2: the 8-byte IV must never repeat under a key; the 64-bit
     // sequence number never does.
     const uint64_t iv_be = rte_cpu_to_be_64(seq);
     std::memcpy(iv, &iv_be, 8);
     set_aead_nonce(sa, iv_be, j);
-  } else if (sa.iv_len) {
+  } else if (iv_len) {
     // CBC needs an unpredictable IV (RFC 3602 §3); as ipsec-secgw, DPDK's PRNG per lcore.
     const uint64_t r0 = rte_rand(), r1 = rte_rand();
     std::memcpy(iv, &r0, 8);
@@ -94,14 +103,17 @@ DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, u
   } else {
     j.iv = nullptr;
   }
-  set_aad(sa, esp, seq_hi, seq_lo, j);
-  const uint32_t len = kEspHeaderLen + sa.iv_len + ct_len;
+  if (kAeadTunnel4)
+    j.aad = esp;  // no ESN: the AAD is the ESP header itself
+  else
+    set_aad(sa, esp, seq_hi, seq_lo, j);
+  const uint32_t len = kEspHeaderLen + iv_len + ct_len;
   // RFC 4303 §3.3.2.1 / Appendix B: the ICV also covers the high half of an ESN, appended to the
   // payload for the computation only.
-  if (sa.sqh_len) std::memcpy(esp + len, &seq_hi, 4);
+  if (sqh_len) std::memcpy(esp + len, &seq_hi, 4);
 
-  const uint32_t final_len = m->data_len - sa.sqh_len;
-  if (tunnel && !sa.outer_v6) {
+  const uint32_t final_len = m->data_len - sqh_len;
+  if (tunnel && !outer_v6) {
     auto* o = reinterpret_cast<rte_ipv4_hdr*>(h);
     o->version_ihl = RTE_IPV4_VHL_DEF;
     o->type_of_service = tos;  // DSCP and ECN copied from the inner header (RFC 4301 §5.1.2.1)
@@ -109,7 +121,7 @@ DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, u
     o->packet_id = 0;
     o->fragment_offset = df ? rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) : 0;
     o->time_to_live = sa.ttl;
-    o->next_proto_id = sa.natt ? kIpProtoUdp : kIpProtoEsp;
+    o->next_proto_id = sa_natt ? kIpProtoUdp : kIpProtoEsp;
     std::memcpy(&o->src_addr, sa.outer_src, 4);
     std::memcpy(&o->dst_addr, sa.outer_dst, 4);
     uint32_t sum = sa.outer4_csum_base + tos + final_len + (df ? RTE_IPV4_HDR_DF_FLAG : 0);
@@ -120,38 +132,46 @@ DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, u
     auto* o = reinterpret_cast<rte_ipv6_hdr*>(h);
     o->vtc_flow = rte_cpu_to_be_32(6u << 28 | uint32_t(tos) << 20);
     o->payload_len = rte_cpu_to_be_16(uint16_t(final_len - sizeof(rte_ipv6_hdr)));
-    o->proto = sa.natt ? kIpProtoUdp : kIpProtoEsp;
+    o->proto = sa_natt ? kIpProtoUdp : kIpProtoEsp;
     o->hop_limits = sa.ttl;
     std::memcpy(o->src_addr, sa.outer_src, 16);
     std::memcpy(o->dst_addr, sa.outer_dst, 16);
   } else if (!v6) {
     auto* o = reinterpret_cast<rte_ipv4_hdr*>(h);
     o->total_length = rte_cpu_to_be_16(uint16_t(final_len));
-    o->next_proto_id = sa.natt ? kIpProtoUdp : kIpProtoEsp;
+    o->next_proto_id = sa_natt ? kIpProtoUdp : kIpProtoEsp;
     o->hdr_checksum = 0;
     o->hdr_checksum = rte_ipv4_cksum(o);
   } else {
     auto* o = reinterpret_cast<rte_ipv6_hdr*>(h);
     o->payload_len = rte_cpu_to_be_16(uint16_t(final_len - sizeof(rte_ipv6_hdr)));
-    o->proto = sa.natt ? kIpProtoUdp : kIpProtoEsp;
+    o->proto = sa_natt ? kIpProtoUdp : kIpProtoEsp;
   }
-  if (sa.natt) {
+  if (sa_natt) {
     // RFC 3948 §2.1: source and destination port 4500; IPv4 checksum zero.
     auto* u = reinterpret_cast<rte_udp_hdr*>(h + l3_len);
     u->src_port = u->dst_port = rte_cpu_to_be_16(kNatTPort);
     u->dgram_len = rte_cpu_to_be_16(uint16_t(final_len - l3_len));
     u->dgram_cksum = 0;
   }
-  const bool out_v6 = tunnel ? sa.outer_v6 : v6;
+  const bool out_v6 = tunnel ? outer_v6 : v6;
   j.m = m;
   j.c.sa = sa.index;
   j.c.esp_off = uint16_t(esp_off);
-  j.c.len = uint16_t(len + sa.sqh_len);
+  j.c.len = uint16_t(len + sqh_len);
   j.c.seq = seq;
   j.c.l3_len = uint8_t(l3_len);
   j.c.flags = kEspJobOutbound | (out_v6 ? kEspJobV6 : 0);
   j.c.inner_len = in.ip_len;
   return kPass;
+}
+
+}  // namespace
+
+DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, uint64_t seq,
+                                EspJob& j) {
+  return sa.out_aead_tunnel4 ? outbound_prepare<true>(sa, m, in, seq, j)
+                             : outbound_prepare<false>(sa, m, in, seq, j);
 }
 
 void esp_outbound_finish(const Sa& sa, EspJob& j) {

@@ -43,6 +43,9 @@ struct Sa {
   // protocol, addresses), so each packet adds only TOS, length and flags — computing it by
   // reading back the freshly written header stalls on store forwarding.
   uint32_t outer4_csum_base = 0;
+  // The common gateway SA: AEAD with an 8-byte IV and 4-byte padding, IPv4 tunnel, no NAT-T, no
+  // ESN. Outbound ESP has a version of its per-packet code with all of that fixed.
+  bool out_aead_tunnel4 = false;
   void* session = nullptr;  // null for NULL/NULL
   uint8_t dev_id = 0;
   // cpu-crypto offsets relative to the ESP header; each packet's data vector spans the ESP header

@@ -47,6 +47,8 @@ Sa::Sa(const SaConfig& c, uint32_t idx)
                        word(outer_src) + word(outer_src + 2) + word(outer_dst) +
                        word(outer_dst + 2);
   }
+  out_aead_tunnel4 = aead && iv_len == 8 && block == 4 && !esn && !natt && sqh_len == 0 &&
+                     c.mode == SaMode::Ipv4Tunnel;
   ofs.ofs.cipher.head = kEspHeaderLen + iv_len;
   ofs.ofs.cipher.tail = sqh_len;
   ofs.ofs.auth.head = 0;
