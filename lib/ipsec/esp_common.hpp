@@ -8,13 +8,7 @@
 
 namespace dpaccel {
 
-// RFC 4106 §4 / RFC 7634 §2: nonce = salt || the packet's 8-byte IV.
-inline void set_aead_nonce(const Sa& sa, const uint8_t* packet_iv, EspJob& j) {
-  std::memcpy(j.iv_buf, sa.salt, 4);
-  std::memcpy(j.iv_buf + 4, packet_iv, 8);
-  j.iv = j.iv_buf;
-}
-// The same from the IV's value (outbound writes it): no reload of what was just stored.
+// RFC 4106 §4 / RFC 7634 §2: nonce = salt || the 8-byte IV (its wire bytes, as a value).
 inline void set_aead_nonce(const Sa& sa, uint64_t iv_be, EspJob& j) {
   std::memcpy(j.iv_buf, sa.salt, 4);
   std::memcpy(j.iv_buf + 4, &iv_be, 8);

@@ -35,9 +35,11 @@ DropReason esp_inbound_prepare(Sa& sa, rte_mbuf* m, bool v6, uint8_t l3_len, Esp
     len += sa.sqh_len;
   }
   const uint8_t* iv = esp + kEspHeaderLen;
-  if (sa.aead)
-    set_aead_nonce(sa, iv, j);
-  else
+  if (sa.aead) {
+    uint64_t iv_be;
+    std::memcpy(&iv_be, iv, 8);
+    set_aead_nonce(sa, iv_be, j);
+  } else
     j.iv = sa.iv_len ? iv : nullptr;
   set_aad(sa, esp, seq_hi_be, seq_lo_be, j);
   j.m = m;

@@ -105,8 +105,8 @@ void GatewayWorker::outbound(rte_mbuf** pkts, uint16_t n) {
     batch.add(pkts[i], info.v6, i);
   }
   uint32_t verdict[kBurst];
-  batch.classify(gw_.spd(), SaDirection::Outbound, verdict, &flow_cache_, &counters_.spd_cache_hits,
-                 &counters_.spd_cache_misses);
+  batch.classify(gw_.spd(), SaDirection::Outbound, verdict, flow_cache_, counters_.spd_cache_hits,
+                 counters_.spd_cache_misses);
   rte_mbuf* prot[kBurst];
   bool prot_v6[kBurst];
   uint32_t prot_sa[kBurst];
@@ -230,8 +230,8 @@ void GatewayWorker::inbound(rte_mbuf** pkts, uint16_t n) {
   // Clear-text arrivals: only bypass policies let them through.
   if (clear.size()) {
     uint32_t verdict[kBurst];
-    clear.classify(gw_.spd(), SaDirection::Inbound, verdict, &flow_cache_,
-                   &counters_.spd_cache_hits, &counters_.spd_cache_misses);
+    clear.classify(gw_.spd(), SaDirection::Inbound, verdict, flow_cache_, counters_.spd_cache_hits,
+                   counters_.spd_cache_misses);
     for (uint16_t i = 0; i < n; ++i) {
       if (!pkts[i]) continue;
       const uint32_t v = verdict[i];
@@ -475,8 +475,8 @@ void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) 
   if (!inner.size()) return;
   // RFC 4301 §5.2: a decrypted packet must match the selectors of the SA it arrived on.
   uint32_t verdict[kBurst];
-  inner.classify(gw_.spd(), SaDirection::Inbound, verdict, &flow_cache_, &counters_.spd_cache_hits,
-                 &counters_.spd_cache_misses);
+  inner.classify(gw_.spd(), SaDirection::Inbound, verdict, flow_cache_, counters_.spd_cache_hits,
+                 counters_.spd_cache_misses);
   for (uint16_t i = 0; i < n; ++i) {
     if (!checked[i]) continue;
     EspJob& j = jobs[i];

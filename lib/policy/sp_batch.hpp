@@ -26,53 +26,49 @@ class SpBatch {
       at6_[n6_++] = at;
     }
   }
-  // verdict[at] = SpVerdict for every packet added. cache may be null or disabled.
-  void classify(const Spd& spd, SaDirection dir, uint32_t* verdict, SpFlowCache* cache = nullptr,
-                uint64_t* hits = nullptr, uint64_t* misses = nullptr) {
-    if (cache && cache->enabled()) {
-      uint16_t h4 = lookup(spd.get(dir, false), cache->v4(dir), p4_, at4_, n4_, verdict);
-      uint16_t h6 = lookup(spd.get(dir, true), cache->v6(dir), p6_, at6_, n6_, verdict);
-      if (hits) *hits += h4 + h6;
-      if (misses) *misses += n4_ + n6_ - h4 - h6;
-      return;
-    }
-    uint32_t r[kMax];
-    if (n4_) {
-      spd.get(dir, false).classify(p4_, r, n4_);
-      for (uint16_t k = 0; k < n4_; ++k) verdict[at4_[k]] = r[k];
-    }
-    if (n6_) {
-      spd.get(dir, true).classify(p6_, r, n6_);
-      for (uint16_t k = 0; k < n6_; ++k) verdict[at6_[k]] = r[k];
+  // verdict[at] = SpVerdict for every packet added. With the cache disabled every key goes to
+  // rte_acl and neither hits nor misses are counted.
+  void classify(const Spd& spd, SaDirection dir, uint32_t* verdict, SpFlowCache& cache,
+                uint64_t& hits, uint64_t& misses) {
+    const bool on = cache.enabled();
+    const uint16_t h = uint16_t(
+        resolve(spd.get(dir, false), on ? &cache.v4(dir) : nullptr, p4_, at4_, n4_, verdict) +
+        resolve(spd.get(dir, true), on ? &cache.v6(dir) : nullptr, p6_, at6_, n6_, verdict));
+    if (on) {
+      hits += h;
+      misses += n4_ + n6_ - h;
     }
   }
   uint16_t size() const { return n4_ + n6_; }
 
  private:
-  // Answers the keys the cache holds, classifies the rest with rte_acl and caches them. The key
-  // pointers and indexes of the misses are compacted in place (each points at its key, whose
-  // first member is proto). Returns the number of hits.
+  // Answers the keys the cache t (null: none) holds, classifies the rest with rte_acl in one
+  // call and caches them. The key pointers and indexes of the misses are compacted in place (each
+  // points at its key, whose first member is proto). Returns the number of hits.
   template <typename Key>
-  static uint16_t lookup(const SpClassifier& acl, SpFlowTable<Key>& t, const uint8_t** p,
-                         uint16_t* at, uint16_t n, uint32_t* verdict) {
+  static uint16_t resolve(const SpClassifier& acl, SpFlowTable<Key>* t, const uint8_t** p,
+                          uint16_t* at, uint16_t n, uint32_t* verdict) {
     uint32_t slot[kMax], r[kMax];
-    uint16_t miss = 0;
-    for (uint16_t k = 0; k < n; ++k) {
-      const Key& key = *reinterpret_cast<const Key*>(p[k]);
-      uint32_t s = t.slot_of(key), v;
-      if (t.find(key, s, v)) {
-        verdict[at[k]] = v;
-        continue;
+    uint16_t miss = n;
+    if (t) {
+      miss = 0;
+      for (uint16_t k = 0; k < n; ++k) {
+        const Key& key = *reinterpret_cast<const Key*>(p[k]);
+        uint32_t s = t->slot_of(key), v;
+        if (t->find(key, s, v)) {
+          verdict[at[k]] = v;
+          continue;
+        }
+        p[miss] = p[k];
+        at[miss] = at[k];
+        slot[miss++] = s;
       }
-      p[miss] = p[k];
-      at[miss] = at[k];
-      slot[miss++] = s;
     }
     if (miss) {
       acl.classify(p, r, miss);
       for (uint16_t k = 0; k < miss; ++k) {
         verdict[at[k]] = r[k];
-        t.put(*reinterpret_cast<const Key*>(p[k]), slot[k], r[k]);
+        if (t) t->put(*reinterpret_cast<const Key*>(p[k]), slot[k], r[k]);
       }
     }
     return uint16_t(n - miss);
