@@ -48,18 +48,21 @@ class EalEnvironment : public ::testing::Environment {
              "--vdev=crypto_dpaccel_worker2,corelist=1,stall_ms=300,stall_after=40",
              "--vdev=crypto_dpaccel_worker3,corelist=1,rate_ops=2000",
              // balancers: one CPU device, accelerators with fault profiles
-             "--vdev=crypto_dpaccel_cpu_b0", "--vdev=crypto_dpaccel_worker_b0,corelist=1",
+             // (a child device serves one balancer: one CPU device each)
+             "--vdev=crypto_dpaccel_cpu_b0", "--vdev=crypto_dpaccel_cpu_b1",
+             "--vdev=crypto_dpaccel_cpu_b2", "--vdev=crypto_dpaccel_cpu_b3",
+             "--vdev=crypto_dpaccel_worker_b0,corelist=1",
              "--vdev=crypto_dpaccel_worker_b1,corelist=1,error_rate=0.3,seed=3",
              "--vdev=crypto_dpaccel_worker_b2,corelist=1,stall_ms=150,stall_after=100,"
              "stall_every=2000",
              "--vdev=crypto_dpaccel_worker_b3,corelist=1,max_inflight=16,latency_us=300",
              "--vdev=crypto_dpaccel_balance0,cpu=crypto_dpaccel_cpu_b0,"
              "accel=crypto_dpaccel_worker_b0",
-             "--vdev=crypto_dpaccel_balance1,cpu=crypto_dpaccel_cpu_b0,"
+             "--vdev=crypto_dpaccel_balance1,cpu=crypto_dpaccel_cpu_b1,"
              "accel=crypto_dpaccel_worker_b1,mode=accel",
-             "--vdev=crypto_dpaccel_balance2,cpu=crypto_dpaccel_cpu_b0,"
+             "--vdev=crypto_dpaccel_balance2,cpu=crypto_dpaccel_cpu_b2,"
              "accel=crypto_dpaccel_worker_b2,mode=accel,stall_us=20000",
-             "--vdev=crypto_dpaccel_balance3,cpu=crypto_dpaccel_cpu_b0,"
+             "--vdev=crypto_dpaccel_balance3,cpu=crypto_dpaccel_cpu_b3,"
              "accel=crypto_dpaccel_worker_b3,mode=accel"}) < 0) {
       // A failed environment would only skip the tests; a broken set-up must fail the run.
       std::fprintf(stderr, "EAL init failed\n");

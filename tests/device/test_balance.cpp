@@ -95,5 +95,34 @@ TEST_F(Balance, BadDevargsAreRefused) {
   EXPECT_EQ(rte_vdev_uninit("crypto_dpaccel_balance_bad5"), 0);
 }
 
+TEST_F(Balance, AChildServesOneBalancer) {
+  rte_cryptodev_config conf{};
+  conf.socket_id = SOCKET_ID_ANY;
+  conf.nb_queue_pairs = 1;
+  rte_cryptodev_info info{};
+  // balance0 owns crypto_dpaccel_cpu_b0 once attached (at info or configure time).
+  rte_cryptodev_info_get(dev("crypto_dpaccel_balance0"), &info);
+  ASSERT_NE(info.capabilities[0].op, RTE_CRYPTO_OP_TYPE_UNDEFINED);
+  ASSERT_EQ(rte_vdev_init("crypto_dpaccel_balance_bad6",
+                          "cpu=crypto_dpaccel_cpu_b0,accel=crypto_dpaccel_worker0"),
+            0);
+  EXPECT_EQ(rte_cryptodev_configure(dev("crypto_dpaccel_balance_bad6"), &conf), -EBUSY);
+  EXPECT_EQ(rte_vdev_uninit("crypto_dpaccel_balance_bad6"), 0);
+  // One device as both the CPU device and an accelerator.
+  ASSERT_EQ(rte_vdev_init("crypto_dpaccel_balance_bad7",
+                          "cpu=crypto_dpaccel_cpu0,accel=crypto_dpaccel_cpu0"),
+            0);
+  EXPECT_EQ(rte_cryptodev_configure(dev("crypto_dpaccel_balance_bad7"), &conf), -EINVAL);
+  EXPECT_EQ(rte_vdev_uninit("crypto_dpaccel_balance_bad7"), 0);
+  // Removing a balancer frees its children for another (attached here without configuring, so
+  // crypto_dpaccel_cpu0 and crypto_dpaccel_worker3, used by other tests, are left as they are).
+  for (const char* name : {"crypto_dpaccel_balance_tmp0", "crypto_dpaccel_balance_tmp1"}) {
+    ASSERT_EQ(rte_vdev_init(name, "cpu=crypto_dpaccel_cpu0,accel=crypto_dpaccel_worker3"), 0);
+    rte_cryptodev_info_get(dev(name), &info);
+    EXPECT_NE(info.capabilities[0].op, RTE_CRYPTO_OP_TYPE_UNDEFINED) << name << " did not attach";
+    EXPECT_EQ(rte_vdev_uninit(name), 0);
+  }
+}
+
 }  // namespace
 }  // namespace dpaccel::test

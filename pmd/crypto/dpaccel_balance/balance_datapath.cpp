@@ -13,8 +13,6 @@
 namespace dpaccel::balance {
 namespace {
 
-constexpr uint32_t kBurst = 64;
-
 struct OpRegion {
   uint32_t begin, end;  // bytes of the op's data the transform touches
 };
@@ -144,75 +142,104 @@ Admit order_allows(QueuePair& qp, size_t i, double cpu_cycles, uint64_t now, uin
   return Admit::No;
 }
 
-// CPU ops of a burst, run together: consecutive contiguous in-place ops of one session with the
-// same offsets go to the CPU device in one rte_cryptodev_sym_cpu_crypto_process() call.
+// CPU ops of a burst go through the CPU device's own queue pair, in one enqueue and the dequeue
+// right after it: the device works synchronously, so everything enqueued comes back at once. This
+// is the CPU device's cheapest path (its op-based burst loop, no vector to build and unpack), so
+// an op the balancer keeps on the CPU costs little more than with the CPU device alone. The op
+// carries the CPU device's sub-session while there, and its own session again before anybody
+// else sees it.
 class CpuBatch {
  public:
-  explicit CpuBatch(const Device& d) : d_(d) {}
+  CpuBatch(const Device& d, QueuePair& qp) : d_(d), qp_(qp) {}
   ~CpuBatch() { flush(); }
-  void add(rte_crypto_op* op) noexcept {
-    rte_crypto_sym_op* y = op->sym;
-    bool simple = op->sess_type == RTE_CRYPTO_OP_WITH_SESSION && y->session && y->m_src &&
-                  y->m_src->nb_segs == 1 && (y->m_dst == nullptr || y->m_dst == y->m_src);
-    if (!simple) {
-      run_on_cpu(d_, op);
-      return;
-    }
-    const Session& s = *session_of(y->session);
-    uint32_t total = y->m_src->data_len;
-    rte_crypto_sym_ofs ofs{};
-    auto region = [total](uint32_t off, uint32_t len, uint16_t& head, uint16_t& tail) {
-      if (uint64_t{off} + len > total || total > UINT16_MAX) return false;
-      head = static_cast<uint16_t>(off);
-      tail = static_cast<uint16_t>(total - off - len);
-      return true;
-    };
-    bool ok = s.aead ? region(y->aead.data.offset, y->aead.data.length, ofs.ofs.cipher.head,
-                              ofs.ofs.cipher.tail)
-                     : region(y->cipher.data.offset, y->cipher.data.length, ofs.ofs.cipher.head,
-                              ofs.ofs.cipher.tail) &&
-                           region(y->auth.data.offset, y->auth.data.length, ofs.ofs.auth.head,
-                                  ofs.ofs.auth.tail);
-    if (!ok) {
-      op->status = RTE_CRYPTO_OP_STATUS_INVALID_ARGS;
-      return;
-    }
-    if (n_ && (s.sub->cpu_sess != sess_ || ofs.raw != ofs_.raw || n_ == kBurst)) flush();
-    sess_ = s.sub->cpu_sess;
-    ofs_ = ofs;
-    ops_[n_] = op;
-    vec_[n_] = {rte_pktmbuf_mtod(y->m_src, void*), rte_pktmbuf_iova(y->m_src), total, total};
-    sgl_[n_] = {&vec_[n_], 1};
-    iv_[n_] = {rte_crypto_op_ctod_offset(op, void*, s.iv_offset), 0};
-    digest_[n_] = {digest_ptr(s, op), 0};
-    aad_[n_] = {s.aead ? y->aead.aad.data : nullptr, 0};
-    ++n_;
+  void add(rte_crypto_op* op, const Session& s) noexcept {
+    if (n_ == kBurst) flush();
+    saved_[n_] = op->sym->session;
+    op->sym->session = s.sub->cpu_sess;
+    ops_[n_++] = op;
   }
   void flush() noexcept {
     if (n_ == 0) return;
-    rte_crypto_sym_vec v{};
-    v.num = n_;
-    v.src_sgl = sgl_.data();
-    v.iv = iv_.data();
-    v.digest = digest_.data();
-    v.aad = aad_.data();
-    v.status = st_.data();
-    rte_cryptodev_sym_cpu_crypto_process(d_.cpu_dev, sess_, ofs_, &v);
-    for (uint32_t k = 0; k < n_; ++k) ops_[k]->status = from_errno(st_[k]);
+    uint16_t sent = run(ops_.data(), static_cast<uint16_t>(n_));
+    for (uint32_t k = 0; k < n_; ++k) ops_[k]->sym->session = saved_[k];
+    for (uint32_t k = sent; k < n_; ++k) run_on_cpu(d_, ops_[k]);  // never with a queue this deep
     n_ = 0;
+  }
+  // One op alone, timed: what the cost model learns an op of this kind and size costs the CPU.
+  void run_timed(rte_crypto_op* op, const Session& s, uint32_t bytes) noexcept {
+    void* saved = op->sym->session;
+    op->sym->session = s.sub->cpu_sess;
+    uint64_t t0 = rte_rdtsc();
+    uint16_t sent = run(&op, 1);
+    uint64_t t1 = rte_rdtsc();
+    op->sym->session = saved;
+    if (sent == 0)
+      run_on_cpu(d_, op);
+    else
+      qp_.model.record_cpu(s.kind, bytes, static_cast<double>(t1 - t0));
   }
 
  private:
+  uint16_t run(rte_crypto_op** ops, uint16_t n) noexcept {
+    uint16_t sent = rte_cryptodev_enqueue_burst(d_.cpu_dev, qp_.id, ops, n);
+    std::array<rte_crypto_op*, kBurst> back;
+    for (uint16_t got = 0; got < sent;)  // synchronous: returns at once (see balance_device.hpp)
+      got += rte_cryptodev_dequeue_burst(d_.cpu_dev, qp_.id, back.data(), sent - got);
+    return sent;
+  }
+
   const Device& d_;
-  void* sess_ = nullptr;
-  rte_crypto_sym_ofs ofs_{};
+  QueuePair& qp_;
   uint32_t n_ = 0;
   std::array<rte_crypto_op*, kBurst> ops_;
-  std::array<rte_crypto_vec, kBurst> vec_;
-  std::array<rte_crypto_sgl, kBurst> sgl_;
-  std::array<rte_crypto_va_iova_ptr, kBurst> iv_, digest_, aad_;
-  std::array<int32_t, kBurst> st_;
+  std::array<void*, kBurst> saved_;
 };
+
+// Private copies bound for the accelerators, one batch per accelerator.
+struct AccelBatches {
+  static constexpr uint64_t kProbe = UINT64_MAX;  // seq of a latency probe: nobody waits for it
+  std::array<std::array<rte_crypto_op*, kBurst>, kMaxAccel> op;
+  std::array<std::array<uint64_t, kBurst>, kMaxAccel> seq;
+  std::array<std::array<uint32_t, kBurst>, kMaxAccel> bytes;
+  std::array<uint32_t, kMaxAccel> n{};
+  void push(size_t i, rte_crypto_op* p, uint64_t s, uint32_t b) noexcept {
+    op[i][n[i]] = p;
+    seq[i][n[i]] = s;
+    bytes[i][n[i]++] = b;
+  }
+};
+
+// The accelerator an op the model would offload goes to: the least loaded one with room that the
+// order ring allows; -1 for the CPU (then it counts as a spill). May add a latency probe (a copy of
+// op nobody waits for) to an accelerator that is not admitted.
+int pick_accel(QueuePair& qp, const Device& d, AccelBatches& ab, const Session& s,
+               rte_crypto_op* op, uint32_t bytes, uint64_t now, uint64_t hz) noexcept {
+  int a = -1;
+  uint32_t best = UINT32_MAX;
+  for (size_t i = 0; i < d.accel_devs.size(); ++i) {
+    if (qp.stalled_until[i] > now) continue;
+    if (d.mode != Mode::Accel) {
+      Admit ad = order_allows(qp, i, qp.model.cpu_cost(s.kind, bytes), now, hz);
+      if (ad == Admit::No) continue;
+      if (ad == Admit::Probe) {  // measure it with a copy nobody waits for
+        if (ab.n[i] < kBurst)
+          if (rte_crypto_op* pr = make_private(qp, s, op, static_cast<int>(i), 0, now)) {
+            meta_of(pr)->probe = true;
+            ab.push(i, pr, AccelBatches::kProbe, 0);
+          }
+        continue;
+      }
+    }
+    uint32_t lim = d.mode == Mode::Accel ? qp.depth : qp.gauge[i].inflight_limit(32, qp.depth, hz);
+    uint32_t fl = qp.inflight[i].load(std::memory_order_relaxed) + ab.n[i];
+    if (fl < lim && fl < best) {
+      best = fl;
+      a = static_cast<int>(i);
+    }
+  }
+  if (a < 0) ++qp.c.spills;  // every accelerator full or stalled: the CPU takes it
+  return a;
+}
 
 void account_rate(QueuePair& qp, uint32_t n, uint64_t now, uint64_t hz) noexcept {
   if (qp.rate_window_start == 0) qp.rate_window_start = now;
@@ -285,6 +312,7 @@ void run_on_cpu(const Device& d, rte_crypto_op* op) noexcept {
 }
 
 uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexcept {
+  if (nb_ops == 0) return 0;  // nothing to flush: ops on the CPU are done, the rest is out
   auto* qp = static_cast<QueuePair*>(qp_ptr);
   const Device& d = *qp->dev;
   uint32_t room = qp->depth - static_cast<uint32_t>(qp->head - qp->tail_snapshot());
@@ -295,128 +323,102 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
     now = rte_rdtsc();
     qp->clock.store(now, std::memory_order_relaxed);
   }
-  size_t na = d.accel_devs.size();
-  // Accelerator batches of this burst.
-  std::array<std::array<rte_crypto_op*, kBurst>, kMaxAccel> batch;
-  std::array<std::array<uint64_t, kBurst>, kMaxAccel> batch_seq;
-  std::array<std::array<uint32_t, kBurst>, kMaxAccel> batch_bytes;
-  std::array<uint32_t, kMaxAccel> nb{};
-  uint32_t done_in = 0;
-  CpuBatch cpu(d);
-  while (done_in < n) {
-    uint32_t chunk = std::min<uint32_t>(n - done_in, kBurst);
-    nb.fill(0);
+  const size_t na = d.accel_devs.size();
+  // Whether an op may go to an accelerator at all, and whether costs are learnt (only where there
+  // is a choice to make).
+  const bool offload = na != 0 && d.mode != Mode::Cpu;
+  const bool learn = na != 0 && d.mode == Mode::Adaptive;
+  Entry* const ring = qp->ring;
+  const uint32_t mask = qp->mask;
+  AccelBatches ab;
+  CpuBatch cpu(d, *qp);
+  uint64_t cpu_ops = 0, cpu_bytes = 0;
+  for (uint32_t done_in = 0; done_in < n;) {
+    const uint32_t chunk = std::min<uint32_t>(n - done_in, kBurst);
+    const uint64_t base = qp->head + done_in;
+    ab.n.fill(0);
     for (uint32_t k = 0; k < chunk; ++k) {
       rte_crypto_op* op = ops[done_in + k];
-      uint64_t seq = qp->head + done_in + k;
-      Entry& e = qp->ring[seq & qp->mask];
+      const uint64_t seq = base + k;
+      // Entries are written before the chunk is published, so an op run on the CPU can be marked
+      // done before it runs: nobody looks at it before the batch has run.
+      Entry& e = ring[seq & mask];
       e.op = op;
-      e.priv = nullptr;
-      e.t_enq = now;
-      e.state.store(kPending, std::memory_order_relaxed);
-      bool valid =
-          op->sess_type == RTE_CRYPTO_OP_WITH_SESSION && op->sym->session && op->sym->m_src;
-      const Session* s = valid ? session_of(op->sym->session) : nullptr;
-      uint32_t bytes = valid ? rte_pktmbuf_pkt_len(op->sym->m_src) : 0;
-      // Choose: the accelerator with room, least loaded, if the model prefers offload.
-      int a = -1;
-      if (valid && na && d.mode != Mode::Cpu && bytes <= qp->priv_room) {
-        bool want = d.mode == Mode::Accel || qp->model.choose(s->kind, bytes) == Path::Accel;
-        if (want) {
-          uint32_t best = UINT32_MAX;
-          for (size_t i = 0; i < na; ++i) {
-            if (qp->stalled_until[i] > now) continue;
-            if (d.mode != Mode::Accel) {
-              Admit ad = order_allows(*qp, i, qp->model.cpu_cost(s->kind, bytes), now, hz);
-              if (ad == Admit::No) continue;
-              if (ad == Admit::Probe) {  // measure it with a copy nobody waits for
-                if (nb[i] < kBurst) {
-                  if (rte_crypto_op* pr = make_private(*qp, *s, op, static_cast<int>(i), 0, now)) {
-                    meta_of(pr)->probe = true;
-                    batch_seq[i][nb[i]] = UINT64_MAX;
-                    batch_bytes[i][nb[i]] = 0;
-                    batch[i][nb[i]++] = pr;
-                  }
-                }
-                continue;
-              }
+      if (op->sess_type != RTE_CRYPTO_OP_WITH_SESSION || op->sym->session == nullptr ||
+          op->sym->m_src == nullptr) [[unlikely]] {
+        op->status = RTE_CRYPTO_OP_STATUS_INVALID_SESSION;
+        e.state.store(kDone, std::memory_order_relaxed);
+        continue;
+      }
+      const Session& s = *session_of(op->sym->session);
+      const uint32_t bytes = rte_pktmbuf_pkt_len(op->sym->m_src);
+      if (offload && bytes <= qp->priv_room &&
+          (d.mode == Mode::Accel || qp->model.choose(s.kind, bytes) == Path::Accel)) {
+        if (int a = pick_accel(*qp, d, ab, s, op, bytes, now, hz); a >= 0) {
+          // Offload costs are measured on one op in 32, and on every op of a class whose
+          // offload is not measured yet (exploration picks every 64th op of a class, which for
+          // one size can fall on the same residue every time).
+          bool timed = learn && ((seq & 31) == 0 || qp->model.offload_cost(s.kind, bytes) == 0);
+          uint64_t t0 = timed ? rte_rdtsc() : 0;
+          if (rte_crypto_op* p = make_private(*qp, s, op, a, seq, now)) {
+            if (timed) {
+              meta_of(p)->timed = true;
+              meta_of(p)->cost_in = rte_rdtsc() - t0;
             }
-            uint32_t lim =
-                d.mode == Mode::Accel ? qp->depth : qp->gauge[i].inflight_limit(32, qp->depth, hz);
-            uint32_t fl = qp->inflight[i].load(std::memory_order_relaxed) + nb[i];
-            if (fl < lim && fl < best) {
-              best = fl;
-              a = static_cast<int>(i);
-            }
+            e.priv = p;
+            e.accel = static_cast<uint8_t>(a);
+            e.t_enq = now;
+            e.state.store(kPending, std::memory_order_relaxed);
+            ab.push(static_cast<size_t>(a), p, seq, bytes);
+            continue;
           }
-          if (a < 0) ++qp->c.spills;  // every accelerator full or stalled: the CPU takes it
         }
       }
-      // Costs are measured on one op in 32 (two TSC reads are not free on small ops), and on
-      // every accelerator op of a class whose offload is not measured yet: exploration picks
-      // every 64th op of a class, which for one size can fall on the same residue every time.
-      bool timed = (seq & 31) == 0 || (a >= 0 && qp->model.offload_cost(s->kind, bytes) == 0);
-      if (a >= 0) {
-        uint64_t t0 = timed ? rte_rdtsc() : 0;
-        if (rte_crypto_op* p = make_private(*qp, *s, op, a, seq, now)) {
-          if (timed) {
-            meta_of(p)->timed = true;
-            meta_of(p)->cost_in = rte_rdtsc() - t0;
-          }
-          e.priv = p;
-          e.accel = static_cast<uint8_t>(a);
-          batch_seq[a][nb[a]] = seq;
-          batch_bytes[a][nb[a]] = bytes;
-          batch[a][nb[a]++] = p;
-          continue;
-        }
-      }
-      if (timed) {  // measured alone
-        uint64_t t0 = rte_rdtsc();
-        run_on_cpu(d, op);
-        if (valid) qp->model.record_cpu(s->kind, bytes, static_cast<double>(rte_rdtsc() - t0));
-      } else {
-        cpu.add(op);
-      }
-      ++qp->c.cpu_ops;
-      qp->c.cpu_bytes += bytes;
+      ++cpu_ops;
+      cpu_bytes += bytes;
       e.state.store(kDone, std::memory_order_relaxed);
+      // CPU costs are measured on one op in 32, alone (two TSC reads are not free on small ops).
+      if (learn && (seq & 31) == 0) [[unlikely]]
+        cpu.run_timed(op, s, bytes);
+      else
+        cpu.add(op, s);
     }
     for (size_t i = 0; i < na; ++i) {
-      if (nb[i] == 0) continue;
-      qp->inflight[i].fetch_add(nb[i], std::memory_order_relaxed);
-      uint16_t sent = rte_cryptodev_enqueue_burst(d.accel_devs[i], qp->id, batch[i].data(),
-                                                  static_cast<uint16_t>(nb[i]));
-      for (uint32_t k = 0; k < nb[i]; ++k) {
+      if (ab.n[i] == 0) continue;
+      qp->inflight[i].fetch_add(ab.n[i], std::memory_order_relaxed);
+      uint16_t sent = rte_cryptodev_enqueue_burst(d.accel_devs[i], qp->id, ab.op[i].data(),
+                                                  static_cast<uint16_t>(ab.n[i]));
+      for (uint32_t k = 0; k < ab.n[i]; ++k) {
+        const uint64_t seq = ab.seq[i][k];
         if (k < sent) {  // the accelerator's now (and maybe already back): do not touch it
-          if (batch_seq[i][k] == UINT64_MAX) continue;  // a probe
+          if (seq == AccelBatches::kProbe) continue;
           ++qp->c.accel_ops[i];
-          qp->c.accel_bytes[i] += batch_bytes[i][k];
+          qp->c.accel_bytes[i] += ab.bytes[i][k];
           continue;
         }
-        if (batch_seq[i][k] == UINT64_MAX) {  // a refused probe
-          free_private(batch[i][k]);
-          continue;
-        }
-        Entry& e = qp->ring[batch_seq[i][k] & qp->mask];
+        free_private(ab.op[i][k]);
+        if (seq == AccelBatches::kProbe) continue;
         // Refused by a full accelerator queue: never wait, run it here.
-        free_private(batch[i][k]);
+        Entry& e = ring[seq & mask];
         e.priv = nullptr;
-        run_on_cpu(d, e.op);
+        e.state.store(kDone, std::memory_order_relaxed);
+        cpu.add(e.op, *session_of(e.op->sym->session));
         ++qp->c.spills;
-        ++qp->c.cpu_ops;
-        e.state.store(kDone, std::memory_order_release);
+        ++cpu_ops;
+        cpu_bytes += ab.bytes[i][k];
       }
-      qp->inflight[i].fetch_sub(nb[i] - sent, std::memory_order_relaxed);
+      qp->inflight[i].fetch_sub(ab.n[i] - sent, std::memory_order_relaxed);
     }
     cpu.flush();
     // Published only now: dequeue (maybe on another thread) never sees an entry this thread may
     // still change. Completions of these ops only touch entries the enqueue side is done with.
-    qp->publish_head(qp->head + done_in + chunk);
+    qp->publish_head(base + chunk);
     done_in += chunk;
   }
   qp->head += n;
   account_rate(*qp, n, now, hz);
+  qp->c.cpu_ops += cpu_ops;
+  qp->c.cpu_bytes += cpu_bytes;
   qp->c.enqueued += n;
   qp->c.refused += nb_ops - n;
   return static_cast<uint16_t>(n);
@@ -510,17 +512,23 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
     }
   }
   // 3. Finished ops, in enqueue order.
-  uint16_t n = 0;
-  while (n < nb_ops && qp->tail < published) {
-    Entry& e = qp->ring[qp->tail & qp->mask];
+  const Entry* const ring = qp->ring;
+  const uint32_t mask = qp->mask;
+  const uint64_t first = qp->tail;
+  const uint64_t end = std::min(published, first + nb_ops);
+  uint64_t tail = first, failed = 0;
+  for (; tail < end; ++tail) {
+    const Entry& e = ring[tail & mask];
     if (e.state.load(std::memory_order_acquire) != kDone) break;
-    ops[n++] = e.op;
-    qp->c.failed += e.op->status != RTE_CRYPTO_OP_STATUS_SUCCESS;
-    ++qp->tail;
+    rte_crypto_op* op = e.op;
+    ops[tail - first] = op;
+    failed += op->status != RTE_CRYPTO_OP_STATUS_SUCCESS;
   }
+  qp->tail = tail;
   qp->publish_tail();
-  qp->c.dequeued += n;
-  return n;
+  qp->c.failed += failed;
+  qp->c.dequeued += tail - first;
+  return static_cast<uint16_t>(tail - first);
 }
 
 }  // namespace dpaccel::balance

@@ -5,7 +5,10 @@
 #include <rte_malloc.h>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <new>
+#include <string>
 
 #include "cryptodev_vdev.hpp"
 #include "queue_pair_memory.hpp"
@@ -47,7 +50,18 @@ bool offers(const rte_cryptodev_capabilities& a, const rte_cryptodev_capabilitie
   }
 }
 
+// Which balancer owns which child device. A child serves one balancer: the balancer configures,
+// starts and stops it and uses its queue pairs with the balancer's own queue pair numbers, so a
+// second owner would reconfigure it under the first. Control path only.
+std::mutex g_owners_lock;
+std::map<uint8_t, std::string> g_owners;  // child dev id -> owning balancer's name
+
 }  // namespace
+
+void release_children(const char* balancer) noexcept {
+  std::lock_guard<std::mutex> g(g_owners_lock);
+  std::erase_if(g_owners, [balancer](const auto& kv) { return kv.second == balancer; });
+}
 
 void destroy_sub_sessions(SubSessions* sub) noexcept {
   if (sub->cpu_sess) rte_cryptodev_sym_session_free(sub->cpu_dev, sub->cpu_sess);
@@ -83,6 +97,25 @@ int attach_children(rte_cryptodev* dev) noexcept {
     ainfo.emplace_back();
     rte_cryptodev_info_get(static_cast<uint8_t>(id), &ainfo.back());
   }
+  {
+    std::lock_guard<std::mutex> g(g_owners_lock);
+    std::vector<uint8_t> children = accels;
+    children.push_back(static_cast<uint8_t>(cpu));
+    for (size_t i = 0; i < children.size(); ++i) {
+      uint8_t c = children[i];
+      if (std::count(children.begin(), children.end(), c) > 1) {
+        BAL_LOG(ERR, "%s: %s is named twice among its children", dev->data->name,
+                rte_cryptodev_name_get(c));
+        return -EINVAL;
+      }
+      auto it = g_owners.find(c);
+      if (it != g_owners.end() && it->second != dev->data->name) {
+        BAL_LOG(ERR, "%s: %s already serves %s (a child device serves one balancer)",
+                dev->data->name, rte_cryptodev_name_get(c), it->second.c_str());
+        return -EBUSY;
+      }
+    }
+  }
   // Capabilities: the CPU device's, kept where every accelerator offers at least as much.
   d->caps.clear();
   for (const auto* c = ci.capabilities; c->op != RTE_CRYPTO_OP_TYPE_UNDEFINED; ++c) {
@@ -111,6 +144,12 @@ int attach_children(rte_cryptodev* dev) noexcept {
             d->max_sessions * static_cast<uint32_t>(1 + accels.size()));
     return -ENOMEM;
   }
+  {
+    std::lock_guard<std::mutex> g(g_owners_lock);
+    g_owners[static_cast<uint8_t>(cpu)] = dev->data->name;
+    for (uint8_t a : accels) g_owners[a] = dev->data->name;
+  }
+  d->name = dev->data->name;
   d->cpu_dev = static_cast<uint8_t>(cpu);
   d->accel_devs = std::move(accels);
   d->attached = true;
@@ -119,13 +158,23 @@ int attach_children(rte_cryptodev* dev) noexcept {
 
 namespace {
 
+// The CPU device first, then the accelerators.
+std::vector<uint8_t> children_of(const Device& d) {
+  std::vector<uint8_t> c;
+  c.reserve(1 + d.accel_devs.size());
+  c.push_back(d.cpu_dev);
+  for (uint8_t a : d.accel_devs) c.push_back(a);
+  return c;
+}
+
 int dev_configure(rte_cryptodev* dev, rte_cryptodev_config* conf) noexcept {
   if (int rc = attach_children(dev); rc) return rc;
-  Device* d = device_of(dev);
-  for (uint8_t a : d->accel_devs) {
-    rte_cryptodev_stop(a);
-    if (int rc = rte_cryptodev_configure(a, conf); rc) {
-      BAL_LOG(ERR, "%s: cannot configure accelerator %u: %d", dev->data->name, a, rc);
+  device_of(dev)->configured = true;
+  for (uint8_t c : children_of(*device_of(dev))) {
+    rte_cryptodev_stop(c);
+    if (int rc = rte_cryptodev_configure(c, conf); rc) {
+      BAL_LOG(ERR, "%s: cannot configure child device %s with %u queue pairs: %d", dev->data->name,
+              rte_cryptodev_name_get(c), conf->nb_queue_pairs, rc);
       return rc;
     }
   }
@@ -133,14 +182,19 @@ int dev_configure(rte_cryptodev* dev, rte_cryptodev_config* conf) noexcept {
 }
 
 int dev_start(rte_cryptodev* dev) noexcept {
-  for (uint8_t a : device_of(dev)->accel_devs)
-    if (int rc = rte_cryptodev_start(a); rc) return rc;
+  for (uint8_t c : children_of(*device_of(dev)))
+    if (int rc = rte_cryptodev_start(c); rc) {
+      BAL_LOG(ERR, "%s: child device %s does not start: %d", dev->data->name,
+              rte_cryptodev_name_get(c), rc);
+      return rc;
+    }
   return 0;
 }
 
 void dev_stop(rte_cryptodev* dev) noexcept {
   // Accelerators finish or keep what they hold; pending ops complete on dequeue after start.
-  for (uint8_t a : device_of(dev)->accel_devs) rte_cryptodev_stop(a);
+  // The CPU device holds nothing between calls.
+  for (uint8_t c : children_of(*device_of(dev))) rte_cryptodev_stop(c);
 }
 
 int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
@@ -176,12 +230,15 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
 int dev_close(rte_cryptodev* dev) noexcept {
   for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q) qp_release(dev, q);
   Device* d = device_of(dev);
-  for (size_t a = 0; a < d->accel_devs.size(); ++a) {
-    // At EAL clean-up a child may have been removed before us: close only what is still there.
-    if (rte_cryptodev_get_dev_id(d->accel_names[a].c_str()) != d->accel_devs[a]) continue;
-    rte_cryptodev_stop(d->accel_devs[a]);
-    rte_cryptodev_close(d->accel_devs[a]);
-  }
+  if (!d->attached || !d->configured) return 0;  // children it never configured are not its own
+  // At EAL clean-up a child may have been removed before us: close only what is still there.
+  auto close = [](const std::string& name, uint8_t id) {
+    if (rte_cryptodev_get_dev_id(name.c_str()) != id) return;
+    rte_cryptodev_stop(id);
+    rte_cryptodev_close(id);
+  };
+  close(d->cpu_name, d->cpu_dev);
+  for (size_t a = 0; a < d->accel_devs.size(); ++a) close(d->accel_names[a], d->accel_devs[a]);
   return 0;
 }
 
@@ -222,10 +279,17 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
   child_conf.mp_session = d->sub_pool;
   for (uint8_t a : d->accel_devs)
     if (int rc = rte_cryptodev_queue_pair_setup(a, qp_id, &child_conf, socket_id); rc) {
-      BAL_LOG(ERR, "%s qp %u: accelerator %u refused its queue pair: %d", dev->data->name, qp_id, a,
-              rc);
+      BAL_LOG(ERR, "%s qp %u: accelerator %s refused its queue pair: %d", dev->data->name, qp_id,
+              rte_cryptodev_name_get(a), rc);
       return rc;
     }
+  // The CPU device's queue pair never holds more than one chunk of a burst (see CpuBatch).
+  child_conf.nb_descriptors = kCpuQueueDepth;
+  if (int rc = rte_cryptodev_queue_pair_setup(d->cpu_dev, qp_id, &child_conf, socket_id); rc) {
+    BAL_LOG(ERR, "%s qp %u: CPU device %s refused its queue pair: %d", dev->data->name, qp_id,
+            d->cpu_name.c_str(), rc);
+    return rc;
+  }
   auto* qp = pmd::new_queue_pair<QueuePair>(socket_id);
   if (qp == nullptr) return -ENOMEM;
   qp->id = qp_id;

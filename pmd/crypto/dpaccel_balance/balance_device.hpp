@@ -2,6 +2,14 @@
 // asynchronous devices ("accelerators"), deciding per op where it runs from an online cost model
 // (cost_model.hpp). Shared state of the driver's files.
 //
+// The balancer owns its children (the CPU device and the accelerators): it configures, starts,
+// stops and closes them with itself, and its queue pair N uses their queue pairs N. A child serves
+// one balancer (attach_children refuses a second). Ops it keeps on the CPU go through the CPU
+// device's own queue pair, enqueued and dequeued at once: the CPU device must work synchronously
+// (everything enqueued comes back at the next dequeue), as crypto_dpaccel_cpu and crypto_aesni_mb
+// do. Re-runs (after an accelerator error or stall) use its synchronous CPU-crypto API instead,
+// which needs no queue pair and takes any data layout.
+//
 // Ops stay in enqueue order per queue pair through an order ring: an op run on the CPU is finished
 // at enqueue; an op sent to an accelerator is finished when that accelerator gives it back. The
 // accelerator works on a private copy (op + mbuf from the balancer's own pools), so an op it fails
@@ -33,6 +41,10 @@ namespace dpaccel::balance {
 inline constexpr int kMaxAccel = 4;
 inline constexpr uint32_t kAadMax = 256;     // ops with more AAD run on the CPU
 inline constexpr uint32_t kPrivSize = 1024;  // private area of the balancer's private ops
+inline constexpr uint32_t kBurst = 64;       // ops decided together (one chunk of a burst)
+// Descriptors of the CPU device's queue pairs: they hold at most one chunk, between the enqueue
+// and the dequeue that follows it.
+inline constexpr uint32_t kCpuQueueDepth = 128;
 
 // The sub-sessions of one balancer session. They live apart from the session itself because an
 // accelerator may still hold a private copy after the application freed the session (an op taken
@@ -80,9 +92,12 @@ struct PrivMeta {
 
 enum : uint8_t { kPending = 0, kDone = 1 };
 
+// A slot of the order ring. An op run on the CPU is done when its chunk is published, and only op
+// and state are written for it; priv, t_enq and accel mean something only while state is kPending
+// (an op on an accelerator).
 struct Entry {
   rte_crypto_op* op;
-  rte_crypto_op* priv;  // nullptr when run on the CPU
+  rte_crypto_op* priv;  // the private copy on an accelerator; nullptr once taken back
   uint64_t t_enq;
   uint8_t accel;
   std::atomic<uint8_t> state;
@@ -139,12 +154,17 @@ struct QueuePair {
 
 enum class Mode : uint8_t { Adaptive, Cpu, Accel };  // cpu / accel: everything one way (baselines)
 
+// Gives up the children attach_children() claimed for this balancer.
+void release_children(const char* balancer) noexcept;
+
 struct Device {
+  std::string name;  // this balancer's device name (the owner of its children)
   std::string cpu_name;
   std::vector<std::string> accel_names;
   uint8_t cpu_dev = 0;
   std::vector<uint8_t> accel_devs;
   bool attached = false;
+  bool configured = false;  // the children have been configured (so are closed) with it
   std::vector<rte_cryptodev_capabilities> caps;  // intersection, with end marker
   rte_mempool* sub_pool = nullptr;  // the children's sessions (not the application's pool, whose
                                     // size an application computes for one session per use)
@@ -160,6 +180,8 @@ struct Device {
   // so remove() closes the children, releases everything here and leaves an object dev_close may
   // still look at (with no children left to close).
   void release() noexcept {
+    if (attached) release_children(name.c_str());
+    std::string().swap(name);
     std::string().swap(cpu_name);
     std::vector<std::string>().swap(accel_names);
     std::vector<uint8_t>().swap(accel_devs);

@@ -4,19 +4,6 @@
 
 namespace dpaccel::balance {
 
-Path CostModel::choose(Kind k, uint32_t bytes) noexcept {
-  Cell& c = cell(k, bytes);
-  // One op in explore_every goes the other way; that is also how an unmeasured accelerator gets
-  // its first samples (a class starts on the CPU, which always works). Trying the accelerator
-  // more often than that would cost every op that it then does not admit (full, or too slow for
-  // the order ring) a second decision. A countdown, not a modulo: this runs for every op.
-  if (++c.counter >= p_.explore_every) {
-    c.counter = 0;
-    return c.accel ? Path::Cpu : Path::Accel;
-  }
-  return c.accel ? Path::Accel : Path::Cpu;
-}
-
 void CostModel::decide(Cell& c) const noexcept {
   if (c.cpu == 0 || c.offload == 0) return;
   if (!c.accel && c.offload < c.cpu * (1 - p_.margin))

@@ -39,8 +39,20 @@ class CostModel {
   CostModel() = default;
   explicit CostModel(Params p) : p_(p) {}
 
-  // Where the next op of this kind and size should go, when the accelerator has room.
-  Path choose(Kind k, uint32_t bytes) noexcept;
+  // Where the next op of this kind and size should go, when the accelerator has room. Inline: it
+  // runs for every op.
+  Path choose(Kind k, uint32_t bytes) noexcept {
+    Cell& c = cell(k, bytes);
+    // One op in explore_every goes the other way; that is also how an unmeasured accelerator gets
+    // its first samples (a class starts on the CPU, which always works). Trying the accelerator
+    // more often than that would cost every op that it then does not admit (full, or too slow
+    // for the order ring) a second decision. A countdown, not a modulo.
+    if (++c.counter >= p_.explore_every) [[unlikely]] {
+      c.counter = 0;
+      return c.accel ? Path::Cpu : Path::Accel;
+    }
+    return c.accel ? Path::Accel : Path::Cpu;
+  }
 
   // Measured cycles per op on the application core.
   void record_cpu(Kind k, uint32_t bytes, double cycles_per_op) noexcept;
