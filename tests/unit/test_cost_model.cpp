@@ -2,6 +2,8 @@
 // flip-flop on noise), exploration of the other path, and the in-flight bound from rate x latency.
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "cost_model.hpp"
 
 namespace dpaccel::balance {
@@ -52,23 +54,73 @@ TEST(CostModel, MeasuresBothThenPrefersTheCheaperWithHysteresis) {
 TEST(CostModel, ExploresTheOtherPathNowAndThen) {
   CostModel m({.margin = 0.10, .alpha = 1.0, .explore_every = 8});
   m.record_cpu(Kind::Chacha, 512, 500);
-  m.record_offload(Kind::Chacha, 512, 100);
+  m.record_offload(Kind::Chacha, 512, 400);  // cheaper, not settled (see below)
   int cpu = 0;
-  for (int i = 0; i < 80; ++i) cpu += m.choose(Kind::Chacha, 512) == Path::Cpu;
-  EXPECT_EQ(cpu, 10);  // one in eight
+  for (int i = 0; i < 80000; ++i) cpu += m.choose(Kind::Chacha, 512) == Path::Cpu;
+  EXPECT_NEAR(cpu, 10000, 300);  // about one in eight
 }
 
 TEST(CostModel, AnUnmeasuredAcceleratorIsTriedAtTheExplorationRate) {
   CostModel m({.margin = 0.10, .alpha = 1.0, .explore_every = 4});
   int accel = 0;
-  for (int i = 0; i < 40; ++i) accel += m.choose(Kind::Gcm, 1400) == Path::Accel;
-  EXPECT_EQ(accel, 10);
+  for (int i = 0; i < 40000; ++i) accel += m.choose(Kind::Gcm, 1400) == Path::Accel;
+  EXPECT_NEAR(accel, 10000, 300);
   // Once measured cheaper it takes the class (and the CPU is explored instead).
   m.record_cpu(Kind::Gcm, 1400, 1000);
-  m.record_offload(Kind::Gcm, 1400, 300);
+  m.record_offload(Kind::Gcm, 1400, 800);
   int cpu = 0;
-  for (int i = 0; i < 40; ++i) cpu += m.choose(Kind::Gcm, 1400) == Path::Cpu;
-  EXPECT_EQ(cpu, 10);
+  for (int i = 0; i < 40000; ++i) cpu += m.choose(Kind::Gcm, 1400) == Path::Cpu;
+  EXPECT_NEAR(cpu, 10000, 300);
+}
+
+TEST(CostModel, ASettledClassIsExploredSixteenTimesLess) {
+  CostModel m({.margin = 0.10, .alpha = 1.0, .explore_every = 8});
+  m.record_cpu(Kind::Gcm, 64, 100);
+  m.record_offload(Kind::Gcm, 64, 140);  // 1.4x: close enough to keep exploring at full rate
+  EXPECT_FALSE(m.settled(Kind::Gcm, 64));
+  int accel = 0;
+  for (int i = 0; i < 80000; ++i) accel += m.choose(Kind::Gcm, 64) == Path::Accel;
+  EXPECT_NEAR(accel, 10000, 300);
+  m.record_offload(Kind::Gcm, 64, 400);  // 4x: settled on the CPU
+  EXPECT_TRUE(m.settled(Kind::Gcm, 64));
+  accel = 0;
+  for (int i = 0; i < 80000; ++i) accel += m.choose(Kind::Gcm, 64) == Path::Accel;
+  EXPECT_NEAR(accel, 10000 / 16, 60);
+  // And the other way round: settled on the accelerator, the CPU is explored as rarely.
+  m.record_offload(Kind::Gcm, 64, 20);
+  EXPECT_TRUE(m.prefers_accel(Kind::Gcm, 64));
+  int cpu = 0;
+  for (int i = 0; i < 80000; ++i) cpu += m.choose(Kind::Gcm, 64) == Path::Cpu;
+  EXPECT_NEAR(cpu, 10000 / 16, 60);
+}
+
+TEST(CostModel, ExplorationReachesEverySizeOfAPeriodicMix) {
+  // Big and small alternating (a TCP transfer's data and ACKs), and a period-4 mix: with a fixed
+  // exploration period (an even one) one size would never be explored.
+  for (uint32_t period : {2u, 4u}) {
+    CostModel m({.margin = 0.10, .alpha = 1.0, .explore_every = 64});
+    std::array<int, 4> explored{};
+    for (int i = 0; i < 64000; ++i) {
+      uint32_t slot = static_cast<uint32_t>(i) % period;
+      explored[slot] += m.choose(Kind::Gcm, 64u << slot) == Path::Accel;
+    }
+    for (uint32_t slot = 0; slot < period; ++slot)
+      EXPECT_NEAR(explored[slot], 1000 / period * 1.0, 1000 / period * 0.25)
+          << "period " << period << " slot " << slot;
+  }
+}
+
+TEST(Countdown, FiresAboutOnceInItsMeanWithIrregularGaps) {
+  Countdown c(64);
+  int fired = 0;
+  std::array<int, 2> parity{};
+  for (int i = 0; i < 640000; ++i)
+    if (c.tick()) {
+      ++fired;
+      ++parity[i & 1];
+    }
+  EXPECT_NEAR(fired, 10000, 300);
+  EXPECT_NEAR(parity[0], parity[1], 500);  // both residues, not one
 }
 
 TEST(AccelGauge, InflightBoundFollowsRateTimesLatency) {

@@ -26,6 +26,13 @@ OpRegion region_of(const Session& s, const rte_crypto_op* op) noexcept {
   return {b, e};
 }
 
+// The size that decides an op's cost: the bytes its transform covers, not the mbuf's length (a
+// buffer may be larger than the data, e.g. dpdk-test-crypto-perf's IMIX in max-size mbufs).
+uint32_t op_bytes(const Session& s, const rte_crypto_op* op) noexcept {
+  OpRegion r = region_of(s, op);
+  return r.end - r.begin;
+}
+
 uint8_t* digest_ptr(const Session& s, rte_crypto_op* op) noexcept {
   return s.aead ? op->sym->aead.digest.data : op->sym->auth.digest.data;
 }
@@ -351,14 +358,13 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
         continue;
       }
       const Session& s = *session_of(op->sym->session);
-      const uint32_t bytes = rte_pktmbuf_pkt_len(op->sym->m_src);
+      const uint32_t bytes = op_bytes(s, op);
       if (offload && bytes <= qp->priv_room &&
           (d.mode == Mode::Accel || qp->model.choose(s.kind, bytes) == Path::Accel)) {
         if (int a = pick_accel(*qp, d, ab, s, op, bytes, now, hz); a >= 0) {
-          // Offload costs are measured on one op in 32, and on every op of a class whose
-          // offload is not measured yet (exploration picks every 64th op of a class, which for
-          // one size can fall on the same residue every time).
-          bool timed = learn && ((seq & 31) == 0 || qp->model.offload_cost(s.kind, bytes) == 0);
+          // Offload costs are measured on about one op in 64, and on every op of a class whose
+          // offload is not measured yet (it gets few: exploration sends one op in 64).
+          bool timed = learn && (qp->timing.tick() || qp->model.offload_cost(s.kind, bytes) == 0);
           uint64_t t0 = timed ? rte_rdtsc() : 0;
           if (rte_crypto_op* p = make_private(*qp, s, op, a, seq, now)) {
             if (timed) {
@@ -377,8 +383,9 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
       ++cpu_ops;
       cpu_bytes += bytes;
       e.state.store(kDone, std::memory_order_relaxed);
-      // CPU costs are measured on one op in 32, alone (two TSC reads are not free on small ops).
-      if (learn && (seq & 31) == 0) [[unlikely]]
+      // CPU costs are measured on about one op in 64, alone (two TSC reads are not free on small
+      // ops).
+      if (learn && qp->timing.tick()) [[unlikely]]
         cpu.run_timed(op, s, bytes);
       else
         cpu.add(op, s);
@@ -467,7 +474,7 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
         copy_back(s, e.op, p);
         e.op->status = p->status;
         if (meta->timed)  // application-core cost of the offload: copy in, copy out, bookkeeping
-          qp->model.record_offload(s.kind, rte_pktmbuf_pkt_len(e.op->sym->m_src),
+          qp->model.record_offload(s.kind, op_bytes(s, e.op),
                                    static_cast<double>(meta->cost_in + rte_rdtsc() - t0));
       } else {
         // The accelerator failed it without touching the application's data: run it here.

@@ -216,6 +216,19 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
       BAL_LOG(WARNING, "%s qp %u: accelerator %u kept %u ops", dev->data->name, qp_id,
               d->accel_devs[a], qp->inflight[a].load());
   }
+  uint64_t accel_ops = 0;
+  for (uint64_t v : qp->c.accel_ops) accel_ops += v;
+  if (qp->c.enqueued)
+    BAL_LOG(INFO, "%s qp %u: %lu ops, %lu on the CPU, %lu on accelerators, %lu spills, %lu re-runs",
+            dev->data->name, qp_id, static_cast<unsigned long>(qp->c.enqueued),
+            static_cast<unsigned long>(qp->c.cpu_ops), static_cast<unsigned long>(accel_ops),
+            static_cast<unsigned long>(qp->c.spills),
+            static_cast<unsigned long>(qp->c.reruns_error + qp->c.reruns_stall));
+  static constexpr const char* kKinds[] = {"AES-GCM", "ChaCha20-Poly1305", "cipher+auth"};
+  for (int k = 0; k < static_cast<int>(Kind::Count); ++k)
+    if (std::string m = qp->model.describe(static_cast<Kind>(k)); !m.empty())
+      BAL_LOG(INFO, "%s qp %u, cycles per op on the application core, %s: %s", dev->data->name,
+              qp_id, kKinds[k], m.c_str());
   if (qp->head != qp->tail)
     BAL_LOG(WARNING, "%s qp %u released with %lu ops not dequeued", dev->data->name, qp_id,
             static_cast<unsigned long>(qp->head - qp->tail));

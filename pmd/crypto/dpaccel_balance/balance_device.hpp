@@ -135,6 +135,7 @@ struct QueuePair {
   std::atomic<uint32_t> inflight[kMaxAccel] = {};
   uint64_t stalled_until[kMaxAccel] = {};  // no new ops to a stalled accelerator before this TSC
   CostModel model;
+  Countdown timing{64, 0x5851f42d4c957f2dull};  // ops whose cost is measured (see enqueue_burst)
   AccelGauge gauge[kMaxAccel];
   // Order costs: with in-order delivery an op on an accelerator holds back every later op until it
   // completes, so an accelerator is usable only while latency x this queue pair's op rate stays

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 namespace dpaccel::balance {
 
@@ -28,30 +29,66 @@ constexpr int size_class(uint32_t bytes) noexcept {
 
 enum class Path : uint8_t { Cpu, Accel };
 
+// "One op in N", for sampling and exploration, at one decrement per op. The gaps are drawn at
+// random around N (N/2 .. 3N/2) rather than fixed: with a fixed period, traffic whose sizes repeat
+// with a period sharing a factor with N (e.g. big and small packets alternating, as in a TCP
+// transfer) would put every sample on the same size class and starve the others.
+class Countdown {
+ public:
+  explicit Countdown(uint32_t mean, uint64_t seed = 0x9e3779b97f4a7c15ull) noexcept
+      : mean_(mean < 2 ? 2 : mean), state_(seed | 1) {
+    left_ = next();
+  }
+  bool tick() noexcept {
+    if (--left_ != 0) [[likely]]
+      return false;
+    left_ = next();
+    return true;
+  }
+  uint32_t mean() const noexcept { return mean_; }
+
+ private:
+  uint32_t next() noexcept {  // xorshift64*
+    state_ ^= state_ >> 12;
+    state_ ^= state_ << 25;
+    state_ ^= state_ >> 27;
+    uint64_t r = (state_ * 0x2545f4914f6cdd1dull) >> 32;
+    return mean_ / 2 + static_cast<uint32_t>(r % (mean_ + 1));  // mean: mean_ (even)
+  }
+  uint32_t mean_, left_ = 1;
+  uint64_t state_;
+};
+
 class CostModel {
  public:
   struct Params {
     double margin = 0.10;         // hysteresis: switch only when one side is this much cheaper
     double alpha = 1.0 / 16;      // EWMA weight of a new sample
-    uint32_t explore_every = 64;  // one op in this many goes the non-preferred way
+    uint32_t explore_every = 64;  // about one op in this many goes the non-preferred way
   };
 
   CostModel() = default;
-  explicit CostModel(Params p) : p_(p) {}
+  explicit CostModel(Params p) : p_(p), explore_(p.explore_every) {}
 
   // Where the next op of this kind and size should go, when the accelerator has room. Inline: it
   // runs for every op.
   Path choose(Kind k, uint32_t bytes) noexcept {
-    Cell& c = cell(k, bytes);
-    // One op in explore_every goes the other way; that is also how an unmeasured accelerator gets
-    // its first samples (a class starts on the CPU, which always works). Trying the accelerator
-    // more often than that would cost every op that it then does not admit (full, or too slow
-    // for the order ring) a second decision. A countdown, not a modulo.
-    if (++c.counter >= p_.explore_every) [[unlikely]] {
-      c.counter = 0;
+    // About one op in explore_every goes the other way; that is also how an unmeasured
+    // accelerator gets its first samples (a class starts on the CPU, which always works). Trying
+    // the accelerator more often than that would cost every op that it then does not admit (full,
+    // or too slow for the order ring) a second decision.
+    if (explore_.tick()) [[unlikely]] {
+      // A class where the other path costs half as much again is explored 16 times less:
+      // exploring a 64-byte op on an accelerator costs the application core several times what
+      // the op does, and such a gap does not close between two samples.
+      Cell& c = cell(k, bytes);
+      if (c.settled && (++c.skips & 15) != 0) return c.accel ? Path::Accel : Path::Cpu;
       return c.accel ? Path::Cpu : Path::Accel;
     }
-    return c.accel ? Path::Accel : Path::Cpu;
+    // While no size class of this kind prefers the accelerator (small ops, a slow accelerator),
+    // the decision needs no size class.
+    if (accel_cells_[static_cast<int>(k)] == 0) return Path::Cpu;
+    return cell(k, bytes).accel ? Path::Accel : Path::Cpu;
   }
 
   // Measured cycles per op on the application core.
@@ -61,15 +98,21 @@ class CostModel {
   double cpu_cost(Kind k, uint32_t bytes) const noexcept { return cell(k, bytes).cpu; }
   double offload_cost(Kind k, uint32_t bytes) const noexcept { return cell(k, bytes).offload; }
   bool prefers_accel(Kind k, uint32_t bytes) const noexcept { return cell(k, bytes).accel; }
+  bool settled(Kind k, uint32_t bytes) const noexcept { return cell(k, bytes).settled; }
   // The smallest size class that currently goes to the accelerator (kSizeClasses: none).
   int accel_threshold_class(Kind k) const noexcept;
+  // What the model knows of a kind, for logs: "<=64B cpu 120 offload 900 -> cpu, ..." (cycles
+  // per op; classes never measured are left out). Empty when nothing was measured.
+  std::string describe(Kind k) const;
 
  private:
   struct Cell {
     double cpu = 0, offload = 0;  // 0: not measured yet
     bool accel = false;
-    uint32_t counter = 0;
+    bool settled = false;  // both measured, one at least kSettled times the other
+    uint8_t skips = 0;     // explorations skipped while settled
   };
+  static constexpr double kSettled = 1.5;
   Cell& cell(Kind k, uint32_t b) noexcept { return cells_[static_cast<int>(k)][size_class(b)]; }
   const Cell& cell(Kind k, uint32_t b) const noexcept {
     return cells_[static_cast<int>(k)][size_class(b)];
@@ -77,10 +120,12 @@ class CostModel {
   void update(double& v, double sample) const noexcept {
     v = v == 0 ? sample : v + p_.alpha * (sample - v);
   }
-  void decide(Cell& c) const noexcept;
+  void decide(Kind k, Cell& c) noexcept;
 
   Params p_{};
+  Countdown explore_{p_.explore_every};
   std::array<std::array<Cell, kSizeClasses>, static_cast<int>(Kind::Count)> cells_{};
+  std::array<uint8_t, static_cast<int>(Kind::Count)> accel_cells_{};  // cells with accel set
 };
 
 // Completion rate and latency of one accelerator queue pair, and the in-flight depth they imply
