@@ -94,6 +94,23 @@ TEST(CostModel, ASettledClassIsExploredSixteenTimesLess) {
   EXPECT_NEAR(cpu, 10000 / 16, 60);
 }
 
+TEST(CostModel, BatchesScaleTheSingleOpCosts) {
+  // Timed alone an op costs 1000 cycles, offloading it 800: the accelerator. But a burst of 32
+  // such ops takes 6400 cycles on the CPU (multi-buffer lanes): 200 each, so the CPU it is.
+  CostModel m({.margin = 0.10, .alpha = 1.0, .explore_every = 1000000});
+  m.record_cpu(Kind::Chained, 1400, 1000);
+  m.record_offload(Kind::Chained, 1400, 800);
+  EXPECT_TRUE(m.prefers_accel(Kind::Chained, 1400));
+  m.record_cpu_batch(Kind::Chained, 32 * m.raw_cpu_cost(Kind::Chained, 1400), 32 * 200);
+  EXPECT_NEAR(m.batch_scale(Kind::Chained), 0.2, 1e-9);
+  EXPECT_NEAR(m.cpu_cost(Kind::Chained, 1400), 200, 1e-6);
+  EXPECT_FALSE(m.prefers_accel(Kind::Chained, 1400));
+  EXPECT_EQ(m.batch_scale(Kind::Gcm), 1.0);  // per kind
+  // A wild sample is clipped (at most 4x the estimate per step).
+  m.record_cpu_batch(Kind::Chained, 1000, 1e9);
+  EXPECT_NEAR(m.batch_scale(Kind::Chained), 0.8, 1e-9);
+}
+
 TEST(CostModel, ExplorationReachesEverySizeOfAPeriodicMix) {
   // Big and small alternating (a TCP transfer's data and ACKs), and a period-4 mix: with a fixed
   // exploration period (an even one) one size would never be explored.
@@ -123,18 +140,48 @@ TEST(Countdown, FiresAboutOnceInItsMeanWithIrregularGaps) {
   EXPECT_NEAR(parity[0], parity[1], 500);  // both residues, not one
 }
 
-TEST(AccelGauge, InflightBoundFollowsRateTimesLatency) {
+// One 1 ms window of 100 completions whose ops took `latency` cycles each (the gauge's first
+// call only opens its first window: t starts at 0 and the tests prime it).
+void window(AccelGauge& g, uint64_t& t, uint64_t hz, uint64_t latency, double budget,
+            uint32_t ceiling) {
+  for (int k = 0; k < 100; ++k) g.record_latency(latency);
+  g.record_completions(100, t += hz / 1000, hz, budget, 32, ceiling);
+}
+
+TEST(AccelGauge, CapGrowsWhileOpsComeBackWithinBudget) {
   AccelGauge g;
   const uint64_t hz = 1'000'000'000;
-  EXPECT_EQ(g.inflight_limit(32, 4096, hz), 32u);  // nothing measured: the floor
-  // 1000 ops per ms = 1 Mops/s, latency 200 us: 200 in flight at that rate, bound 2x = 400.
+  EXPECT_EQ(g.inflight_cap(32), 32u);  // nothing measured: the floor
   uint64_t t = 1;
-  for (int ms = 0; ms < 20; ++ms)
-    for (int i = 0; i < 10; ++i) g.record_completions(100, t += hz / 10'000, hz);
-  for (int i = 0; i < 100; ++i) g.record_latency(200'000);
-  EXPECT_NEAR(g.rate_ops(), 1e6, 1e5);
-  EXPECT_NEAR(g.inflight_limit(32, 4096, hz), 400, 40);
-  EXPECT_EQ(g.inflight_limit(32, 100, hz), 100u);  // the ceiling
+  g.record_completions(0, t, hz, 500'000, 32, 1024);
+  uint32_t last = 32;
+  for (int w = 0; w < 10; ++w) {
+    window(g, t, hz, 200'000, 500'000, 1024);
+    EXPECT_GT(g.inflight_cap(32), last);
+    last = g.inflight_cap(32);
+  }
+  for (int w = 0; w < 100; ++w) window(g, t, hz, 200'000, 500'000, 1024);
+  EXPECT_EQ(g.inflight_cap(32), 1024u);  // the ceiling
+  EXPECT_NEAR(g.rate_ops(), 100'000, 10'000);
+}
+
+TEST(AccelGauge, CapShrinksWhenOpsComeBackLate) {
+  // Ops queued at the accelerator come back later than the order ring's budget: cut by a quarter
+  // per window down to the floor — and it does not follow the queue up (as "2 x rate x latency"
+  // did: with the latency measured under load that is twice the depth itself).
+  AccelGauge g;
+  const uint64_t hz = 1'000'000'000;
+  uint64_t t = 1;
+  g.record_completions(0, t, hz, 500'000, 32, 1024);
+  for (int w = 0; w < 100; ++w) window(g, t, hz, 200'000, 500'000, 1024);
+  ASSERT_EQ(g.inflight_cap(32), 1024u);
+  window(g, t, hz, 2'000'000, 500'000, 1024);
+  EXPECT_EQ(g.inflight_cap(32), 768u);
+  for (int w = 0; w < 30; ++w) window(g, t, hz, 2'000'000, 500'000, 1024);
+  EXPECT_EQ(g.inflight_cap(32), 32u);
+  // Back within budget: it grows again.
+  window(g, t, hz, 200'000, 500'000, 1024);
+  EXPECT_EQ(g.inflight_cap(32), 36u);
 }
 
 }  // namespace

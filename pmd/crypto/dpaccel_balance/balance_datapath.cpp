@@ -157,17 +157,31 @@ Admit order_allows(QueuePair& qp, size_t i, double cpu_cycles, uint64_t now, uin
 // else sees it.
 class CpuBatch {
  public:
-  CpuBatch(const Device& d, QueuePair& qp) : d_(d), qp_(qp) {}
+  CpuBatch(const Device& d, QueuePair& qp, bool learn) : d_(d), qp_(qp), learn_(learn) {}
   ~CpuBatch() { flush(); }
-  void add(rte_crypto_op* op, const Session& s) noexcept {
+  void add(rte_crypto_op* op, const Session& s, uint32_t bytes) noexcept {
     if (n_ == kBurst) flush();
+    if (n_ == 0) {  // about one batch in 16 is timed, when the model is in use
+      timed_ = learn_ && qp_.batch_timing.tick();
+      kind_ = s.kind;
+      predicted_ = 0;
+    }
+    if (timed_) [[unlikely]] {
+      double c = qp_.model.raw_cpu_cost(s.kind, bytes);
+      // A batch of several kinds, or with a size not measured alone yet, predicts nothing.
+      predicted_ = s.kind == kind_ && c > 0 && predicted_ >= 0 ? predicted_ + c : -1;
+    }
     saved_[n_] = op->sym->session;
     op->sym->session = s.sub->cpu_sess;
     ops_[n_++] = op;
   }
   void flush() noexcept {
     if (n_ == 0) return;
+    uint64_t t0 = timed_ ? rte_rdtsc() : 0;
     uint16_t sent = run(ops_.data(), static_cast<uint16_t>(n_));
+    if (timed_ && sent == n_ && predicted_ > 0)
+      qp_.model.record_cpu_batch(kind_, predicted_, static_cast<double>(rte_rdtsc() - t0));
+    timed_ = false;
     for (uint32_t k = 0; k < n_; ++k) ops_[k]->sym->session = saved_[k];
     for (uint32_t k = sent; k < n_; ++k) run_on_cpu(d_, ops_[k]);  // never with a queue this deep
     n_ = 0;
@@ -197,6 +211,10 @@ class CpuBatch {
 
   const Device& d_;
   QueuePair& qp_;
+  const bool learn_;
+  bool timed_ = false;
+  Kind kind_ = Kind::Gcm;
+  double predicted_ = 0;  // sum of the batch's single-op costs; < 0: no prediction
   uint32_t n_ = 0;
   std::array<rte_crypto_op*, kBurst> ops_;
   std::array<void*, kBurst> saved_;
@@ -237,7 +255,7 @@ int pick_accel(QueuePair& qp, const Device& d, AccelBatches& ab, const Session& 
         continue;
       }
     }
-    uint32_t lim = d.mode == Mode::Accel ? qp.depth : qp.gauge[i].inflight_limit(32, qp.depth, hz);
+    uint32_t lim = d.mode == Mode::Accel ? qp.depth : qp.gauge[i].inflight_cap(kInflightFloor);
     uint32_t fl = qp.inflight[i].load(std::memory_order_relaxed) + ab.n[i];
     if (fl < lim && fl < best) {
       best = fl;
@@ -255,6 +273,7 @@ void account_rate(QueuePair& qp, uint32_t n, uint64_t now, uint64_t hz) noexcept
   if (span >= hz / 1000) {
     double sample = static_cast<double>(qp.rate_window_ops) / static_cast<double>(span);
     qp.op_rate = qp.op_rate == 0 ? sample : qp.op_rate + (sample - qp.op_rate) / 8;
+    qp.op_rate_peak = std::max(sample, qp.op_rate_peak * 0.99);  // decays by half in ~70 ms
     qp.rate_window_start = now;
     qp.rate_window_ops = 0;
   }
@@ -338,7 +357,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   Entry* const ring = qp->ring;
   const uint32_t mask = qp->mask;
   AccelBatches ab;
-  CpuBatch cpu(d, *qp);
+  CpuBatch cpu(d, *qp, learn);
   uint64_t cpu_ops = 0, cpu_bytes = 0;
   for (uint32_t done_in = 0; done_in < n;) {
     const uint32_t chunk = std::min<uint32_t>(n - done_in, kBurst);
@@ -388,7 +407,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
       if (learn && qp->timing.tick()) [[unlikely]]
         cpu.run_timed(op, s, bytes);
       else
-        cpu.add(op, s);
+        cpu.add(op, s, bytes);
     }
     for (size_t i = 0; i < na; ++i) {
       if (ab.n[i] == 0) continue;
@@ -409,7 +428,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
         Entry& e = ring[seq & mask];
         e.priv = nullptr;
         e.state.store(kDone, std::memory_order_relaxed);
-        cpu.add(e.op, *session_of(e.op->sym->session));
+        cpu.add(e.op, *session_of(e.op->sym->session), ab.bytes[i][k]);
         ++qp->c.spills;
         ++cpu_ops;
         cpu_bytes += ab.bytes[i][k];
@@ -450,7 +469,11 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
     std::array<rte_crypto_op*, kBurst> back;
     uint16_t got = rte_cryptodev_dequeue_burst(d.accel_devs[i], qp->id, back.data(), kBurst);
     if (got == 0) continue;
-    qp->gauge[i].record_completions(got, now, hz);
+    // Latency budget of an accelerator op: what keeps the ops held back behind it within half
+    // the order ring, at the highest rate this queue pair has lately run at (a queue pair held
+    // back runs slower, which must not loosen the budget).
+    double budget = qp->depth / 2.0 / std::max(qp->op_rate_peak, 1e-9);
+    qp->gauge[i].record_completions(got, now, hz, budget, kInflightFloor, qp->depth / 2);
     for (uint16_t k = 0; k < got; ++k) {
       rte_crypto_op* p = back[k];
       PrivMeta* meta = meta_of(p);

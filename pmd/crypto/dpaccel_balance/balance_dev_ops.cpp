@@ -224,6 +224,11 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
             static_cast<unsigned long>(qp->c.cpu_ops), static_cast<unsigned long>(accel_ops),
             static_cast<unsigned long>(qp->c.spills),
             static_cast<unsigned long>(qp->c.reruns_error + qp->c.reruns_stall));
+  for (size_t a = 0; a < d->accel_devs.size(); ++a)
+    BAL_LOG(INFO, "%s qp %u, accelerator %s: %.0f ops/s, latency %.0f us, in-flight cap %u",
+            dev->data->name, qp_id, d->accel_names[a].c_str(), qp->gauge[a].rate_ops(),
+            qp->gauge[a].latency_cycles() * 1e6 / double(rte_get_tsc_hz()),
+            qp->gauge[a].inflight_cap(kInflightFloor));
   static constexpr const char* kKinds[] = {"AES-GCM", "ChaCha20-Poly1305", "cipher+auth"};
   for (int k = 0; k < static_cast<int>(Kind::Count); ++k)
     if (std::string m = qp->model.describe(static_cast<Kind>(k)); !m.empty())

@@ -39,9 +39,10 @@ namespace dpaccel::balance {
           ##__VA_ARGS__)
 
 inline constexpr int kMaxAccel = 4;
-inline constexpr uint32_t kAadMax = 256;     // ops with more AAD run on the CPU
-inline constexpr uint32_t kPrivSize = 1024;  // private area of the balancer's private ops
-inline constexpr uint32_t kBurst = 64;       // ops decided together (one chunk of a burst)
+inline constexpr uint32_t kAadMax = 256;        // ops with more AAD run on the CPU
+inline constexpr uint32_t kPrivSize = 1024;     // private area of the balancer's private ops
+inline constexpr uint32_t kBurst = 64;          // ops decided together (one chunk of a burst)
+inline constexpr uint32_t kInflightFloor = 32;  // an admitted accelerator may always hold this many
 // Descriptors of the CPU device's queue pairs: they hold at most one chunk, between the enqueue
 // and the dequeue that follows it.
 inline constexpr uint32_t kCpuQueueDepth = 128;
@@ -136,11 +137,13 @@ struct QueuePair {
   uint64_t stalled_until[kMaxAccel] = {};  // no new ops to a stalled accelerator before this TSC
   CostModel model;
   Countdown timing{64, 0x5851f42d4c957f2dull};  // ops whose cost is measured (see enqueue_burst)
+  Countdown batch_timing{16, 0x14057b7ef767814full};  // CPU batches timed (see CpuBatch)
   AccelGauge gauge[kMaxAccel];
   // Order costs: with in-order delivery an op on an accelerator holds back every later op until it
   // completes, so an accelerator is usable only while latency x this queue pair's op rate stays
   // well inside the order ring. Op rate: ops per TSC cycle, over 1 ms windows.
   double op_rate = 0;
+  double op_rate_peak = 0;  // highest 1 ms op rate lately (decaying max)
   uint64_t rate_window_start = 0;
   uint64_t rate_window_ops = 0;
   uint64_t last_probe[kMaxAccel] = {};

@@ -67,9 +67,8 @@ int stats_cmd(const char*, const char* params, rte_tel_data* d) noexcept {
   pmd::add_qp_column<Q>(d, dev, "accel0_latency_ns", [hz](Q& q) {
     return uint64_t(q.gauge[0].latency_cycles() * 1e9 / double(hz));
   });
-  pmd::add_qp_column<Q>(d, dev, "accel0_inflight_bound", [hz](Q& q) {
-    return uint64_t(q.gauge[0].inflight_limit(32, q.depth, hz));
-  });
+  pmd::add_qp_column<Q>(d, dev, "accel0_inflight_bound",
+                        [](Q& q) { return uint64_t(q.gauge[0].inflight_cap(kInflightFloor)); });
   return 0;
 }
 

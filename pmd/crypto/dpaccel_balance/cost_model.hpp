@@ -9,6 +9,7 @@
 // Pure C++, no DPDK: unit-tested without EAL.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -91,11 +92,22 @@ class CostModel {
     return cell(k, bytes).accel ? Path::Accel : Path::Cpu;
   }
 
-  // Measured cycles per op on the application core.
+  // Measured cycles per op on the application core. CPU costs come from ops timed one at a time
+  // (which tells sizes apart) and are scaled by what whole batches cost against what those
+  // single-op costs predict (record_cpu_batch): the CPU device may work faster on a burst than on
+  // one op — IPsec-MB's multi-buffer ciphers and hashes (AES-CBC, HMAC-SHA*) run several ops in
+  // parallel lanes, and one op alone costs several times its share of a burst.
   void record_cpu(Kind k, uint32_t bytes, double cycles_per_op) noexcept;
   void record_offload(Kind k, uint32_t bytes, double cycles_per_op) noexcept;
+  // A batch of ops of kind k took `cycles`; `predicted` is the sum of raw_cpu_cost() of its ops.
+  void record_cpu_batch(Kind k, double predicted, double cycles) noexcept;
+  // The unscaled single-op cost (0: not measured), for predicting a batch.
+  double raw_cpu_cost(Kind k, uint32_t bytes) const noexcept { return cell(k, bytes).cpu; }
+  double batch_scale(Kind k) const noexcept { return scale_[static_cast<int>(k)]; }
 
-  double cpu_cost(Kind k, uint32_t bytes) const noexcept { return cell(k, bytes).cpu; }
+  double cpu_cost(Kind k, uint32_t bytes) const noexcept {
+    return cell(k, bytes).cpu * scale_[static_cast<int>(k)];
+  }
   double offload_cost(Kind k, uint32_t bytes) const noexcept { return cell(k, bytes).offload; }
   bool prefers_accel(Kind k, uint32_t bytes) const noexcept { return cell(k, bytes).accel; }
   bool settled(Kind k, uint32_t bytes) const noexcept { return cell(k, bytes).settled; }
@@ -117,24 +129,37 @@ class CostModel {
   const Cell& cell(Kind k, uint32_t b) const noexcept {
     return cells_[static_cast<int>(k)][size_class(b)];
   }
+  void decide(Kind k, Cell& c) noexcept;
+  // An EWMA step, a sample more than 4 times the estimate counted as 4 times (a preempted or
+  // interrupted measurement must not flip a decision on its own).
   void update(double& v, double sample) const noexcept {
+    if (v != 0) sample = std::min(sample, 4 * v);
     v = v == 0 ? sample : v + p_.alpha * (sample - v);
   }
-  void decide(Kind k, Cell& c) noexcept;
 
   Params p_{};
   Countdown explore_{p_.explore_every};
   std::array<std::array<Cell, kSizeClasses>, static_cast<int>(Kind::Count)> cells_{};
-  std::array<uint8_t, static_cast<int>(Kind::Count)> accel_cells_{};  // cells with accel set
+  std::array<uint8_t, static_cast<int>(Kind::Count)> accel_cells_{};        // cells with accel set
+  std::array<double, static_cast<int>(Kind::Count)> scale_{1.0, 1.0, 1.0};  // batch / single
+  std::array<bool, static_cast<int>(Kind::Count)> scaled_{};                // a batch was measured
 };
 
-// Completion rate and latency of one accelerator queue pair, and the in-flight depth they imply
-// (Little's law with headroom), within [floor, ceiling].
+// Completion rate and latency of one accelerator queue pair, and how many ops may be in flight
+// there. The in-flight cap is adjusted once per 1 ms window of completions, AIMD style: cut by a
+// quarter when the window's ops took longer than the latency budget the caller gives (with
+// in-order delivery every op queued at the accelerator holds back every later op, so the budget
+// comes from the order ring), raised by an eighth otherwise, within [floor, ceiling]. Little's law
+// cannot set it: with the latency measured under load, rate x latency is the depth itself, so
+// "twice rate x latency" doubled whatever was in flight and ran to the ceiling; with the unloaded
+// latency it shrank to the floor whenever queueing made ops slower than that.
 class AccelGauge {
  public:
-  void record_completions(uint32_t n, uint64_t now_tsc, uint64_t tsc_hz) noexcept;
+  // n completions seen at now; closes a window every millisecond and then adjusts the cap.
+  void record_completions(uint32_t n, uint64_t now_tsc, uint64_t tsc_hz, double budget_cycles,
+                          uint32_t floor, uint32_t ceiling) noexcept;
   void record_latency(uint64_t cycles) noexcept;
-  uint32_t inflight_limit(uint32_t floor, uint32_t ceiling, uint64_t tsc_hz) const noexcept;
+  uint32_t inflight_cap(uint32_t floor) const noexcept { return cap_ ? cap_ : floor; }
   double rate_ops() const noexcept { return rate_; }
   double latency_cycles() const noexcept { return latency_; }
 
@@ -142,6 +167,9 @@ class AccelGauge {
   double rate_ = 0, latency_ = 0;
   uint64_t window_start_ = 0;
   uint32_t window_n_ = 0;
+  double window_lat_sum_ = 0;
+  uint32_t window_lat_n_ = 0;
+  uint32_t cap_ = 0;  // 0: not adjusted yet (the floor)
 };
 
 }  // namespace dpaccel::balance
