@@ -29,9 +29,9 @@ namespace {
 // it owns, which then are closed already).
 constexpr const char* kStarted[] = {
     "crypto_dpaccel_balance0", "crypto_dpaccel_balance1", "crypto_dpaccel_balance2",
-    "crypto_dpaccel_balance3", "crypto_dpaccel_cpu0",     "crypto_dpaccel_cpu1",
-    "crypto_aesni_mb0",        "crypto_dpaccel_worker0",  "crypto_dpaccel_worker1",
-    "crypto_dpaccel_worker2",  "crypto_dpaccel_worker3"};
+    "crypto_dpaccel_balance3", "crypto_dpaccel_balance4", "crypto_dpaccel_cpu0",
+    "crypto_dpaccel_cpu1",     "crypto_aesni_mb0",        "crypto_dpaccel_worker0",
+    "crypto_dpaccel_worker1",  "crypto_dpaccel_worker2",  "crypto_dpaccel_worker3"};
 
 class EalEnvironment : public ::testing::Environment {
  public:
@@ -51,7 +51,7 @@ class EalEnvironment : public ::testing::Environment {
              // (a child device serves one balancer: one CPU device each)
              "--vdev=crypto_dpaccel_cpu_b0", "--vdev=crypto_dpaccel_cpu_b1",
              "--vdev=crypto_dpaccel_cpu_b2", "--vdev=crypto_dpaccel_cpu_b3",
-             "--vdev=crypto_dpaccel_worker_b0,corelist=1",
+             "--vdev=crypto_dpaccel_cpu_b4", "--vdev=crypto_dpaccel_worker_b0,corelist=1",
              "--vdev=crypto_dpaccel_worker_b1,corelist=1,error_rate=0.3,seed=3",
              "--vdev=crypto_dpaccel_worker_b2,corelist=1,stall_ms=150,stall_after=100,"
              "stall_every=2000",
@@ -63,7 +63,8 @@ class EalEnvironment : public ::testing::Environment {
              "--vdev=crypto_dpaccel_balance2,cpu=crypto_dpaccel_cpu_b2,"
              "accel=crypto_dpaccel_worker_b2,mode=accel,stall_us=20000",
              "--vdev=crypto_dpaccel_balance3,cpu=crypto_dpaccel_cpu_b3,"
-             "accel=crypto_dpaccel_worker_b3,mode=accel"}) < 0) {
+             "accel=crypto_dpaccel_worker_b3,mode=accel",
+             "--vdev=crypto_dpaccel_balance4,cpu=crypto_dpaccel_cpu_b4,mode=cpu"}) < 0) {
       // A failed environment would only skip the tests; a broken set-up must fail the run.
       std::fprintf(stderr, "EAL init failed\n");
       std::exit(1);

@@ -152,12 +152,14 @@ Admit order_allows(QueuePair& qp, size_t i, double cpu_cycles, uint64_t now, uin
 // CPU ops of a burst go through the CPU device's own queue pair, in one enqueue and the dequeue
 // right after it: the device works synchronously, so everything enqueued comes back at once. This
 // is the CPU device's cheapest path (its op-based burst loop, no vector to build and unpack), so
-// an op the balancer keeps on the CPU costs little more than with the CPU device alone. The op
-// carries the CPU device's sub-session while there, and its own session again before anybody
-// else sees it.
+// an op the balancer keeps on the CPU costs little more than with the CPU device alone. The op goes
+// with its own session: a balancer session starts with the CPU device's session data.
 class CpuBatch {
  public:
-  CpuBatch(const Device& d, QueuePair& qp, bool learn) : d_(d), qp_(qp), learn_(learn) {}
+  // queue: the CPU device's queue pair is free (nothing passed through is pending there); when it
+  // is not, ops run through CPU-crypto, one at a time.
+  CpuBatch(const Device& d, QueuePair& qp, bool learn, bool queue)
+      : d_(d), qp_(qp), learn_(learn), queue_(queue) {}
   ~CpuBatch() { flush(); }
   void add(rte_crypto_op* op, const Session& s, uint32_t bytes) noexcept {
     if (n_ == kBurst) flush();
@@ -171,8 +173,6 @@ class CpuBatch {
       // A batch of several kinds, or with a size not measured alone yet, predicts nothing.
       predicted_ = s.kind == kind_ && c > 0 && predicted_ >= 0 ? predicted_ + c : -1;
     }
-    saved_[n_] = op->sym->session;
-    op->sym->session = s.sub->cpu_sess;
     ops_[n_++] = op;
   }
   void flush() noexcept {
@@ -182,18 +182,18 @@ class CpuBatch {
     if (timed_ && sent == n_ && predicted_ > 0)
       qp_.model.record_cpu_batch(kind_, predicted_, static_cast<double>(rte_rdtsc() - t0));
     timed_ = false;
-    for (uint32_t k = 0; k < n_; ++k) ops_[k]->sym->session = saved_[k];
     for (uint32_t k = sent; k < n_; ++k) run_on_cpu(d_, ops_[k]);  // never with a queue this deep
     n_ = 0;
   }
   // One op alone, timed: what the cost model learns an op of this kind and size costs the CPU.
   void run_timed(rte_crypto_op* op, const Session& s, uint32_t bytes) noexcept {
-    void* saved = op->sym->session;
-    op->sym->session = s.sub->cpu_sess;
+    if (!queue_) {  // the CPU-crypto path costs something else: not a sample
+      run_on_cpu(d_, op);
+      return;
+    }
     uint64_t t0 = rte_rdtsc();
     uint16_t sent = run(&op, 1);
     uint64_t t1 = rte_rdtsc();
-    op->sym->session = saved;
     if (sent == 0)
       run_on_cpu(d_, op);
     else
@@ -202,6 +202,10 @@ class CpuBatch {
 
  private:
   uint16_t run(rte_crypto_op** ops, uint16_t n) noexcept {
+    if (!queue_) [[unlikely]] {
+      for (uint16_t k = 0; k < n; ++k) run_on_cpu(d_, ops[k]);
+      return n;
+    }
     uint16_t sent = rte_cryptodev_enqueue_burst(d_.cpu_dev, qp_.id, ops, n);
     std::array<rte_crypto_op*, kBurst> back;
     for (uint16_t got = 0; got < sent;)  // synchronous: returns at once (see balance_device.hpp)
@@ -212,12 +216,12 @@ class CpuBatch {
   const Device& d_;
   QueuePair& qp_;
   const bool learn_;
+  const bool queue_;
   bool timed_ = false;
   Kind kind_ = Kind::Gcm;
   double predicted_ = 0;  // sum of the batch's single-op costs; < 0: no prediction
   uint32_t n_ = 0;
   std::array<rte_crypto_op*, kBurst> ops_;
-  std::array<void*, kBurst> saved_;
 };
 
 // Private copies bound for the accelerators, one batch per accelerator.
@@ -287,7 +291,7 @@ void run_on_cpu(const Device& d, rte_crypto_op* op) noexcept {
     op->status = RTE_CRYPTO_OP_STATUS_INVALID_SESSION;
     return;
   }
-  const Session& s = *session_of(op->sym->session);
+  const Session& s = *session_of(d, op->sym->session);
   rte_crypto_sym_op* y = op->sym;
   std::array<rte_crypto_vec, 64> sv, dv;
   auto describe = [](rte_mbuf* m, std::array<rte_crypto_vec, 64>& v) -> uint32_t {
@@ -333,16 +337,49 @@ void run_on_cpu(const Device& d, rte_crypto_op* op) noexcept {
   vec.digest = &digest;
   vec.aad = &aad;
   vec.status = &status;
-  rte_cryptodev_sym_cpu_crypto_process(d.cpu_dev, s.sub->cpu_sess, ofs, &vec);
+  rte_cryptodev_sym_cpu_crypto_process(d.cpu_dev, y->session, ofs, &vec);
   op->status = from_errno(status);
 }
+
+namespace {
+
+// A burst that goes to the CPU whole, passed to the CPU device's queue pair as it is (the sessions
+// are the CPU device's too). Returns how many it took, or -1 (nothing done) when an op is not a
+// valid session op — the ring path then deals with it.
+int pass_through(QueuePair& qp, const Device& d, rte_crypto_op** ops, uint32_t n) noexcept {
+  uint64_t bytes = 0;
+  for (uint32_t k = 0; k < n; ++k) {
+    const rte_crypto_op* op = ops[k];
+    if (op->sess_type != RTE_CRYPTO_OP_WITH_SESSION || op->sym->session == nullptr ||
+        op->sym->m_src == nullptr) [[unlikely]]
+      return -1;
+    bytes += op_bytes(*session_of(d, op->sym->session), op);
+  }
+  uint16_t sent = rte_cryptodev_enqueue_burst(d.cpu_dev, qp.id, ops, static_cast<uint16_t>(n));
+  if (sent < n) [[unlikely]]  // never with the CPU queue pair as deep as this one
+    for (uint32_t k = sent; k < n; ++k)
+      bytes -= op_bytes(*session_of(d, ops[k]->sym->session), ops[k]);
+  qp.pt_enq += sent;
+  qp.pt_enq_pub.store(qp.pt_enq, std::memory_order_release);
+  qp.c.cpu_ops += sent;
+  qp.c.cpu_bytes += bytes;
+  return sent;
+}
+
+}  // namespace
 
 uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexcept {
   if (nb_ops == 0) return 0;  // nothing to flush: ops on the CPU are done, the rest is out
   auto* qp = static_cast<QueuePair*>(qp_ptr);
   const Device& d = *qp->dev;
-  uint32_t room = qp->depth - static_cast<uint32_t>(qp->head - qp->tail_snapshot());
+  const uint64_t ring_used = qp->head - qp->tail_snapshot();
+  const uint64_t pt_pending = qp->pt_pending_from_enqueue();
+  uint32_t room = qp->depth - static_cast<uint32_t>(ring_used + pt_pending);
   uint32_t n = std::min<uint32_t>(nb_ops, room);
+  if (n == 0) {
+    qp->c.refused += nb_ops;
+    return 0;
+  }
   uint64_t hz = rte_get_tsc_hz();
   uint64_t now = qp->clock.load(std::memory_order_relaxed);
   if ((qp->enq_calls++ & 15) == 0 || now == 0) {
@@ -354,10 +391,22 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   // is a choice to make).
   const bool offload = na != 0 && d.mode != Mode::Cpu;
   const bool learn = na != 0 && d.mode == Mode::Adaptive;
+  // While nothing is in the order ring and no size class prefers an accelerator, a burst goes to
+  // the CPU device whole and stays there until dequeued: no per-op work at all. One burst in about
+  // 8 still takes the ring path, where ops are timed and the accelerator explored.
+  if (ring_used == 0 && (!offload || (learn && !qp->model.any_accel() && !qp->learning.tick()))) {
+    if (int sent = pass_through(*qp, d, ops, n); sent >= 0) {
+      account_rate(*qp, static_cast<uint32_t>(sent), now, hz);
+      qp->c.enqueued += static_cast<uint32_t>(sent);
+      qp->c.refused += nb_ops - static_cast<uint32_t>(sent);
+      return static_cast<uint16_t>(sent);
+    }
+  }
   Entry* const ring = qp->ring;
   const uint32_t mask = qp->mask;
   AccelBatches ab;
-  CpuBatch cpu(d, *qp, learn);
+  // The CPU device's queue pair can serve this burst only while nothing passed through waits there.
+  CpuBatch cpu(d, *qp, learn, pt_pending == 0);
   uint64_t cpu_ops = 0, cpu_bytes = 0;
   for (uint32_t done_in = 0; done_in < n;) {
     const uint32_t chunk = std::min<uint32_t>(n - done_in, kBurst);
@@ -376,7 +425,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
         e.state.store(kDone, std::memory_order_relaxed);
         continue;
       }
-      const Session& s = *session_of(op->sym->session);
+      const Session& s = *session_of(d, op->sym->session);
       const uint32_t bytes = op_bytes(s, op);
       if (offload && bytes <= qp->priv_room &&
           (d.mode == Mode::Accel || qp->model.choose(s.kind, bytes) == Path::Accel)) {
@@ -428,7 +477,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
         Entry& e = ring[seq & mask];
         e.priv = nullptr;
         e.state.store(kDone, std::memory_order_relaxed);
-        cpu.add(e.op, *session_of(e.op->sym->session), ab.bytes[i][k]);
+        cpu.add(e.op, *session_of(d, e.op->sym->session), ab.bytes[i][k]);
         ++qp->c.spills;
         ++cpu_ops;
         cpu_bytes += ab.bytes[i][k];
@@ -450,9 +499,31 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   return static_cast<uint16_t>(n);
 }
 
+// Ops that passed through, from the CPU device's queue pair; older than anything in the ring.
+uint16_t dequeue_passed(QueuePair& qp, const Device& d, rte_crypto_op** ops, uint16_t nb_ops,
+                        uint64_t pending) noexcept {
+  uint16_t got = rte_cryptodev_dequeue_burst(
+      d.cpu_dev, qp.id, ops, static_cast<uint16_t>(std::min<uint64_t>(nb_ops, pending)));
+  uint64_t failed = 0;
+  for (uint16_t k = 0; k < got; ++k) failed += ops[k]->status != RTE_CRYPTO_OP_STATUS_SUCCESS;
+  qp.pt_deq += got;
+  qp.pt_deq_pub.store(qp.pt_deq, std::memory_order_release);
+  qp.c.failed += failed;
+  qp.c.dequeued += got;
+  return got;
+}
+
 uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexcept {
   auto* qp = static_cast<QueuePair*>(qp_ptr);
   const Device& d = *qp->dev;
+  uint16_t passed = 0;
+  if (uint64_t pending = qp->pt_enq_pub.load(std::memory_order_acquire) - qp->pt_deq) {
+    passed = dequeue_passed(*qp, d, ops, nb_ops, pending);
+    // Until they are all back, nothing later may be returned.
+    if (passed < pending || passed == nb_ops) return passed;
+    ops += passed;
+    nb_ops = static_cast<uint16_t>(nb_ops - passed);
+  }
   uint64_t hz = rte_get_tsc_hz();
   uint64_t published = qp->head_snapshot();
   bool out = false;
@@ -489,7 +560,7 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
         continue;
       }
       Entry& e = qp->ring[meta->seq & qp->mask];
-      const Session& s = *session_of(e.op->sym->session);
+      const Session& s = *session_of(d, e.op->sym->session);
       qp->gauge[i].record_latency(now - meta->t_enq);
       uint64_t t0 = meta->timed ? rte_rdtsc() : 0;
       if (p->status == RTE_CRYPTO_OP_STATUS_SUCCESS ||
@@ -558,7 +629,7 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   qp->publish_tail();
   qp->c.failed += failed;
   qp->c.dequeued += tail - first;
-  return static_cast<uint16_t>(tail - first);
+  return static_cast<uint16_t>(passed + tail - first);
 }
 
 }  // namespace dpaccel::balance

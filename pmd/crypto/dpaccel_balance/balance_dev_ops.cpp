@@ -64,7 +64,6 @@ void release_children(const char* balancer) noexcept {
 }
 
 void destroy_sub_sessions(SubSessions* sub) noexcept {
-  if (sub->cpu_sess) rte_cryptodev_sym_session_free(sub->cpu_dev, sub->cpu_sess);
   for (uint8_t a = 0; a < sub->n_accel; ++a)
     if (sub->accel_sess[a]) rte_cryptodev_sym_session_free(sub->accel_dev[a], sub->accel_sess[a]);
   delete sub;
@@ -132,16 +131,24 @@ int attach_children(rte_cryptodev* dev) noexcept {
   rte_cryptodev_capabilities end{};
   end.op = RTE_CRYPTO_OP_TYPE_UNDEFINED;
   d->caps.push_back(end);
-  unsigned sub_size = rte_cryptodev_sym_get_private_session_size(static_cast<uint8_t>(cpu));
+  rte_cryptodev* cpu_dev = rte_cryptodev_pmd_get_dev(static_cast<uint8_t>(cpu));
+  if (cpu_dev->dev_ops->sym_session_configure == nullptr ||
+      cpu_dev->dev_ops->sym_session_clear == nullptr) {
+    BAL_LOG(ERR, "%s: %s has no symmetric sessions", dev->data->name, d->cpu_name.c_str());
+    return -ENOTSUP;
+  }
+  // A balancer session starts with the CPU device's own session data.
+  d->sess_offset = RTE_ALIGN_CEIL(rte_cryptodev_sym_get_private_session_size(cpu), 16);
+  unsigned sub_size = 64;
   for (uint8_t a : accels)
     sub_size = std::max(sub_size, rte_cryptodev_sym_get_private_session_size(a));
+  const uint32_t n_sub =
+      d->max_sessions * static_cast<uint32_t>(std::max<size_t>(1, accels.size()));
   std::string pool = "bal" + std::to_string(dev->data->dev_id) + "_subsess";
-  d->sub_pool = rte_cryptodev_sym_session_pool_create(
-      pool.c_str(), d->max_sessions * static_cast<uint32_t>(1 + accels.size()), sub_size, 0, 0,
-      d->socket_id);
+  d->sub_pool =
+      rte_cryptodev_sym_session_pool_create(pool.c_str(), n_sub, sub_size, 0, 0, d->socket_id);
   if (d->sub_pool == nullptr) {
-    BAL_LOG(ERR, "%s: cannot create the pool of %u sub-sessions", dev->data->name,
-            d->max_sessions * static_cast<uint32_t>(1 + accels.size()));
+    BAL_LOG(ERR, "%s: cannot create the pool of %u sub-sessions", dev->data->name, n_sub);
     return -ENOMEM;
   }
   {
@@ -234,9 +241,9 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
     if (std::string m = qp->model.describe(static_cast<Kind>(k)); !m.empty())
       BAL_LOG(INFO, "%s qp %u, cycles per op on the application core, %s: %s", dev->data->name,
               qp_id, kKinds[k], m.c_str());
-  if (qp->head != qp->tail)
+  if (qp->head != qp->tail || qp->pt_enq != qp->pt_deq)
     BAL_LOG(WARNING, "%s qp %u released with %lu ops not dequeued", dev->data->name, qp_id,
-            static_cast<unsigned long>(qp->head - qp->tail));
+            static_cast<unsigned long>(qp->head - qp->tail + qp->pt_enq - qp->pt_deq));
   rte_mempool_free(qp->priv_ops);
   rte_mempool_free(qp->priv_mbufs);
   rte_free(qp->ring);
@@ -301,8 +308,12 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
               rte_cryptodev_name_get(a), rc);
       return rc;
     }
-  // The CPU device's queue pair never holds more than one chunk of a burst (see CpuBatch).
-  child_conf.nb_descriptors = kCpuQueueDepth;
+  // The CPU device's queue pair holds what passes through until the application dequeues it: as
+  // many ops as this queue pair takes.
+  // It takes the application's sessions as they are: the application's pool is its pool.
+  child_conf.mp_session = conf->mp_session;
+  child_conf.nb_descriptors = std::max<uint32_t>(
+      rte_align32pow2(conf->nb_descriptors ? conf->nb_descriptors : 2048), 2 * kBurst);
   if (int rc = rte_cryptodev_queue_pair_setup(d->cpu_dev, qp_id, &child_conf, socket_id); rc) {
     BAL_LOG(ERR, "%s qp %u: CPU device %s refused its queue pair: %d", dev->data->name, qp_id,
             d->cpu_name.c_str(), rc);
@@ -336,15 +347,24 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
   return 0;
 }
 
-unsigned session_size(rte_cryptodev*) noexcept {
-  return sizeof(Session);
+unsigned session_size(rte_cryptodev* dev) noexcept {
+  // Until the children are known a session cannot be configured anyway (configure fails, saying
+  // why): the size then only has to be valid.
+  if (attach_children(dev) != 0) return sizeof(Session);
+  return device_of(dev)->sess_offset + sizeof(Session);
 }
 
 int session_configure(rte_cryptodev* dev, rte_crypto_sym_xform* xform,
                       rte_cryptodev_sym_session* sess) noexcept {
   if (int rc = attach_children(dev); rc) return rc;
   Device* d = device_of(dev);
-  Session& s = *session_of(sess);
+  rte_cryptodev* cpu = rte_cryptodev_pmd_get_dev(d->cpu_dev);
+  if (int rc = cpu->dev_ops->sym_session_configure(cpu, xform, sess); rc) {
+    BAL_LOG(ERR, "%s: the CPU device %s refused the session (%d)", dev->data->name,
+            d->cpu_name.c_str(), rc);
+    return rc;
+  }
+  Session& s = *session_of(*d, sess);
   s = Session{};
   s.kind = Kind::Chained;
   for (auto* x = xform; x; x = x->next) {
@@ -367,9 +387,7 @@ int session_configure(rte_cryptodev* dev, rte_crypto_sym_xform* xform,
   auto* sub = new (std::nothrow) SubSessions();
   if (sub == nullptr) return -ENOMEM;
   rte_mempool* mp = d->sub_pool;
-  sub->cpu_dev = d->cpu_dev;
-  sub->cpu_sess = rte_cryptodev_sym_session_create(d->cpu_dev, xform, mp);
-  bool ok = sub->cpu_sess != nullptr;
+  bool ok = true;
   for (size_t a = 0; ok && a < d->accel_devs.size(); ++a) {
     sub->accel_dev[a] = d->accel_devs[a];
     sub->accel_sess[a] = rte_cryptodev_sym_session_create(d->accel_devs[a], xform, mp);
@@ -378,18 +396,23 @@ int session_configure(rte_cryptodev* dev, rte_crypto_sym_xform* xform,
   }
   if (!ok) {
     int err = rte_errno ? -rte_errno : -ENOTSUP;
-    BAL_LOG(ERR, "%s: a child device refused the session (%d)", dev->data->name, err);
+    BAL_LOG(ERR, "%s: an accelerator refused the session (%d)", dev->data->name, err);
     destroy_sub_sessions(sub);
+    cpu->dev_ops->sym_session_clear(cpu, sess);
     return err;
   }
   s.sub = sub;
   return 0;
 }
 
-void session_clear(rte_cryptodev*, rte_cryptodev_sym_session* sess) noexcept {
-  SubSessions* sub = session_of(sess)->sub;
+void session_clear(rte_cryptodev* dev, rte_cryptodev_sym_session* sess) noexcept {
+  const Device& d = *device_of(dev);
+  Session& s = *session_of(d, sess);
+  SubSessions* sub = s.sub;
   if (sub == nullptr) return;
-  session_of(sess)->sub = nullptr;
+  s.sub = nullptr;
+  rte_cryptodev* cpu = rte_cryptodev_pmd_get_dev(d.cpu_dev);
+  cpu->dev_ops->sym_session_clear(cpu, sess);
   // Gone now, or when the last private copy using it comes back.
   if ((sub->state.fetch_or(SubSessions::kCleared, std::memory_order_acq_rel) |
        SubSessions::kCleared) == SubSessions::kCleared)

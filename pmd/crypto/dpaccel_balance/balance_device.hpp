@@ -43,18 +43,17 @@ inline constexpr uint32_t kAadMax = 256;        // ops with more AAD run on the 
 inline constexpr uint32_t kPrivSize = 1024;     // private area of the balancer's private ops
 inline constexpr uint32_t kBurst = 64;          // ops decided together (one chunk of a burst)
 inline constexpr uint32_t kInflightFloor = 32;  // an admitted accelerator may always hold this many
-// Descriptors of the CPU device's queue pairs: they hold at most one chunk, between the enqueue
-// and the dequeue that follows it.
-inline constexpr uint32_t kCpuQueueDepth = 128;
 
+// A balancer session's private data starts with the CPU device's own session data (the CPU device
+// configures it in place), so the CPU device takes the application's ops with their session as it
+// is; the balancer's Session follows at Device::sess_offset. The accelerators get sub-sessions.
+//
 // The sub-sessions of one balancer session. They live apart from the session itself because an
 // accelerator may still hold a private copy after the application freed the session (an op taken
 // back after a stall): they go when the session is cleared *and* no private copy uses them.
 struct SubSessions {
   static constexpr uint32_t kCleared = 1u << 31;
   std::atomic<uint32_t> state{0};  // kCleared | private copies in flight
-  uint8_t cpu_dev = 0;
-  void* cpu_sess = nullptr;
   uint8_t accel_dev[kMaxAccel] = {};
   void* accel_sess[kMaxAccel] = {};
   uint8_t n_accel = 0;
@@ -130,6 +129,16 @@ struct QueuePair {
   void publish_tail() noexcept { tail_pub.store(tail, std::memory_order_release); }
   uint32_t mask = 0;
   Entry* ring = nullptr;  // order ring, mask + 1 entries
+  // Pass-through: a burst that goes to the CPU whole while the order ring is empty stays in the
+  // CPU device's queue pair, and dequeue takes it from there (older than anything in the ring).
+  // Counters of ops so passed, each side publishing its own like head and tail.
+  uint64_t pt_enq = 0;
+  uint64_t pt_deq = 0;
+  alignas(64) std::atomic<uint64_t> pt_enq_pub{0};
+  alignas(64) std::atomic<uint64_t> pt_deq_pub{0};
+  uint64_t pt_pending_from_enqueue() const noexcept {
+    return pt_enq - pt_deq_pub.load(std::memory_order_acquire);
+  }
   rte_mempool* priv_ops = nullptr;
   rte_mempool* priv_mbufs = nullptr;
   uint32_t priv_room = 0;  // data room of a private mbuf
@@ -138,6 +147,7 @@ struct QueuePair {
   CostModel model;
   Countdown timing{64, 0x5851f42d4c957f2dull};  // ops whose cost is measured (see enqueue_burst)
   Countdown batch_timing{16, 0x14057b7ef767814full};  // CPU batches timed (see CpuBatch)
+  Countdown learning{8, 0x2545f4914f6cdd1dull};       // bursts that may not pass through (learning)
   AccelGauge gauge[kMaxAccel];
   // Order costs: with in-order delivery an op on an accelerator holds back every later op until it
   // completes, so an accelerator is usable only while latency x this queue pair's op rate stays
@@ -173,6 +183,7 @@ struct Device {
   rte_mempool* sub_pool = nullptr;  // the children's sessions (not the application's pool, whose
                                     // size an application computes for one session per use)
   uint32_t max_sessions = 4096;
+  uint32_t sess_offset = 0;  // of the balancer's Session in a session's private data
   uint16_t max_nb_queue_pairs = 0;
   int socket_id = 0;
   uint32_t stall_us = 0;         // 0: adaptive (20 x measured latency, at least 2 ms)
@@ -199,8 +210,9 @@ struct Device {
 inline Device* device_of(rte_cryptodev* dev) {
   return static_cast<Device*>(dev->data->dev_private);
 }
-inline Session* session_of(void* s) {
-  return static_cast<Session*>(CRYPTODEV_GET_SYM_SESS_PRIV(s));
+inline Session* session_of(const Device& d, void* s) {
+  return reinterpret_cast<Session*>(static_cast<uint8_t*>(CRYPTODEV_GET_SYM_SESS_PRIV(s)) +
+                                    d.sess_offset);
 }
 inline PrivMeta* meta_of(rte_crypto_op* priv) {
   return reinterpret_cast<PrivMeta*>(reinterpret_cast<uint8_t*>(priv) + sizeof(rte_crypto_op) +

@@ -111,6 +111,12 @@ class CostModel {
   double offload_cost(Kind k, uint32_t bytes) const noexcept { return cell(k, bytes).offload; }
   bool prefers_accel(Kind k, uint32_t bytes) const noexcept { return cell(k, bytes).accel; }
   bool settled(Kind k, uint32_t bytes) const noexcept { return cell(k, bytes).settled; }
+  // Whether some size class of some kind goes to the accelerator.
+  bool any_accel() const noexcept {
+    for (uint8_t n : accel_cells_)
+      if (n) return true;
+    return false;
+  }
   // The smallest size class that currently goes to the accelerator (kSizeClasses: none).
   int accel_threshold_class(Kind k) const noexcept;
   // What the model knows of a kind, for logs: "<=64B cpu 120 offload 900 -> cpu, ..." (cycles
