@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "device_fixture.hpp"
+#include "gcm_ops.hpp"
 
 namespace dpaccel::test {
 namespace {
@@ -22,54 +23,34 @@ TEST_F(Balance, StopAndStartWithOpsInFlight) {
   void* sess = make_session(b, s, m, true);
   ASSERT_NE(sess, nullptr);
   constexpr int kN = 400;
-  std::vector<rte_crypto_op*> ops(kN);
-  ASSERT_EQ(rte_crypto_op_bulk_alloc(pools().ops, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops.data(), kN),
-            kN);
   std::vector<Bytes> plain(kN);
-  Bytes digests(16 * kN), aad(8, 1);
-  for (int i = 0; i < kN; ++i) {
-    rte_mbuf* mb = rte_pktmbuf_alloc(pools().mbufs);
-    plain[i] = random_bytes(512, rng);
-    std::memcpy(rte_pktmbuf_append(mb, 512), plain[i].data(), 512);
-    rte_crypto_op_attach_sym_session(ops[i], sess);
-    ops[i]->sym->m_src = mb;
-    std::memcpy(rte_crypto_op_ctod_offset(ops[i], uint8_t*, kIvOffset), m.iv.data(), 12);
-    ops[i]->sym->aead.data = {0, 512};
-    ops[i]->sym->aead.digest.data = digests.data() + 16 * i;
-    ops[i]->sym->aead.aad.data = aad.data();
-  }
-  m.aad = aad;
-  int enq = 0;
-  while (enq < kN)
-    enq += rte_cryptodev_enqueue_burst(b, 0, ops.data() + enq,
-                                       static_cast<uint16_t>(std::min(64, kN - enq)));
-  rte_cryptodev_stop(b);  // defined: accelerators keep or finish what they hold
-  ASSERT_EQ(rte_cryptodev_start(b), 0);
-  std::vector<rte_crypto_op*> back;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (back.size() < size_t{kN} && std::chrono::steady_clock::now() < deadline) {
-    rte_crypto_op* buf[64];
-    uint16_t k = rte_cryptodev_dequeue_burst(b, 0, buf, 64);
-    back.insert(back.end(), buf, buf + k);
-  }
-  ASSERT_EQ(back.size(), size_t{kN});
-  for (int i = 0; i < kN; ++i) {
-    ASSERT_EQ(back[i], ops[i]) << "order";
-    ASSERT_EQ(back[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
-    RefResult ref = reference_encrypt(s, m, plain[i]);
-    ASSERT_EQ(0,
-              std::memcmp(rte_pktmbuf_mtod(back[i]->sym->m_src, uint8_t*), ref.data.data(), 512));
-    ASSERT_EQ(0, std::memcmp(digests.data() + 16 * i, ref.digest.data(), 16));
-  }
-  for (auto* op : ops) {
-    rte_pktmbuf_free(op->sym->m_src);
-    rte_crypto_op_free(op);
+  for (auto& p : plain) p = random_bytes(512, rng);
+  {
+    GcmOps ops(sess, m, plain);
+    ASSERT_TRUE(ops.ok());
+    m.aad = ops.aad();
+    int enq = 0;
+    while (enq < kN)
+      enq += rte_cryptodev_enqueue_burst(b, 0, ops.data() + enq,
+                                         static_cast<uint16_t>(std::min(64, kN - enq)));
+    rte_cryptodev_stop(b);  // defined: accelerators keep or finish what they hold
+    ASSERT_EQ(rte_cryptodev_start(b), 0);
+    std::vector<rte_crypto_op*> back = dequeue_n(b, 0, kN, std::chrono::seconds(20));
+    ASSERT_EQ(back.size(), size_t{kN});
+    for (int i = 0; i < kN; ++i) {
+      ASSERT_EQ(back[i], ops[i]) << "order";
+      ASSERT_EQ(back[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
+      RefResult ref = reference_encrypt(s, m, plain[i]);
+      ASSERT_EQ(0,
+                std::memcmp(rte_pktmbuf_mtod(back[i]->sym->m_src, uint8_t*), ref.data.data(), 512));
+      ASSERT_EQ(0, std::memcmp(ops.digest(i), ref.digest.data(), 16));
+    }
   }
   rte_cryptodev_sym_session_free(b, sess);
   // Reap copies the accelerator still holds (their sub-sessions go with them).
   rte_cryptodev_stats st{};
   uint8_t w = dev("crypto_dpaccel_worker_b2");
-  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   do {
     rte_crypto_op* none[1];
     rte_cryptodev_dequeue_burst(b, 0, none, 1);
@@ -90,56 +71,33 @@ TEST_F(Balance, PassedThroughBurstsStayInOrderWithRingBursts) {
   void* sess = make_session(b, s, m, true);
   ASSERT_NE(sess, nullptr);
   constexpr int kN = 96, kBad = 40;
-  std::vector<rte_crypto_op*> ops(kN);
-  ASSERT_EQ(rte_crypto_op_bulk_alloc(pools().ops, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops.data(), kN),
-            kN);
   std::vector<Bytes> plain(kN);
-  Bytes digests(16 * kN), aad(8, 3);
-  m.aad = aad;
-  for (int i = 0; i < kN; ++i) {
-    rte_mbuf* mb = rte_pktmbuf_alloc(pools().mbufs);
-    ASSERT_NE(mb, nullptr);
-    plain[i] = random_bytes(64 + 16 * (i % 20), rng);
-    std::memcpy(rte_pktmbuf_append(mb, static_cast<uint16_t>(plain[i].size())), plain[i].data(),
-                plain[i].size());
-    if (i == kBad)
-      ops[i]->sess_type = RTE_CRYPTO_OP_SESSIONLESS;  // and no xform: invalid
-    else
-      rte_crypto_op_attach_sym_session(ops[i], sess);
-    ops[i]->sym->m_src = mb;
-    std::memcpy(rte_crypto_op_ctod_offset(ops[i], uint8_t*, kIvOffset), m.iv.data(), 12);
-    ops[i]->sym->aead.data = {0, static_cast<uint32_t>(plain[i].size())};
-    ops[i]->sym->aead.digest.data = digests.data() + 16 * i;
-    ops[i]->sym->aead.aad.data = aad.data();
-  }
-  for (int at : {0, 32, 64}) ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, ops.data() + at, 32), 32);
-  std::vector<rte_crypto_op*> back;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (back.size() < size_t{kN} && std::chrono::steady_clock::now() < deadline) {
-    rte_crypto_op* buf[7];
-    uint16_t k = rte_cryptodev_dequeue_burst(b, 0, buf, 7);
-    back.insert(back.end(), buf, buf + k);
-  }
-  ASSERT_EQ(back.size(), size_t{kN});
-  rte_crypto_op* none[1];
-  EXPECT_EQ(rte_cryptodev_dequeue_burst(b, 0, none, 1), 0) << "an op came back twice";
-  for (int i = 0; i < kN; ++i) {
-    ASSERT_EQ(back[i], ops[i]) << "order, at " << i;
-    if (i == kBad) {
-      EXPECT_NE(back[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
-      continue;
+  for (int i = 0; i < kN; ++i) plain[i] = random_bytes(64 + 16 * (i % 20), rng);
+  {
+    GcmOps ops(sess, m, plain);
+    ASSERT_TRUE(ops.ok());
+    m.aad = ops.aad();
+    ops[kBad]->sess_type = RTE_CRYPTO_OP_SESSIONLESS;  // and no xform: invalid
+    for (int at : {0, 32, 64})
+      ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, ops.data() + at, 32), 32);
+    std::vector<rte_crypto_op*> back = dequeue_n(b, 0, kN, std::chrono::seconds(10), 7);
+    ASSERT_EQ(back.size(), size_t{kN});
+    rte_crypto_op* none[1];
+    EXPECT_EQ(rte_cryptodev_dequeue_burst(b, 0, none, 1), 0) << "an op came back twice";
+    for (int i = 0; i < kN; ++i) {
+      ASSERT_EQ(back[i], ops[i]) << "order, at " << i;
+      if (i == kBad) {
+        EXPECT_NE(back[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
+        continue;
+      }
+      ASSERT_EQ(back[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS) << i;
+      EXPECT_EQ(back[i]->sym->session, sess) << "the op's session, as given";
+      RefResult ref = reference_encrypt(s, m, plain[i]);
+      ASSERT_EQ(0, std::memcmp(rte_pktmbuf_mtod(back[i]->sym->m_src, uint8_t*), ref.data.data(),
+                               plain[i].size()))
+          << i;
+      ASSERT_EQ(0, std::memcmp(ops.digest(i), ref.digest.data(), 16)) << i;
     }
-    ASSERT_EQ(back[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS) << i;
-    EXPECT_EQ(back[i]->sym->session, sess) << "the op's session, as given";
-    RefResult ref = reference_encrypt(s, m, plain[i]);
-    ASSERT_EQ(0, std::memcmp(rte_pktmbuf_mtod(back[i]->sym->m_src, uint8_t*), ref.data.data(),
-                             plain[i].size()))
-        << i;
-    ASSERT_EQ(0, std::memcmp(digests.data() + 16 * i, ref.digest.data(), 16)) << i;
-  }
-  for (auto* op : ops) {
-    rte_pktmbuf_free(op->sym->m_src);
-    rte_crypto_op_free(op);
   }
   rte_cryptodev_sym_session_free(b, sess);
 }

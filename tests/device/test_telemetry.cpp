@@ -10,6 +10,7 @@
 #include <string>
 
 #include "device_fixture.hpp"
+#include "gcm_ops.hpp"
 
 namespace dpaccel::test {
 namespace {
@@ -138,36 +139,16 @@ TEST_F(Telemetry, BalancerSizesOpsByTheBytesTheyCover) {
   ASSERT_NE(sess, nullptr);
   constexpr int kN = 64;
   constexpr uint32_t kRegion = 200, kBuffer = 1024;
-  std::vector<rte_crypto_op*> ops(kN);
-  ASSERT_EQ(rte_crypto_op_bulk_alloc(pools().ops, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops.data(), kN),
-            kN);
-  Bytes digests(16 * kN), aad(8, 1);
-  for (int i = 0; i < kN; ++i) {
-    rte_mbuf* mb = rte_pktmbuf_alloc(pools().mbufs);
-    ASSERT_NE(mb, nullptr);
-    ASSERT_NE(rte_pktmbuf_append(mb, kBuffer), nullptr);
-    rte_crypto_op_attach_sym_session(ops[i], sess);
-    ops[i]->sym->m_src = mb;
-    std::memcpy(rte_crypto_op_ctod_offset(ops[i], uint8_t*, kIvOffset), m.iv.data(), 12);
-    ops[i]->sym->aead.data = {16, kRegion};
-    ops[i]->sym->aead.digest.data = digests.data() + 16 * i;
-    ops[i]->sym->aead.aad.data = aad.data();
-  }
-  long long before = op_bytes();
-  ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, ops.data(), kN), kN);
-  std::vector<rte_crypto_op*> back;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (back.size() < size_t{kN} && std::chrono::steady_clock::now() < deadline) {
-    rte_crypto_op* buf[kN];
-    uint16_t k = rte_cryptodev_dequeue_burst(b, 0, buf, kN);
-    back.insert(back.end(), buf, buf + k);
-  }
-  ASSERT_EQ(back.size(), size_t{kN});
-  for (auto* op : back) EXPECT_EQ(op->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
-  EXPECT_EQ(op_bytes() - before, static_cast<long long>(kN) * kRegion);
-  for (auto* op : ops) {
-    rte_pktmbuf_free(op->sym->m_src);
-    rte_crypto_op_free(op);
+  {
+    GcmOps ops(sess, m, std::vector<Bytes>(kN, random_bytes(kRegion + 16, rng)), 16, kRegion,
+               kBuffer);
+    ASSERT_TRUE(ops.ok());
+    long long before = op_bytes();
+    ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, ops.data(), kN), kN);
+    std::vector<rte_crypto_op*> back = dequeue_n(b, 0, kN, std::chrono::seconds(10));
+    ASSERT_EQ(back.size(), size_t{kN});
+    for (auto* op : back) EXPECT_EQ(op->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
+    EXPECT_EQ(op_bytes() - before, static_cast<long long>(kN) * kRegion);
   }
   rte_cryptodev_sym_session_free(b, sess);
 }

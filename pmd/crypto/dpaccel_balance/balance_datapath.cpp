@@ -359,8 +359,12 @@ int pass_through(QueuePair& qp, const Device& d, rte_crypto_op** ops, uint32_t n
   if (sent < n) [[unlikely]]  // never with the CPU queue pair as deep as this one
     for (uint32_t k = sent; k < n; ++k)
       bytes -= op_bytes(*session_of(d, ops[k]->sym->session), ops[k]);
+  if (sent == 0) return 0;
+  // Sequence numbers for them; published with head by the caller.
+  qp.passes[qp.pass_push++ & qp.mask] = {qp.head, qp.head + sent};
+  qp.pass_push_pub.store(qp.pass_push, std::memory_order_release);
+  qp.head += sent;
   qp.pt_enq += sent;
-  qp.pt_enq_pub.store(qp.pt_enq, std::memory_order_release);
   qp.c.cpu_ops += sent;
   qp.c.cpu_bytes += bytes;
   return sent;
@@ -372,9 +376,8 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   if (nb_ops == 0) return 0;  // nothing to flush: ops on the CPU are done, the rest is out
   auto* qp = static_cast<QueuePair*>(qp_ptr);
   const Device& d = *qp->dev;
-  const uint64_t ring_used = qp->head - qp->tail_snapshot();
   const uint64_t pt_pending = qp->pt_pending_from_enqueue();
-  uint32_t room = qp->depth - static_cast<uint32_t>(ring_used + pt_pending);
+  uint32_t room = qp->depth - static_cast<uint32_t>(qp->head - qp->tail_snapshot());
   uint32_t n = std::min<uint32_t>(nb_ops, room);
   if (n == 0) {
     qp->c.refused += nb_ops;
@@ -391,11 +394,12 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   // is a choice to make).
   const bool offload = na != 0 && d.mode != Mode::Cpu;
   const bool learn = na != 0 && d.mode == Mode::Adaptive;
-  // While nothing is in the order ring and no size class prefers an accelerator, a burst goes to
-  // the CPU device whole and stays there until dequeued: no per-op work at all. One burst in about
-  // 8 still takes the ring path, where ops are timed and the accelerator explored.
-  if (ring_used == 0 && (!offload || (learn && !qp->model.any_accel() && !qp->learning.tick()))) {
+  // While no size class prefers an accelerator, a burst goes to the CPU device whole and stays
+  // there until its turn to be dequeued: no per-op work at all. One burst in about 8 still takes
+  // the ring path, where ops are timed and the accelerator explored.
+  if (!offload || (learn && !qp->model.any_accel() && !qp->learning.tick())) {
     if (int sent = pass_through(*qp, d, ops, n); sent >= 0) {
+      qp->publish_head(qp->head);
       account_rate(*qp, static_cast<uint32_t>(sent), now, hz);
       qp->c.enqueued += static_cast<uint32_t>(sent);
       qp->c.refused += nb_ops - static_cast<uint32_t>(sent);
@@ -499,31 +503,9 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   return static_cast<uint16_t>(n);
 }
 
-// Ops that passed through, from the CPU device's queue pair; older than anything in the ring.
-uint16_t dequeue_passed(QueuePair& qp, const Device& d, rte_crypto_op** ops, uint16_t nb_ops,
-                        uint64_t pending) noexcept {
-  uint16_t got = rte_cryptodev_dequeue_burst(
-      d.cpu_dev, qp.id, ops, static_cast<uint16_t>(std::min<uint64_t>(nb_ops, pending)));
-  uint64_t failed = 0;
-  for (uint16_t k = 0; k < got; ++k) failed += ops[k]->status != RTE_CRYPTO_OP_STATUS_SUCCESS;
-  qp.pt_deq += got;
-  qp.pt_deq_pub.store(qp.pt_deq, std::memory_order_release);
-  qp.c.failed += failed;
-  qp.c.dequeued += got;
-  return got;
-}
-
 uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexcept {
   auto* qp = static_cast<QueuePair*>(qp_ptr);
   const Device& d = *qp->dev;
-  uint16_t passed = 0;
-  if (uint64_t pending = qp->pt_enq_pub.load(std::memory_order_acquire) - qp->pt_deq) {
-    passed = dequeue_passed(*qp, d, ops, nb_ops, pending);
-    // Until they are all back, nothing later may be returned.
-    if (passed < pending || passed == nb_ops) return passed;
-    ops += passed;
-    nb_ops = static_cast<uint16_t>(nb_ops - passed);
-  }
   uint64_t hz = rte_get_tsc_hz();
   uint64_t published = qp->head_snapshot();
   bool out = false;
@@ -612,24 +594,51 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
       f.state.store(kDone, std::memory_order_release);
     }
   }
-  // 3. Finished ops, in enqueue order.
+  // 3. Finished ops, in enqueue order: ring entries, and passed-through ranges from the CPU
+  //    device's queue pair when their turn comes.
   const Entry* const ring = qp->ring;
   const uint32_t mask = qp->mask;
   const uint64_t first = qp->tail;
   const uint64_t end = std::min(published, first + nb_ops);
   uint64_t tail = first, failed = 0;
-  for (; tail < end; ++tail) {
-    const Entry& e = ring[tail & mask];
-    if (e.state.load(std::memory_order_acquire) != kDone) break;
-    rte_crypto_op* op = e.op;
-    ops[tail - first] = op;
-    failed += op->status != RTE_CRYPTO_OP_STATUS_SUCCESS;
+  while (tail < end) {
+    // The next passed-through range, if any is published; ring entries run up to its start.
+    uint64_t stop = end;
+    const QueuePair::Pass* pass = nullptr;
+    if (qp->pass_pop != qp->pass_push_pub.load(std::memory_order_acquire)) {
+      pass = &qp->passes[qp->pass_pop & mask];
+      stop = std::min(stop, pass->begin);
+    }
+    for (; tail < stop; ++tail) {
+      const Entry& e = ring[tail & mask];
+      if (e.state.load(std::memory_order_acquire) != kDone) break;
+      rte_crypto_op* op = e.op;
+      ops[tail - first] = op;
+      failed += op->status != RTE_CRYPTO_OP_STATUS_SUCCESS;
+    }
+    if (pass == nullptr || tail != pass->begin || tail == end) break;
+    // Its turn: the CPU device gives these back in order, all of them (it is synchronous).
+    auto want = static_cast<uint16_t>(std::min(end, pass->end) - tail);
+    uint16_t got = rte_cryptodev_dequeue_burst(d.cpu_dev, qp->id, ops + (tail - first), want);
+    for (uint16_t k = 0; k < got; ++k)
+      failed += ops[tail - first + k]->status != RTE_CRYPTO_OP_STATUS_SUCCESS;
+    tail += got;
+    qp->pt_deq += got;
+    qp->pt_deq_pub.store(qp->pt_deq, std::memory_order_release);
+    if (tail == pass->end) {
+      ++qp->pass_pop;
+    } else {
+      // Not all of it: either ops is full, or the CPU device did not give everything back yet.
+      // A later call continues; the rest of the range moves up.
+      qp->passes[qp->pass_pop & mask].begin = tail;
+      break;
+    }
   }
   qp->tail = tail;
   qp->publish_tail();
   qp->c.failed += failed;
   qp->c.dequeued += tail - first;
-  return static_cast<uint16_t>(passed + tail - first);
+  return static_cast<uint16_t>(tail - first);
 }
 
 }  // namespace dpaccel::balance

@@ -241,12 +241,13 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
     if (std::string m = qp->model.describe(static_cast<Kind>(k)); !m.empty())
       BAL_LOG(INFO, "%s qp %u, cycles per op on the application core, %s: %s", dev->data->name,
               qp_id, kKinds[k], m.c_str());
-  if (qp->head != qp->tail || qp->pt_enq != qp->pt_deq)
+  if (qp->head != qp->tail)
     BAL_LOG(WARNING, "%s qp %u released with %lu ops not dequeued", dev->data->name, qp_id,
-            static_cast<unsigned long>(qp->head - qp->tail + qp->pt_enq - qp->pt_deq));
+            static_cast<unsigned long>(qp->head - qp->tail));
   rte_mempool_free(qp->priv_ops);
   rte_mempool_free(qp->priv_mbufs);
   rte_free(qp->ring);
+  rte_free(qp->passes);
   pmd::delete_queue_pair(qp);
   dev->data->queue_pairs[qp_id] = nullptr;
   return 0;
@@ -328,6 +329,8 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
   qp->mask = depth - 1;
   qp->ring = static_cast<Entry*>(rte_zmalloc_socket("dpaccel_bal_ring", sizeof(Entry) * depth,
                                                     RTE_CACHE_LINE_SIZE, socket_id));
+  qp->passes = static_cast<QueuePair::Pass*>(rte_zmalloc_socket(
+      "dpaccel_bal_passes", sizeof(QueuePair::Pass) * depth, RTE_CACHE_LINE_SIZE, socket_id));
   std::string base = "bal" + std::to_string(dev->data->dev_id) + "_" + std::to_string(qp_id);
   // Private copies: as many as ops can be in flight, plus late returns after stalls.
   uint32_t n = depth * 2;
@@ -338,7 +341,8 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
       (base + "_mb").c_str(), n, 0, 0, static_cast<uint16_t>(RTE_PKTMBUF_HEADROOM + qp->priv_room),
       socket_id);
   dev->data->queue_pairs[qp_id] = qp;
-  if (qp->ring == nullptr || qp->priv_ops == nullptr || qp->priv_mbufs == nullptr) {
+  if (qp->ring == nullptr || qp->passes == nullptr || qp->priv_ops == nullptr ||
+      qp->priv_mbufs == nullptr) {
     BAL_LOG(ERR, "%s qp %u: cannot allocate its order ring and private pools (%u entries)",
             dev->data->name, qp_id, n);
     qp_release(dev, qp_id);

@@ -129,13 +129,23 @@ struct QueuePair {
   void publish_tail() noexcept { tail_pub.store(tail, std::memory_order_release); }
   uint32_t mask = 0;
   Entry* ring = nullptr;  // order ring, mask + 1 entries
-  // Pass-through: a burst that goes to the CPU whole while the order ring is empty stays in the
-  // CPU device's queue pair, and dequeue takes it from there (older than anything in the ring).
-  // Counters of ops so passed, each side publishing its own like head and tail.
-  uint64_t pt_enq = 0;
-  uint64_t pt_deq = 0;
-  alignas(64) std::atomic<uint64_t> pt_enq_pub{0};
+  // Pass-through: a burst that goes to the CPU whole stays in the CPU device's queue pair, and
+  // dequeue takes it from there when its turn comes. Its ops take sequence numbers like any (and
+  // count against the depth) but no ring entries: the range they took is queued in `passes`
+  // (written before head is published, like entries), and dequeue, reaching a range's start,
+  // takes that many ops from the CPU device's queue pair (which returns them in order).
+  struct Pass {
+    uint64_t begin, end;  // sequence numbers
+  };
+  Pass* passes = nullptr;  // mask + 1 slots (a pass holds at least one op)
+  uint64_t pass_push = 0;  // enqueue side
+  uint64_t pass_pop = 0;   // dequeue side
+  alignas(64) std::atomic<uint64_t> pass_push_pub{0};
+  uint64_t pt_enq = 0;  // ops passed through (enqueue side)
+  uint64_t pt_deq = 0;  // ... and taken back (dequeue side)
   alignas(64) std::atomic<uint64_t> pt_deq_pub{0};
+  // Ops passed through and not yet taken back, as the enqueue side sees it: while there are any,
+  // the CPU device's queue pair is not free for a ring burst's CPU ops.
   uint64_t pt_pending_from_enqueue() const noexcept {
     return pt_enq - pt_deq_pub.load(std::memory_order_acquire);
   }
