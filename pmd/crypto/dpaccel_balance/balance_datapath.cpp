@@ -398,8 +398,10 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   const bool learn = na != 0 && d.mode == Mode::Adaptive;
   // While no size class prefers an accelerator, a burst goes to the CPU device whole and stays
   // there until its turn to be dequeued: no per-op work at all. One burst in about 8 still takes
-  // the ring path, where ops are timed and the accelerator explored.
-  if (!offload || (learn && !qp->model.any_accel() && !qp->learning.tick())) {
+  // the ring path, where ops are timed and the accelerator explored — unless passed-through ops
+  // still wait in the CPU device's queue pair (behind an accelerator op), when its CPU ops would
+  // have to run one by one through CPU-crypto: learning waits for a better burst.
+  if (!offload || (learn && !qp->model.any_accel() && (pt_pending != 0 || !qp->learning.tick()))) {
     if (int sent = pass_through(*qp, d, ops, n); sent >= 0) {
       qp->publish_head(qp->head);
       account_rate(*qp, static_cast<uint32_t>(sent), now, hz);
