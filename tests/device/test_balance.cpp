@@ -62,8 +62,8 @@ TEST_F(Balance, PassedThroughBurstsStayInOrderWithRingBursts) {
   // balance4 sends everything to the CPU: a burst of valid ops passes through to the CPU device's
   // queue pair as it is; a burst with a sessionless op cannot, and goes through the order ring
   // (its ops run one by one: the CPU device's queue pair still holds the first burst); the burst
-  // after that finds the ring in use and follows it. Dequeued in small steps, everything comes
-  // back once, in enqueue order, each op correct.
+  // after that passes through again, behind the ring burst. Dequeued in small steps, everything
+  // comes back once, in enqueue order, each op correct.
   uint8_t b = dev("crypto_dpaccel_balance4");
   std::mt19937_64 rng(5);
   Spec s = esp_gcm128_spec();
