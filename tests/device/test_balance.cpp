@@ -102,6 +102,32 @@ TEST_F(Balance, PassedThroughBurstsStayInOrderWithRingBursts) {
   rte_cryptodev_sym_session_free(b, sess);
 }
 
+TEST_F(Balance, OpsInFlightSayNotProcessed) {
+  // An op the application reuses keeps the status of its last run. Once the balancer has sent it
+  // to an accelerator it must read NOT_PROCESSED until the balancer's dequeue has collected it, as
+  // with DPDK's software drivers (whoever looks at an op in flight, e.g. crypto_scheduler's
+  // ordering mode, takes any other status for "done"). balance3 sends everything to an
+  // accelerator and updates the application's op only in its own dequeue, so this is exact.
+  uint8_t d = dev("crypto_dpaccel_balance3");
+  std::mt19937_64 rng(6);
+  Spec s = esp_gcm128_spec();
+  Material m = random_material(s, rng);
+  void* sess = make_session(d, s, m, true);
+  ASSERT_NE(sess, nullptr);
+  {
+    GcmOps ops(sess, m, std::vector<Bytes>(8, random_bytes(256, rng)));
+    ASSERT_TRUE(ops.ok());
+    for (size_t i = 0; i < ops.size(); ++i) ops[i]->status = RTE_CRYPTO_OP_STATUS_SUCCESS;
+    ASSERT_EQ(rte_cryptodev_enqueue_burst(d, 0, ops.data(), 8), 8);
+    for (size_t i = 0; i < ops.size(); ++i)
+      EXPECT_EQ(ops[i]->status, RTE_CRYPTO_OP_STATUS_NOT_PROCESSED) << "op " << i;
+    std::vector<rte_crypto_op*> back = dequeue_n(d, 0, 8, std::chrono::seconds(10));
+    ASSERT_EQ(back.size(), 8u);
+    for (auto* op : back) EXPECT_EQ(op->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
+  }
+  rte_cryptodev_sym_session_free(d, sess);
+}
+
 TEST_F(Balance, BadDevargsAreRefused) {
   EXPECT_NE(rte_vdev_init("crypto_dpaccel_balance_bad0", "accel=crypto_dpaccel_worker0"), 0)
       << "cpu= is required";

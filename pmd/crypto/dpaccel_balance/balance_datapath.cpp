@@ -451,6 +451,8 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
             e.accel = static_cast<uint8_t>(a);
             e.t_enq = now;
             e.state.store(kPending, std::memory_order_relaxed);
+            // In flight, and saying so (see crypto_dpaccel_worker's enqueue).
+            op->status = RTE_CRYPTO_OP_STATUS_NOT_PROCESSED;
             ab.push(static_cast<size_t>(a), p, seq, bytes);
             continue;
           }

@@ -13,7 +13,14 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   uint64_t inflight = qp->enqueued - qp->dequeued;
   uint64_t room = std::min<uint64_t>(qp->submit.free_count(), qp->max_inflight - inflight);
   auto n = static_cast<uint32_t>(std::min<uint64_t>(nb_ops, room));
-  for (uint32_t k = 0; k < n; ++k) qp->submit.slot(k) = ops[k];
+  // An op in flight says so until a helper has run it, as DPDK's software drivers do (zuc,
+  // kasumi): whoever looks at it before it is done (crypto_scheduler's ordering mode drains its
+  // order ring up to the first op NOT_PROCESSED) must not see the status an application's reused
+  // op kept from its last run.
+  for (uint32_t k = 0; k < n; ++k) {
+    ops[k]->status = RTE_CRYPTO_OP_STATUS_NOT_PROCESSED;
+    qp->submit.slot(k) = ops[k];
+  }
   qp->submit.publish(n);
   qp->enqueued += n;
   qp->enqueue_refused += nb_ops - n;
