@@ -12,16 +12,42 @@
 #include <vector>
 
 #include "crypto_harness.hpp"
+#include "crypto_spec.hpp"
 
 namespace dpaccel::test {
 
+// An ESP AES-128-GCM encrypt session on a device, with random key, IV and AAD from a seeded
+// generator (which the test goes on using for its data); freed with the object.
+struct GcmSession {
+  GcmSession(uint8_t device, uint64_t seed)
+      : dev(device),
+        rng(seed),
+        spec(esp_gcm128_spec()),
+        m(random_material(spec, rng)),
+        sess(make_session(dev, spec, m, true)) {}
+  ~GcmSession() {
+    if (sess) rte_cryptodev_sym_session_free(dev, sess);
+  }
+  GcmSession(const GcmSession&) = delete;
+  GcmSession& operator=(const GcmSession&) = delete;
+
+  uint8_t dev;
+  std::mt19937_64 rng;
+  Spec spec;
+  Material m;
+  void* sess;
+};
+
 class GcmOps {
  public:
-  // One op per buffer in data; the transform covers [offset, offset + length) of each (length 0:
-  // to the end); a buffer is `room` bytes long when larger than its data (0: its data's size).
-  GcmOps(void* sess, const Material& m, const std::vector<Bytes>& data, uint32_t offset = 0,
+  // One op per buffer in data, on gs's session and AAD (gs must outlive the ops); the transform
+  // covers [offset, offset + length) of each (length 0: to the end); a buffer is `room` bytes long
+  // when larger than its data (0: its data's size).
+  GcmOps(const GcmSession& gs, const std::vector<Bytes>& data, uint32_t offset = 0,
          uint32_t length = 0, uint16_t room = 0)
-      : ops_(data.size()), digests_(16 * data.size()), aad_(m.aad.empty() ? Bytes(8, 1) : m.aad) {
+      : ops_(data.size()), digests_(16 * data.size()) {
+    void* sess = gs.sess;
+    const Material& m = gs.m;
     ok_ = rte_crypto_op_bulk_alloc(pools().ops, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops_.data(),
                                    static_cast<uint16_t>(ops_.size())) == ops_.size();
     if (!ok_) {
@@ -43,7 +69,7 @@ class GcmOps {
       std::memcpy(rte_crypto_op_ctod_offset(op, uint8_t*, kIvOffset), m.iv.data(), 12);
       op->sym->aead.data = {offset, length ? length : static_cast<uint32_t>(size - offset)};
       op->sym->aead.digest.data = digests_.data() + 16 * i;
-      op->sym->aead.aad.data = aad_.data();
+      op->sym->aead.aad.data = const_cast<uint8_t*>(m.aad.data());  // the session's, kept alive
     }
   }
   ~GcmOps() {
@@ -60,11 +86,10 @@ class GcmOps {
   rte_crypto_op** data() { return ops_.data(); }
   rte_crypto_op* operator[](size_t i) const { return ops_[i]; }
   const uint8_t* digest(size_t i) const { return digests_.data() + 16 * i; }
-  const Bytes& aad() const { return aad_; }
 
  private:
   std::vector<rte_crypto_op*> ops_;
-  Bytes digests_, aad_;
+  Bytes digests_;
   bool ok_ = true;
 };
 

@@ -17,18 +17,14 @@ class Balance : public DeviceTest {};
 TEST_F(Balance, StopAndStartWithOpsInFlight) {
   // balance2's accelerator stalls 150 ms now and then; stop while it holds ops.
   uint8_t b = dev("crypto_dpaccel_balance2");
-  std::mt19937_64 rng(4);
-  Spec s = esp_gcm128_spec();
-  Material m = random_material(s, rng);
-  void* sess = make_session(b, s, m, true);
-  ASSERT_NE(sess, nullptr);
-  constexpr int kN = 400;
-  std::vector<Bytes> plain(kN);
-  for (auto& p : plain) p = random_bytes(512, rng);
   {
-    GcmOps ops(sess, m, plain);
+    GcmSession gs(b, 4);
+    ASSERT_NE(gs.sess, nullptr);
+    constexpr int kN = 400;
+    std::vector<Bytes> plain(kN);
+    for (auto& p : plain) p = random_bytes(512, gs.rng);
+    GcmOps ops(gs, plain);
     ASSERT_TRUE(ops.ok());
-    m.aad = ops.aad();
     int enq = 0;
     while (enq < kN)
       enq += rte_cryptodev_enqueue_burst(b, 0, ops.data() + enq,
@@ -40,13 +36,12 @@ TEST_F(Balance, StopAndStartWithOpsInFlight) {
     for (int i = 0; i < kN; ++i) {
       ASSERT_EQ(back[i], ops[i]) << "order";
       ASSERT_EQ(back[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
-      RefResult ref = reference_encrypt(s, m, plain[i]);
+      RefResult ref = reference_encrypt(gs.spec, gs.m, plain[i]);
       ASSERT_EQ(0,
                 std::memcmp(rte_pktmbuf_mtod(back[i]->sym->m_src, uint8_t*), ref.data.data(), 512));
       ASSERT_EQ(0, std::memcmp(ops.digest(i), ref.digest.data(), 16));
     }
-  }
-  rte_cryptodev_sym_session_free(b, sess);
+  }  // the session goes here, before the copies the accelerator may still hold
   // Reap copies the accelerator still holds (their sub-sessions go with them).
   rte_cryptodev_stats st{};
   uint8_t w = dev("crypto_dpaccel_worker_b2");
@@ -65,18 +60,14 @@ TEST_F(Balance, PassedThroughBurstsStayInOrderWithRingBursts) {
   // after that passes through again, behind the ring burst. Dequeued in small steps, everything
   // comes back once, in enqueue order, each op correct.
   uint8_t b = dev("crypto_dpaccel_balance4");
-  std::mt19937_64 rng(5);
-  Spec s = esp_gcm128_spec();
-  Material m = random_material(s, rng);
-  void* sess = make_session(b, s, m, true);
-  ASSERT_NE(sess, nullptr);
+  GcmSession gs(b, 5);
+  ASSERT_NE(gs.sess, nullptr);
   constexpr int kN = 96, kBad = 40;
   std::vector<Bytes> plain(kN);
-  for (int i = 0; i < kN; ++i) plain[i] = random_bytes(64 + 16 * (i % 20), rng);
+  for (int i = 0; i < kN; ++i) plain[i] = random_bytes(64 + 16 * (i % 20), gs.rng);
   {
-    GcmOps ops(sess, m, plain);
+    GcmOps ops(gs, plain);
     ASSERT_TRUE(ops.ok());
-    m.aad = ops.aad();
     ops[kBad]->sess_type = RTE_CRYPTO_OP_SESSIONLESS;  // and no xform: invalid
     for (int at : {0, 32, 64})
       ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, ops.data() + at, 32), 32);
@@ -91,15 +82,14 @@ TEST_F(Balance, PassedThroughBurstsStayInOrderWithRingBursts) {
         continue;
       }
       ASSERT_EQ(back[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS) << i;
-      EXPECT_EQ(back[i]->sym->session, sess) << "the op's session, as given";
-      RefResult ref = reference_encrypt(s, m, plain[i]);
+      EXPECT_EQ(back[i]->sym->session, gs.sess) << "the op's session, as given";
+      RefResult ref = reference_encrypt(gs.spec, gs.m, plain[i]);
       ASSERT_EQ(0, std::memcmp(rte_pktmbuf_mtod(back[i]->sym->m_src, uint8_t*), ref.data.data(),
                                plain[i].size()))
           << i;
       ASSERT_EQ(0, std::memcmp(ops.digest(i), ref.digest.data(), 16)) << i;
     }
   }
-  rte_cryptodev_sym_session_free(b, sess);
 }
 
 TEST_F(Balance, OpsInFlightSayNotProcessed) {
@@ -109,13 +99,10 @@ TEST_F(Balance, OpsInFlightSayNotProcessed) {
   // ordering mode, takes any other status for "done"). balance3 sends everything to an
   // accelerator and updates the application's op only in its own dequeue, so this is exact.
   uint8_t d = dev("crypto_dpaccel_balance3");
-  std::mt19937_64 rng(6);
-  Spec s = esp_gcm128_spec();
-  Material m = random_material(s, rng);
-  void* sess = make_session(d, s, m, true);
-  ASSERT_NE(sess, nullptr);
+  GcmSession gs(d, 6);
+  ASSERT_NE(gs.sess, nullptr);
   {
-    GcmOps ops(sess, m, std::vector<Bytes>(8, random_bytes(256, rng)));
+    GcmOps ops(gs, std::vector<Bytes>(8, random_bytes(256, gs.rng)));
     ASSERT_TRUE(ops.ok());
     for (size_t i = 0; i < ops.size(); ++i) ops[i]->status = RTE_CRYPTO_OP_STATUS_SUCCESS;
     ASSERT_EQ(rte_cryptodev_enqueue_burst(d, 0, ops.data(), 8), 8);
@@ -125,7 +112,6 @@ TEST_F(Balance, OpsInFlightSayNotProcessed) {
     ASSERT_EQ(back.size(), 8u);
     for (auto* op : back) EXPECT_EQ(op->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
   }
-  rte_cryptodev_sym_session_free(d, sess);
 }
 
 TEST_F(Balance, BadDevargsAreRefused) {

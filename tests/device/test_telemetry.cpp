@@ -132,15 +132,12 @@ TEST_F(Telemetry, BalancerSizesOpsByTheBytesTheyCover) {
     std::string t = telemetry("/dpaccel/crypto_balance/stats," + std::to_string(b));
     return first_of(t, "cpu_bytes") + first_of(t, "accel_bytes");
   };
-  std::mt19937_64 rng(11);
-  Spec s = esp_gcm128_spec();
-  Material m = random_material(s, rng);
-  void* sess = make_session(b, s, m, true);
-  ASSERT_NE(sess, nullptr);
+  GcmSession gs(b, 11);
+  ASSERT_NE(gs.sess, nullptr);
   constexpr int kN = 64;
   constexpr uint32_t kRegion = 200, kBuffer = 1024;
   {
-    GcmOps ops(sess, m, std::vector<Bytes>(kN, random_bytes(kRegion + 16, rng)), 16, kRegion,
+    GcmOps ops(gs, std::vector<Bytes>(kN, random_bytes(kRegion + 16, gs.rng)), 16, kRegion,
                kBuffer);
     ASSERT_TRUE(ops.ok());
     long long before = op_bytes();
@@ -150,7 +147,6 @@ TEST_F(Telemetry, BalancerSizesOpsByTheBytesTheyCover) {
     for (auto* op : back) EXPECT_EQ(op->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
     EXPECT_EQ(op_bytes() - before, static_cast<long long>(kN) * kRegion);
   }
-  rte_cryptodev_sym_session_free(b, sess);
 }
 
 }  // namespace

@@ -33,6 +33,12 @@ uint32_t op_bytes(const Session& s, const rte_crypto_op* op) noexcept {
   return r.end - r.begin;
 }
 
+// An op the balancer can read its session from; any other is refused as INVALID_SESSION.
+bool is_session_op(const rte_crypto_op* op) noexcept {
+  return op->sess_type == RTE_CRYPTO_OP_WITH_SESSION && op->sym->session != nullptr &&
+         op->sym->m_src != nullptr;
+}
+
 uint8_t* digest_ptr(const Session& s, rte_crypto_op* op) noexcept {
   return s.aead ? op->sym->aead.digest.data : op->sym->auth.digest.data;
 }
@@ -135,9 +141,7 @@ Admit order_allows(QueuePair& qp, size_t i, double cpu_cycles, uint64_t now, uin
   double lat = qp.gauge[i].latency_cycles();
   // The rate that matters is what the queue pair can do, not what it did: a blocked queue pair's
   // observed rate falls and would let even more ops go to the slow accelerator. Use the CPU's own
-  // rate for this kind and size when it is known.
-  // The CPU cost comes from ops timed alone (one call each, TSC reads included), which makes
-  // it an underestimate of the rate; the observed rate, when higher, is the better bound.
+  // rate for this kind and size when it is known, or the observed rate when that is higher.
   double rate = std::max(cpu_cycles > 0 ? 1.0 / cpu_cycles : 0.0, qp.op_rate);
   // Nothing is admitted before a probe has measured the latency: an op sent to an accelerator
   // that turns out to take milliseconds holds back every later op of the queue pair.
@@ -157,16 +161,19 @@ Admit order_allows(QueuePair& qp, size_t i, double cpu_cycles, uint64_t now, uin
 class CpuBatch {
  public:
   // queue: the CPU device's queue pair is free (nothing passed through is pending there); when it
-  // is not, ops run through CPU-crypto, one at a time.
+  // is not, ops run through CPU-crypto, one at a time, and are not timed (a CPU-crypto run costs
+  // something else than a burst on the queue pair: taken as one it made the CPU look dearer).
   CpuBatch(const Device& d, QueuePair& qp, bool learn, bool queue)
       : d_(d), qp_(qp), learn_(learn), queue_(queue) {}
   ~CpuBatch() { flush(); }
   void add(rte_crypto_op* op, const Session& s, uint32_t bytes) noexcept {
+    if (!queue_) [[unlikely]] {  // one by one through CPU-crypto: no batch, nothing timed
+      run_on_cpu(d_, op);
+      return;
+    }
     if (n_ == kBurst) flush();
     if (n_ == 0) {  // about one batch in 16 is timed, when the model is in use
-      // Not when the ops run one by one through CPU-crypto (the queue pair holds passed-through
-      // ops): that is not what a batch costs, and taken as one it made the CPU look dearer.
-      timed_ = learn_ && queue_ && qp_.batch_timing.tick();
+      timed_ = learn_ && qp_.batch_timing.tick();
       kind_ = s.kind;
       predicted_ = 0;
     }
@@ -204,10 +211,6 @@ class CpuBatch {
 
  private:
   uint16_t run(rte_crypto_op** ops, uint16_t n) noexcept {
-    if (!queue_) [[unlikely]] {
-      for (uint16_t k = 0; k < n; ++k) run_on_cpu(d_, ops[k]);
-      return n;
-    }
     uint16_t sent = rte_cryptodev_enqueue_burst(d_.cpu_dev, qp_.id, ops, n);
     std::array<rte_crypto_op*, kBurst> back;
     for (uint16_t got = 0; got < sent;)  // synchronous: returns at once (see balance_device.hpp)
@@ -288,8 +291,7 @@ void account_rate(QueuePair& qp, uint32_t n, uint64_t now, uint64_t hz) noexcept
 }  // namespace
 
 void run_on_cpu(const Device& d, rte_crypto_op* op) noexcept {
-  if (op->sess_type != RTE_CRYPTO_OP_WITH_SESSION || op->sym->session == nullptr ||
-      op->sym->m_src == nullptr) {
+  if (!is_session_op(op)) {
     op->status = RTE_CRYPTO_OP_STATUS_INVALID_SESSION;
     return;
   }
@@ -352,8 +354,7 @@ int pass_through(QueuePair& qp, const Device& d, rte_crypto_op** ops, uint32_t n
   uint64_t bytes = 0;
   for (uint32_t k = 0; k < n; ++k) {
     const rte_crypto_op* op = ops[k];
-    if (op->sess_type != RTE_CRYPTO_OP_WITH_SESSION || op->sym->session == nullptr ||
-        op->sym->m_src == nullptr) [[unlikely]]
+    if (!is_session_op(op)) [[unlikely]]
       return -1;
     bytes += op_bytes(*session_of(d, op->sym->session), op);
   }
@@ -366,7 +367,6 @@ int pass_through(QueuePair& qp, const Device& d, rte_crypto_op** ops, uint32_t n
   qp.passes[qp.pass_push++ & qp.mask] = {qp.head, qp.head + sent};
   qp.pass_push_pub.store(qp.pass_push, std::memory_order_release);
   qp.head += sent;
-  qp.pt_enq += sent;
   qp.c.cpu_ops += sent;
   qp.c.cpu_bytes += bytes;
   return sent;
@@ -378,7 +378,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   if (nb_ops == 0) return 0;  // nothing to flush: ops on the CPU are done, the rest is out
   auto* qp = static_cast<QueuePair*>(qp_ptr);
   const Device& d = *qp->dev;
-  const uint64_t pt_pending = qp->pt_pending_from_enqueue();
+  const bool passes_pending = qp->passes_pending();
   uint32_t room = qp->depth - static_cast<uint32_t>(qp->head - qp->tail_snapshot());
   uint32_t n = std::min<uint32_t>(nb_ops, room);
   if (n == 0) {
@@ -401,7 +401,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   // the ring path, where ops are timed and the accelerator explored — unless passed-through ops
   // still wait in the CPU device's queue pair (behind an accelerator op), when its CPU ops would
   // have to run one by one through CPU-crypto: learning waits for a better burst.
-  if (!offload || (learn && !qp->model.any_accel() && (pt_pending != 0 || !qp->learning.tick()))) {
+  if (!offload || (learn && !qp->model.any_accel() && (passes_pending || !qp->learning.tick()))) {
     if (int sent = pass_through(*qp, d, ops, n); sent >= 0) {
       qp->publish_head(qp->head);
       account_rate(*qp, static_cast<uint32_t>(sent), now, hz);
@@ -414,7 +414,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   const uint32_t mask = qp->mask;
   AccelBatches ab;
   // The CPU device's queue pair can serve this burst only while nothing passed through waits there.
-  CpuBatch cpu(d, *qp, learn, pt_pending == 0);
+  CpuBatch cpu(d, *qp, learn, !passes_pending);
   uint64_t cpu_ops = 0, cpu_bytes = 0;
   for (uint32_t done_in = 0; done_in < n;) {
     const uint32_t chunk = std::min<uint32_t>(n - done_in, kBurst);
@@ -427,8 +427,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
       // done before it runs: nobody looks at it before the batch has run.
       Entry& e = ring[seq & mask];
       e.op = op;
-      if (op->sess_type != RTE_CRYPTO_OP_WITH_SESSION || op->sym->session == nullptr ||
-          op->sym->m_src == nullptr) [[unlikely]] {
+      if (!is_session_op(op)) [[unlikely]] {
         op->status = RTE_CRYPTO_OP_STATUS_INVALID_SESSION;
         e.state.store(kDone, std::memory_order_relaxed);
         continue;
@@ -629,10 +628,8 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
     for (uint16_t k = 0; k < got; ++k)
       failed += ops[tail - first + k]->status != RTE_CRYPTO_OP_STATUS_SUCCESS;
     tail += got;
-    qp->pt_deq += got;
-    qp->pt_deq_pub.store(qp->pt_deq, std::memory_order_release);
     if (tail == pass->end) {
-      ++qp->pass_pop;
+      qp->pass_pop_pub.store(++qp->pass_pop, std::memory_order_release);
     } else {
       // Not all of it: either ops is full, or the CPU device did not give everything back yet.
       // A later call continues; the rest of the range moves up.

@@ -5,10 +5,11 @@
 // The balancer owns its children (the CPU device and the accelerators): it configures, starts,
 // stops and closes them with itself, and its queue pair N uses their queue pairs N. A child serves
 // one balancer (attach_children refuses a second). Ops it keeps on the CPU go through the CPU
-// device's own queue pair, enqueued and dequeued at once: the CPU device must work synchronously
-// (everything enqueued comes back at the next dequeue), as crypto_dpaccel_cpu and crypto_aesni_mb
-// do. Re-runs (after an accelerator error or stall) use its synchronous CPU-crypto API instead,
-// which needs no queue pair and takes any data layout.
+// device's own queue pair: whole bursts pass through and wait there for their turn, or a ring
+// burst's CPU ops are enqueued and dequeued at once. The CPU device must work synchronously and in
+// order (everything enqueued comes back at the next dequeue), as crypto_dpaccel_cpu does. Re-runs
+// (after an accelerator error or stall) use its synchronous CPU-crypto API instead, which needs no
+// queue pair and takes any data layout.
 //
 // Ops stay in enqueue order per queue pair through an order ring: an op run on the CPU is finished
 // at enqueue; an op sent to an accelerator is finished when that accelerator gives it back. The
@@ -139,15 +140,13 @@ struct QueuePair {
   };
   Pass* passes = nullptr;  // mask + 1 slots (a pass holds at least one op)
   uint64_t pass_push = 0;  // enqueue side
-  uint64_t pass_pop = 0;   // dequeue side
+  uint64_t pass_pop = 0;   // dequeue side: a pass is popped once all its ops are back
   alignas(64) std::atomic<uint64_t> pass_push_pub{0};
-  uint64_t pt_enq = 0;  // ops passed through (enqueue side)
-  uint64_t pt_deq = 0;  // ... and taken back (dequeue side)
-  alignas(64) std::atomic<uint64_t> pt_deq_pub{0};
-  // Ops passed through and not yet taken back, as the enqueue side sees it: while there are any,
-  // the CPU device's queue pair is not free for a ring burst's CPU ops.
-  uint64_t pt_pending_from_enqueue() const noexcept {
-    return pt_enq - pt_deq_pub.load(std::memory_order_acquire);
+  alignas(64) std::atomic<uint64_t> pass_pop_pub{0};
+  // Whether passed-through ops still wait in the CPU device's queue pair, as the enqueue side sees
+  // it: while they do, that queue pair is not free for a ring burst's CPU ops.
+  bool passes_pending() const noexcept {
+    return pass_push != pass_pop_pub.load(std::memory_order_acquire);
   }
   rte_mempool* priv_ops = nullptr;
   rte_mempool* priv_mbufs = nullptr;
