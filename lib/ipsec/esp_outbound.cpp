@@ -57,11 +57,15 @@ DropReason outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, uint6
   const uint32_t ip_len = m->data_len;
   const bool v6 = in.v6;
   const uint32_t keep = in.keep;
-  const uint8_t next = in.next, tos = in.tos;
+  const uint8_t tos = in.tos;
   const bool df = in.df;
   const uint32_t payload = ip_len - keep;
   // Blocks are powers of two (4 or 16): a mask, not two divisions.
   const uint32_t pad = (0u - (payload + 2)) & (block - 1u);
+  // Pad length and next header, stored as one 16-bit word: read byte by byte after the padding
+  // stores (which may alias `in`), the compiler spilled `next` as a byte and reloaded it as a
+  // word, a store-to-load forwarding stall on every packet.
+  const uint16_t trailer = rte_cpu_to_le_16(uint16_t(pad | uint32_t(in.next) << 8));
   const uint32_t ct_len = payload + pad + 2;
   const uint32_t tail = pad + 2 + sqh_len + sa.icv_len;
   const uint32_t natt = sa_natt ? kUdpHeaderLen : 0;
@@ -78,8 +82,7 @@ DropReason outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, uint6
   }
   // RFC 4303 §2.4: padding bytes 1, 2, 3, ...; then pad length and next header.
   for (uint32_t i = 0; i < pad; ++i) t[i] = uint8_t(i + 1);
-  t[pad] = uint8_t(pad);
-  t[pad + 1] = next;
+  std::memcpy(t + pad, &trailer, 2);
   if (!tunnel) std::memmove(h, h + add, keep);
 
   uint8_t* esp = h + esp_off;
