@@ -61,6 +61,22 @@ GatewayWorker::GatewayWorker(Gateway& gw, std::vector<RxQueueRef> rx, uint16_t c
     ipcomp_ = std::make_unique<IpcompWorker>(*cd, crypto_qp, gw.ipcomp_xforms(crypto_qp),
                                              gw.sas().size());
   tx_dirty_.reserve(kMaxPorts);
+  for (uint16_t p = 0; p < kMaxPorts; ++p) {
+    const PortInfo& pi = gw.port(p);
+    TxPort& tp = tx_port_[p];
+    tp.enabled = pi.enabled;
+    tp.mtu = pi.mtu;
+    const rte_ether_addr* dst = gw.routes().neighbour(p);
+    tp.has_neighbour = dst != nullptr;
+    if (!dst) continue;
+    for (int v6 = 0; v6 < 2; ++v6) {
+      rte_ether_hdr h;
+      h.dst_addr = *dst;
+      h.src_addr = pi.mac;
+      h.ether_type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
+      std::memcpy(tp.l2[v6].data(), &h, sizeof h);
+    }
+  }
   gw.register_counters(&counters_);
 }
 
@@ -308,7 +324,10 @@ void GatewayWorker::submit(Sa& sa, EspJob* jobs, uint16_t n) {
     complete(jobs, res, n);
   } else if (sa.type == CryptoType::CpuCrypto) {
     run_cpu_crypto(sa, jobs, n, res);
-    complete(jobs, res, n);
+    if (jobs[0].c.flags & kEspJobOutbound)
+      complete_outbound(sa, jobs, res, n);
+    else
+      complete(jobs, res, n);
   } else {
     enqueue_ops(sa, jobs, n);
   }
@@ -435,7 +454,7 @@ void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) 
       continue;
     }
     if (j.c.flags & kEspJobOutbound) {
-      esp_outbound_finish(sa, j);
+      if (sa.sqh_len || sa.natt) esp_outbound_finish(sa, j);
       ++counters_.sa[sa.index].packets;
       counters_.sa[sa.index].bytes += j.c.inner_len;
       send(j.m, j.c.flags & kEspJobV6, counters_.outbound);
@@ -490,44 +509,62 @@ void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) 
   }
 }
 
+// One SA's outbound group, as CPU crypto returns it: the SA's counters once per group.
+void GatewayWorker::complete_outbound(Sa& sa, EspJob* jobs, const CryptoResult* res, uint16_t n) {
+  const bool finish = sa.sqh_len || sa.natt;  // esp_outbound_finish has work only then
+  uint64_t packets = 0, bytes = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    EspJob& j = jobs[i];
+    if (res[i] != CryptoResult::Ok) [[unlikely]] {
+      drop_sa(j.m,
+              res[i] == CryptoResult::AuthFailed ? DropReason::AuthFailed : DropReason::CryptoError,
+              sa.index);
+      continue;
+    }
+    if (finish) esp_outbound_finish(sa, j);
+    ++packets;
+    bytes += j.c.inner_len;
+    send(j.m, j.c.flags & kEspJobV6, counters_.outbound);
+  }
+  SaCounters& c = counters_.sa[sa.index];
+  c.packets += packets;
+  c.bytes += bytes;
+}
+
 // ---- route and transmit ------------------------------------------------------------------------
 
 void GatewayWorker::send(rte_mbuf* m, bool v6, uint64_t& path_counter) {
-  const RouteTable& rt = gw_.routes();
   int port;
   if (v6) {
-    port = rt.lookup6(rte_pktmbuf_mtod(m, const rte_ipv6_hdr*)->dst_addr);
+    port = gw_.routes().lookup6(rte_pktmbuf_mtod(m, const rte_ipv6_hdr*)->dst_addr);
   } else {
     // Tunnelled packets of one SA share their outer destination: remember the last lookup.
     const uint32_t dst = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*)->dst_addr;
     if (dst != last_dst4_ || last_port4_ < 0) {
       last_dst4_ = dst;
-      last_port4_ = rt.lookup4(dst);
+      last_port4_ = gw_.routes().lookup4(dst);
     }
     port = last_port4_;
   }
-  if (port < 0 || !gw_.port(uint16_t(port)).enabled) {
+  if (port < 0 || !tx_port_[port].enabled) [[unlikely]] {
     drop(m, DropReason::NoRoute);
     return;
   }
-  const PortInfo& pi = gw_.port(uint16_t(port));
-  if (m->pkt_len > pi.mtu) {
+  const TxPort& tp = tx_port_[port];
+  if (m->pkt_len > tp.mtu) [[unlikely]] {
     drop(m, DropReason::MtuExceeded);
     return;
   }
-  const rte_ether_addr* dst = gw_.routes().neighbour(uint16_t(port));
-  if (!dst) {
+  if (!tp.has_neighbour) [[unlikely]] {
     drop(m, DropReason::NoNeighbour);
     return;
   }
-  auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(m, sizeof(rte_ether_hdr)));
-  if (!eth) {
+  auto* eth = rte_pktmbuf_prepend(m, sizeof(rte_ether_hdr));
+  if (!eth) [[unlikely]] {
     drop(m, DropReason::NoRoom);
     return;
   }
-  eth->dst_addr = *dst;
-  eth->src_addr = pi.mac;
-  eth->ether_type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
+  std::memcpy(eth, tp.l2[v6].data(), sizeof(rte_ether_hdr));
   // Offload flags from rx (e.g. checksum status) mean nothing for the packet we built.
   m->ol_flags = 0;
   ++path_counter;

@@ -52,7 +52,9 @@ class GatewayWorker {
   void enqueue_ops(Sa& sa, EspJob* jobs, uint16_t n);
   void poll_crypto();
   void complete(EspJob* jobs, const CryptoResult* res, uint16_t n);
-  void send(rte_mbuf* m, bool v6, uint64_t& path_counter);
+  void complete_outbound(Sa& sa, EspJob* jobs, const CryptoResult* res, uint16_t n);
+  // Inlined into its callers' per-packet loops: as a call it cost a third of its instructions.
+  [[gnu::always_inline]] inline void send(rte_mbuf* m, bool v6, uint64_t& path_counter);
   void flush_tx();
   void transmit(
       uint16_t port);  // one tx burst of the port's buffer; what the port refuses is dropped
@@ -79,6 +81,15 @@ class GatewayWorker {
     std::array<rte_mbuf*, kBurst> pkts;
   };
   std::array<TxBuffer, kMaxPorts> tx_;
+  // What send() needs of an output port, resolved once (ports and neighbours do not change while
+  // running): the Ethernet header it writes, for IPv4 [0] and IPv6 [1].
+  struct TxPort {
+    bool enabled = false;
+    bool has_neighbour = false;
+    uint32_t mtu = 0;
+    std::array<std::array<uint8_t, sizeof(rte_ether_hdr)>, 2> l2{};
+  };
+  std::array<TxPort, kMaxPorts> tx_port_;
   std::vector<uint16_t> tx_dirty_;
   uint32_t last_dst4_ = 0;  // one-entry route cache (routes do not change while running)
   int last_port4_ = -1;
