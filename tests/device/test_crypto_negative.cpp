@@ -241,6 +241,42 @@ TEST_F(Negative, CpuCryptoAndRawDpReportTagMismatch) {
   }
 }
 
+TEST_F(Negative, CpuCryptoBadEntryFailsAloneInABurst) {
+  // One CPU-crypto call: good ops, one too short for the call's offsets (EINVAL) and a segmented
+  // one (the driver's general path, beside its one-segment GCM loop). Each good op must come out
+  // as it does alone and in one segment.
+  std::mt19937_64 rng(11);
+  Spec s = esp_gcm128_spec();
+  Material m = random_material(s, rng);
+  std::vector<Job> jobs(4);
+  for (int i = 0; i < 4; ++i) {
+    jobs[i].data = random_bytes(i == 1 ? 4 : 40, rng);
+    jobs[i].regions = {8, 32, 0, 0};  // head 8, tail 0 for every op of the call
+  }
+  jobs[2].src_cuts = {13, 27};
+  std::vector<Job> alone;
+  for (int i : {0, 2, 3}) {
+    std::vector<Job> one{jobs[i]};
+    one[0].src_cuts.clear();
+    std::string why;
+    ASSERT_TRUE(run_jobs(Api::CpuCrypto, ours(), 0, s, m, true, one, &why)) << why;
+    ASSERT_EQ(one[0].status, 0);
+    alone.push_back(one[0]);
+  }
+  std::string why;
+  ASSERT_TRUE(run_jobs(Api::CpuCrypto, ours(), 0, s, m, true, jobs, &why)) << why;
+  EXPECT_EQ(jobs[0].status, 0);
+  EXPECT_EQ(jobs[1].status, EINVAL);
+  EXPECT_EQ(jobs[2].status, 0);
+  EXPECT_EQ(jobs[3].status, 0);
+  int k = 0;
+  for (int i : {0, 2, 3}) {
+    EXPECT_EQ(jobs[i].out, alone[k].out) << "op " << i;
+    EXPECT_EQ(jobs[i].digest, alone[k].digest) << "op " << i;
+    ++k;
+  }
+}
+
 TEST_F(Negative, WrongApiForTheDeviceIsRefused) {
   // crypto_dpaccel_cpu1 offers raw data-path, so it cannot offer CPU crypto (DPDK 22.11's ops
   // union) and says so; and vice versa.

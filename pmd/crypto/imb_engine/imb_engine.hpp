@@ -121,6 +121,10 @@ class QpEngine {
   void process(const Session& sess, const Request* req, Status* st, uint32_t n) noexcept;
 
  private:
+  // process_vec for what its GCM loop does not take: other paths, SGL, out of place.
+  void process_vec_general(const Session& s, union rte_crypto_sym_ofs ofs,
+                           const rte_crypto_sym_vec& vec, uint32_t first, uint32_t n,
+                           Status* st) noexcept;
   template <typename SessionOf>
   void run(SessionOf session_of, const Request* req, Status* st, uint32_t n) noexcept;
   Status aead_contiguous(const Session& s, const Request& r) noexcept;
