@@ -23,40 +23,45 @@ struct L3Info {
 // mbuf spans exactly the IP packet. Returns DropReason::Count when the packet is usable.
 inline DropReason strip_l2(rte_mbuf* m, L3Info& info) {
   if (m->nb_segs != 1) return DropReason::Segmented;
-  if (m->data_len < sizeof(rte_ether_hdr)) return DropReason::NotIp;
-  const uint16_t type = rte_pktmbuf_mtod(m, const rte_ether_hdr*)->ether_type;
-  if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
-    info.v6 = false;
-  } else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
-    info.v6 = true;
-  } else {
-    return DropReason::NotIp;
-  }
-  rte_pktmbuf_adj(m, sizeof(rte_ether_hdr));
-  const uint32_t avail = m->data_len;
+  const uint32_t len = m->data_len;
+  if (len < sizeof(rte_ether_hdr)) return DropReason::NotIp;
+  // Everything is read and checked first and the mbuf adjusted once at the end: the header loads
+  // then need not wait behind the mbuf stores of rte_pktmbuf_adj (perf put a tenth of the outbound
+  // loop on the IPv4 length check when it came after them).
+  const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint16_t type = reinterpret_cast<const rte_ether_hdr*>(p)->ether_type;
+  const uint32_t avail = len - sizeof(rte_ether_hdr);
   uint32_t ip_len;
-  if (!info.v6) {
+  if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
     if (avail < sizeof(rte_ipv4_hdr)) return DropReason::MalformedIp;
-    auto* ip = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*);
-    const uint32_t hl = rte_ipv4_hdr_len(ip);
+    auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(p + sizeof(rte_ether_hdr));
+    const uint32_t vhl = ip->version_ihl;
+    const uint32_t hl = (vhl & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
     ip_len = rte_be_to_cpu_16(ip->total_length);
-    if ((ip->version_ihl >> 4) != 4 || hl < sizeof(rte_ipv4_hdr) || ip_len < hl || ip_len > avail)
+    // Bitwise | of the conditions: one branch for the four, all cheap to evaluate.
+    if (((vhl >> 4) != 4) | (hl < sizeof(rte_ipv4_hdr)) | (ip_len < hl) | (ip_len > avail))
       return DropReason::MalformedIp;
     if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
       return DropReason::Fragment;
+    info.v6 = false;
     info.l3_len = uint8_t(hl);
     info.proto = ip->next_proto_id;
-  } else {
+  } else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
     if (avail < sizeof(rte_ipv6_hdr)) return DropReason::MalformedIp;
-    auto* ip = rte_pktmbuf_mtod(m, const rte_ipv6_hdr*);
+    auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(p + sizeof(rte_ether_hdr));
     ip_len = sizeof(rte_ipv6_hdr) + rte_be_to_cpu_16(ip->payload_len);
-    if ((rte_pktmbuf_mtod(m, const uint8_t*)[0] >> 4) != 6 || ip_len > avail)
-      return DropReason::MalformedIp;
+    if ((p[sizeof(rte_ether_hdr)] >> 4) != 6 || ip_len > avail) return DropReason::MalformedIp;
     if (ip->proto == 44) return DropReason::Fragment;
+    info.v6 = true;
     info.l3_len = sizeof(rte_ipv6_hdr);
     info.proto = ip->proto;
+  } else {
+    return DropReason::NotIp;
   }
-  if (ip_len < avail) rte_pktmbuf_trim(m, uint16_t(avail - ip_len));
+  // One segment: strip the Ethernet header and any Ethernet padding after the IP packet.
+  m->data_off = uint16_t(m->data_off + sizeof(rte_ether_hdr));
+  m->data_len = uint16_t(ip_len);
+  m->pkt_len = ip_len;
   return DropReason::Count;
 }
 

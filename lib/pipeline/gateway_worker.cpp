@@ -18,7 +18,11 @@ namespace {
 static_assert(kBurst <= kIpcompMaxBurst, "IPComp takes a whole burst per call");
 
 // Packet data is touched first in classification: fetch a few packets ahead (as l3fwd does).
+// Outbound fetches three lines per packet (prefetch_for_esp) and 8 ahead beat 4 there (+1 % at
+// 1420 B, 0-2 % at 64 B, interleaved runs); inbound, one line per packet, stays at 4 (8 was not
+// better).
 constexpr uint16_t kPrefetchAhead = 4;
+constexpr uint16_t kPrefetchAheadOut = 8;
 
 // Outbound ESP writes the outer headers into the headroom just before the packet and the trailer
 // and ICV just after it: lines the NIC (or net_pcap's copy) did not touch, and each a cache miss
@@ -107,9 +111,9 @@ void GatewayWorker::process(uint16_t port, rte_mbuf** pkts, uint16_t n) {
 void GatewayWorker::outbound(rte_mbuf** pkts, uint16_t n) {
   SpBatch<kBurst> batch;
   bool v6[kBurst];
-  for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) prefetch_for_esp(pkts[i]);
+  for (uint16_t i = 0; i < n && i < kPrefetchAheadOut; ++i) prefetch_for_esp(pkts[i]);
   for (uint16_t i = 0; i < n; ++i) {
-    if (i + kPrefetchAhead < n) prefetch_for_esp(pkts[i + kPrefetchAhead]);
+    if (i + kPrefetchAheadOut < n) prefetch_for_esp(pkts[i + kPrefetchAheadOut]);
     L3Info info;
     DropReason r = strip_l2(pkts[i], info);
     if (r != kPass) {
@@ -127,17 +131,29 @@ void GatewayWorker::outbound(rte_mbuf** pkts, uint16_t n) {
   bool prot_v6[kBurst];
   uint32_t prot_sa[kBurst];
   uint16_t np = 0;
+  bool others = false;
+  // Two passes: with the bypass and drop handling in this loop, the compiler kept np in memory
+  // and each packet waited on the reload of the previous one's store.
   for (uint16_t i = 0; i < n; ++i) {
     if (!pkts[i]) continue;
-    uint32_t v = verdict[i];
+    const uint32_t v = verdict[i];
     if (SpVerdict::protect(v)) {
       prot[np] = pkts[i];
       prot_v6[np] = v6[i];
       prot_sa[np++] = SpVerdict::sa_index(v);
-    } else if (v == SpVerdict::kBypass) {
-      send(pkts[i], v6[i], counters_.bypass);
     } else {
-      drop(pkts[i], v == SpVerdict::kDiscard ? DropReason::PolicyDiscard : DropReason::NoPolicy);
+      others = true;
+    }
+  }
+  if (others) {
+    for (uint16_t i = 0; i < n; ++i) {
+      if (!pkts[i]) continue;
+      const uint32_t v = verdict[i];
+      if (SpVerdict::protect(v)) continue;
+      if (v == SpVerdict::kBypass)
+        send(pkts[i], v6[i], counters_.bypass);
+      else
+        drop(pkts[i], v == SpVerdict::kDiscard ? DropReason::PolicyDiscard : DropReason::NoPolicy);
     }
   }
   if (np) protect(prot, prot_v6, prot_sa, np);
