@@ -277,6 +277,38 @@ TEST_F(Negative, CpuCryptoBadEntryFailsAloneInABurst) {
   }
 }
 
+TEST_F(Negative, CpuCryptoEntryWithoutSegmentsIsInvalid) {
+  // An entry with no segment at all (num 0, no vector) beside a good one: EINVAL for it, nothing
+  // read through its null vector, the good one done.
+  std::mt19937_64 rng(12);
+  Spec s = esp_gcm128_spec();
+  Material m = random_material(s, rng);
+  void* sess = make_session(ours(), s, m, true);
+  ASSERT_NE(sess, nullptr);
+  Bytes data = random_bytes(32, rng), digest(16), aad = m.aad;
+  aad.resize(std::max<size_t>(aad.size(), 16));
+  rte_crypto_vec seg{};
+  seg.base = data.data();
+  seg.len = uint32_t(data.size());
+  rte_crypto_sgl sgl[2] = {{nullptr, 0}, {&seg, 1}};
+  rte_crypto_va_iova_ptr iv[2] = {{m.iv.data(), 0}, {m.iv.data(), 0}};
+  rte_crypto_va_iova_ptr ad[2] = {{aad.data(), 0}, {aad.data(), 0}};
+  rte_crypto_va_iova_ptr dg[2] = {{digest.data(), 0}, {digest.data(), 0}};
+  int32_t st[2] = {-1, -1};
+  rte_crypto_sym_vec vec{};
+  vec.num = 2;
+  vec.src_sgl = sgl;
+  vec.iv = iv;
+  vec.aad = ad;
+  vec.digest = dg;
+  vec.status = st;
+  rte_crypto_sym_ofs ofs{};
+  EXPECT_EQ(rte_cryptodev_sym_cpu_crypto_process(ours(), sess, ofs, &vec), 1u);
+  EXPECT_EQ(st[0], EINVAL);
+  EXPECT_EQ(st[1], 0);
+  rte_cryptodev_sym_session_free(ours(), sess);
+}
+
 TEST_F(Negative, WrongApiForTheDeviceIsRefused) {
   // crypto_dpaccel_cpu1 offers raw data-path, so it cannot offer CPU crypto (DPDK 22.11's ops
   // union) and says so; and vice versa.

@@ -297,18 +297,23 @@ void QpEngine::process_vec(const Session& s, union rte_crypto_sym_ofs ofs,
     const rte_crypto_va_iova_ptr* aads = vec.aad ? vec.aad + first : nullptr;
     const rte_crypto_va_iova_ptr* digests = vec.digest + first;
     for (uint32_t k = 0; k < n; ++k) {
-      const rte_crypto_vec* v = sgl[k].vec;
-      const auto* iv = static_cast<const uint8_t*>(ivs[k].va);
-      const auto* aad = aads ? static_cast<const uint8_t*>(aads[k].va) : nullptr;
-      auto* digest = static_cast<uint8_t*>(digests[k].va);
-      const uint32_t len = v[0].len;
-      if (sgl[k].num != 1 || uint64_t{head} + tail > len || digest == nullptr || iv == nullptr ||
-          (aad_len && aad == nullptr)) [[unlikely]] {
-        // Several segments, or arguments a contiguous call cannot take: the general path.
+      // Not one segment (none, or several): the general path, before anything reads the segment.
+      if (sgl[k].num != 1) [[unlikely]] {
         process_vec_general(s, ofs, vec, first + k, 1, st + k);
         continue;
       }
-      auto* d = static_cast<uint8_t*>(v[0].base) + head;
+      const rte_crypto_vec& v = sgl[k].vec[0];
+      const auto* iv = static_cast<const uint8_t*>(ivs[k].va);
+      const auto* aad = aads ? static_cast<const uint8_t*>(aads[k].va) : nullptr;
+      auto* digest = static_cast<uint8_t*>(digests[k].va);
+      const uint32_t len = v.len;
+      if (uint64_t{head} + tail > len || digest == nullptr || iv == nullptr ||
+          (aad_len && aad == nullptr)) [[unlikely]] {
+        // Arguments a contiguous call cannot take: the general path says which status.
+        process_vec_general(s, ofs, vec, first + k, 1, st + k);
+        continue;
+      }
+      auto* d = static_cast<uint8_t*>(v.base) + head;
       alignas(16) uint8_t tag[16];
       struct gcm_context_data ctx;
       oneshot(key, &ctx, d, d, len - head - tail, iv, aad, aad_len, encrypt ? digest : tag,
