@@ -5,6 +5,7 @@
 #include <rte_errno.h>
 
 #include "device_fixture.hpp"
+#include "gcm_ops.hpp"
 
 namespace dpaccel::test {
 namespace {
@@ -280,12 +281,10 @@ TEST_F(Negative, CpuCryptoBadEntryFailsAloneInABurst) {
 TEST_F(Negative, CpuCryptoEntryWithoutSegmentsIsInvalid) {
   // An entry with no segment at all (num 0, no vector) beside a good one: EINVAL for it, nothing
   // read through its null vector, the good one done.
-  std::mt19937_64 rng(12);
-  Spec s = esp_gcm128_spec();
-  Material m = random_material(s, rng);
-  void* sess = make_session(ours(), s, m, true);
-  ASSERT_NE(sess, nullptr);
-  Bytes data = random_bytes(32, rng), digest(16), aad = m.aad;
+  GcmSession gs(ours(), 12);
+  ASSERT_NE(gs.sess, nullptr);
+  Material& m = gs.m;
+  Bytes data = random_bytes(32, gs.rng), digest(16), aad = m.aad;
   aad.resize(std::max<size_t>(aad.size(), 16));
   rte_crypto_vec seg{};
   seg.base = data.data();
@@ -303,10 +302,9 @@ TEST_F(Negative, CpuCryptoEntryWithoutSegmentsIsInvalid) {
   vec.digest = dg;
   vec.status = st;
   rte_crypto_sym_ofs ofs{};
-  EXPECT_EQ(rte_cryptodev_sym_cpu_crypto_process(ours(), sess, ofs, &vec), 1u);
+  EXPECT_EQ(rte_cryptodev_sym_cpu_crypto_process(ours(), gs.sess, ofs, &vec), 1u);
   EXPECT_EQ(st[0], EINVAL);
   EXPECT_EQ(st[1], 0);
-  rte_cryptodev_sym_session_free(ours(), sess);
 }
 
 TEST_F(Negative, WrongApiForTheDeviceIsRefused) {
