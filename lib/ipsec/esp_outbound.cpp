@@ -178,6 +178,7 @@ DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, u
 }
 
 void esp_outbound_finish(const Sa& sa, EspJob& j) {
+  if (!sa.sqh_len && !sa.natt) return;  // the common SA: nothing to do, nothing to read
   rte_mbuf* m = j.m;
   auto* h = rte_pktmbuf_mtod(m, uint8_t*);
   if (sa.sqh_len) {

@@ -464,13 +464,11 @@ void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) 
     EspJob& j = jobs[i];
     Sa& sa = gw_.sas().at(j.c.sa);
     if (res[i] != CryptoResult::Ok) {
-      drop_sa(j.m,
-              res[i] == CryptoResult::AuthFailed ? DropReason::AuthFailed : DropReason::CryptoError,
-              sa.index);
+      drop_crypto_failure(j.m, res[i], sa.index);
       continue;
     }
     if (j.c.flags & kEspJobOutbound) {
-      if (sa.sqh_len || sa.natt) esp_outbound_finish(sa, j);
+      esp_outbound_finish(sa, j);
       ++counters_.sa[sa.index].packets;
       counters_.sa[sa.index].bytes += j.c.inner_len;
       send(j.m, j.c.flags & kEspJobV6, counters_.outbound);
@@ -527,17 +525,14 @@ void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) 
 
 // One SA's outbound group, as CPU crypto returns it: the SA's counters once per group.
 void GatewayWorker::complete_outbound(Sa& sa, EspJob* jobs, const CryptoResult* res, uint16_t n) {
-  const bool finish = sa.sqh_len || sa.natt;  // esp_outbound_finish has work only then
   uint64_t packets = 0, bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
     EspJob& j = jobs[i];
     if (res[i] != CryptoResult::Ok) [[unlikely]] {
-      drop_sa(j.m,
-              res[i] == CryptoResult::AuthFailed ? DropReason::AuthFailed : DropReason::CryptoError,
-              sa.index);
+      drop_crypto_failure(j.m, res[i], sa.index);
       continue;
     }
-    if (finish) esp_outbound_finish(sa, j);
+    esp_outbound_finish(sa, j);
     ++packets;
     bytes += j.c.inner_len;
     send(j.m, j.c.flags & kEspJobV6, counters_.outbound);

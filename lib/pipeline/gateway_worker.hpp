@@ -66,6 +66,10 @@ class GatewayWorker {
     ++counters_.sa[sa].dropped;
     drop(m, r);
   }
+  void drop_crypto_failure(rte_mbuf* m, CryptoResult r, uint32_t sa) {
+    drop_sa(m, r == CryptoResult::AuthFailed ? DropReason::AuthFailed : DropReason::CryptoError,
+            sa);
+  }
 
   Gateway& gw_;
   std::vector<RxQueueRef> rx_;

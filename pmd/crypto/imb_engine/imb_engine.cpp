@@ -286,12 +286,9 @@ void QpEngine::process_vec(const Session& s, union rte_crypto_sym_ofs ofs,
   uint32_t head = ofs.ofs.cipher.head, tail = ofs.ofs.cipher.tail;
   if (s.path == Path::Gcm && vec.dest_sgl == nullptr && vec.iv && vec.digest) [[likely]] {
     // ESP's common case: in place, one segment, one IPsec-MB call per op. What the loop reads of
-    // the session and the vector is loaded once here: after the opaque call the compiler would
-    // load it again for every op.
-    const aes_gcm_enc_dec_t oneshot = s.gcm_oneshot;
-    const gcm_key_data* key = &s.gcm_key;
-    const uint64_t aad_len = s.aad_len, digest_len = s.digest_len;
-    const bool encrypt = s.aead_encrypt;
+    // the session (GcmCall) and the vector is loaded once here: after the opaque call the compiler
+    // would load it again for every op.
+    const GcmCall gcm(s);
     const rte_crypto_sgl* sgl = vec.src_sgl + first;
     const rte_crypto_va_iova_ptr* ivs = vec.iv + first;
     const rte_crypto_va_iova_ptr* aads = vec.aad ? vec.aad + first : nullptr;
@@ -303,23 +300,13 @@ void QpEngine::process_vec(const Session& s, union rte_crypto_sym_ofs ofs,
         continue;
       }
       const rte_crypto_vec& v = sgl[k].vec[0];
-      const auto* iv = static_cast<const uint8_t*>(ivs[k].va);
-      const auto* aad = aads ? static_cast<const uint8_t*>(aads[k].va) : nullptr;
-      auto* digest = static_cast<uint8_t*>(digests[k].va);
-      const uint32_t len = v.len;
-      if (uint64_t{head} + tail > len || digest == nullptr || iv == nullptr ||
-          (aad_len && aad == nullptr)) [[unlikely]] {
-        // Arguments a contiguous call cannot take: the general path says which status.
-        process_vec_general(s, ofs, vec, first + k, 1, st + k);
-        continue;
-      }
       auto* d = static_cast<uint8_t*>(v.base) + head;
-      alignas(16) uint8_t tag[16];
-      struct gcm_context_data ctx;
-      oneshot(key, &ctx, d, d, len - head - tail, iv, aad, aad_len, encrypt ? digest : tag,
-              digest_len);
-      st[k] = encrypt || pmd::tags_equal(tag, digest, uint32_t(digest_len)) ? Status::Ok
-                                                                            : Status::AuthFailed;
+      st[k] = uint64_t{head} + tail > v.len
+                  ? Status::InvalidArgs
+                  : gcm_contiguous(gcm, d, d, 0, 0, v.len - head - tail,
+                                   static_cast<const uint8_t*>(ivs[k].va),
+                                   aads ? static_cast<const uint8_t*>(aads[k].va) : nullptr,
+                                   static_cast<uint8_t*>(digests[k].va));
     }
     return;
   }

@@ -89,21 +89,42 @@ class QpEngine {
   [[nodiscard]] bool init(int logtype) noexcept;
   IMB_MGR* manager() const noexcept { return mgr_.get(); }
 
+  // What one IPsec-MB GCM call needs of a session. A loop takes a local copy once: read through
+  // the session, the compiler would load it again after every (opaque) IPsec-MB call.
+  struct GcmCall {
+    aes_gcm_enc_dec_t oneshot;
+    const gcm_key_data* key;
+    uint64_t aad_len;
+    uint64_t digest_len;
+    bool encrypt;
+    explicit GcmCall(const Session& s) noexcept
+        : oneshot(s.gcm_oneshot),
+          key(&s.gcm_key),
+          aad_len(s.aad_len),
+          digest_len(s.digest_len),
+          encrypt(s.aead_encrypt) {}
+  };
+
   // The fast path every front end takes for the ESP common case: AES-GCM over one contiguous
   // buffer (in == out for in place). One IPsec-MB call, no Request built. len bytes at in and
   // out must be valid; data_len is what the op's buffer holds from in (for the bounds check).
-  static Status gcm_contiguous(const Session& s, const uint8_t* in, uint8_t* out, uint64_t end,
+  static Status gcm_contiguous(const GcmCall& g, const uint8_t* in, uint8_t* out, uint64_t end,
                                uint64_t data_len, uint32_t len, const uint8_t* iv,
                                const uint8_t* aad, uint8_t* digest) noexcept {
-    if (end > data_len || digest == nullptr || iv == nullptr || (s.aad_len && aad == nullptr))
+    if (end > data_len || digest == nullptr || iv == nullptr || (g.aad_len && aad == nullptr))
         [[unlikely]]
       return Status::InvalidArgs;
     alignas(16) uint8_t tag[16];
     struct gcm_context_data ctx;
-    s.gcm_oneshot(&s.gcm_key, &ctx, out, in, len, iv, aad, s.aad_len, s.aead_encrypt ? digest : tag,
-                  s.digest_len);
-    if (s.aead_encrypt) return Status::Ok;
-    return pmd::tags_equal(tag, digest, s.digest_len) ? Status::Ok : Status::AuthFailed;
+    g.oneshot(g.key, &ctx, out, in, len, iv, aad, g.aad_len, g.encrypt ? digest : tag,
+              g.digest_len);
+    if (g.encrypt) return Status::Ok;
+    return pmd::tags_equal(tag, digest, g.digest_len) ? Status::Ok : Status::AuthFailed;
+  }
+  static Status gcm_contiguous(const Session& s, const uint8_t* in, uint8_t* out, uint64_t end,
+                               uint64_t data_len, uint32_t len, const uint8_t* iv,
+                               const uint8_t* aad, uint8_t* digest) noexcept {
+    return gcm_contiguous(GcmCall(s), in, out, end, data_len, len, iv, aad, digest);
   }
 
   // Processes n rte_crypto_ops of this driver's sessions in place, setting each op's status
