@@ -40,17 +40,13 @@ uint64_t ReplayWindow::infer(uint32_t sl) const noexcept {
   return uint64_t{sh} << 32 | sl;
 }
 
-ReplayWindow::Check ReplayWindow::check(uint32_t seq_low) const noexcept {
-  const uint64_t seq = infer(seq_low);
-  if (seq == 0) return {Verdict::Invalid, seq};  // RFC 4303 §3.3.3: 0 is never sent
-  if (size_ == 0 || seq > top_) return {Verdict::Ok, seq};
-  if (top_ - seq >= size_) return {Verdict::TooOld, seq};
-  if (word(seq) >> (seq & 63) & 1) return {Verdict::Duplicate, seq};
-  return {Verdict::Ok, seq};
+ReplayWindow::Verdict ReplayWindow::check_in_window(uint64_t seq) const noexcept {
+  if (top_ - seq >= size_) return Verdict::TooOld;
+  if (word(seq) >> (seq & 63) & 1) return Verdict::Duplicate;
+  return Verdict::Ok;
 }
 
-ReplayWindow::Verdict ReplayWindow::update(uint64_t seq) noexcept {
-  if (seq == 0) return Verdict::Invalid;
+ReplayWindow::Verdict ReplayWindow::update_window(uint64_t seq) noexcept {
   if (seq > top_) {
     // Clear the words the window slides over, then move the top.
     uint64_t from = (top_ >> 6) + 1, to = seq >> 6;
@@ -60,9 +56,8 @@ ReplayWindow::Verdict ReplayWindow::update(uint64_t seq) noexcept {
       for (uint64_t wi = from; wi <= to; ++wi) bits_[wi & mask_] = 0;
     }
     top_ = seq;
-  } else if (size_ != 0) {
-    if (top_ - seq >= size_) return Verdict::TooOld;
-    if (word(seq) >> (seq & 63) & 1) return Verdict::Duplicate;
+  } else if (const Verdict v = check_in_window(seq); v != Verdict::Ok) {
+    return v;
   }
   word(seq) |= uint64_t{1} << (seq & 63);
   return Verdict::Ok;

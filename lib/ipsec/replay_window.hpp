@@ -25,15 +25,32 @@ class ReplayWindow {
   // size 0 disables the replay check (sequence numbers are still inferred and tracked).
   ReplayWindow(uint32_t size, bool esn, uint64_t initial_top = 0);
 
-  Check check(uint32_t seq_low) const noexcept;
+  // Both inline up to the window itself: they run once per packet, and without a window (size
+  // 0, ipsec-secgw's default) or ahead of it that is all they do.
+  Check check(uint32_t seq_low) const noexcept {
+    const uint64_t seq = esn_ ? infer(seq_low) : seq_low;
+    if (seq == 0) return {Verdict::Invalid, seq};  // RFC 4303 §3.3.3: 0 is never sent
+    if (size_ == 0 || seq > top_) return {Verdict::Ok, seq};
+    return {check_in_window(seq), seq};
+  }
   // Records an authenticated sequence number; Duplicate when it was already recorded.
-  Verdict update(uint64_t seq) noexcept;
+  Verdict update(uint64_t seq) noexcept {
+    if (seq == 0) return Verdict::Invalid;
+    if (size_ == 0) {
+      // No check, so no bitmap to keep: only the top, which places ESN numbers.
+      if (seq > top_) top_ = seq;
+      return Verdict::Ok;
+    }
+    return update_window(seq);
+  }
 
   uint64_t top() const noexcept { return top_; }
   uint32_t size() const noexcept { return size_; }
 
  private:
   uint64_t infer(uint32_t seq_low) const noexcept;
+  Verdict check_in_window(uint64_t seq) const noexcept;  // seq <= top_, window on
+  Verdict update_window(uint64_t seq) noexcept;          // seq != 0, window on
   uint64_t& word(uint64_t seq) noexcept { return bits_[(seq >> 6) & mask_]; }
   uint64_t word(uint64_t seq) const noexcept { return bits_[(seq >> 6) & mask_]; }
 

@@ -105,6 +105,23 @@ TEST(ReplayWindow, DisabledAcceptsRepeats) {
   EXPECT_EQ(accept(w, 5), V::Ok);
   EXPECT_EQ(accept(w, 1), V::Ok);
   EXPECT_EQ(w.check(0).verdict, V::Invalid);
+  EXPECT_EQ(w.update(0), V::Invalid);
+  EXPECT_EQ(w.top(), 5u);  // a repeat or an older number does not move the top
+}
+
+// Without a window, the top still moves with every authenticated number: ESN inference needs it.
+TEST(ReplayWindowEsn, DisabledWindowStillPlacesTheHighHalf) {
+  const uint64_t wrap = uint64_t{1} << 32;
+  ReplayWindow w(0, true, wrap - 5);
+  auto c = w.check(3);  // just past the wrap
+  ASSERT_EQ(c.verdict, V::Ok);
+  ASSERT_EQ(c.seq, wrap + 3);
+  ASSERT_EQ(w.update(c.seq), V::Ok);
+  EXPECT_EQ(w.top(), wrap + 3);
+  ASSERT_EQ(w.update(wrap - 7), V::Ok);  // late, from before the wrap: accepted, top stays
+  EXPECT_EQ(w.top(), wrap + 3);
+  EXPECT_EQ(w.check(10).seq, wrap + 10);
+  EXPECT_EQ(w.check(0xFFFFFFF0u).seq, 0xFFFFFFF0u);  // placed before the wrap
 }
 
 TEST(ReplayWindowEsn, InfersTheHighHalfAcrossTheWrap) {
