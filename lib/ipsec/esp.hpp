@@ -33,14 +33,6 @@ DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, u
 // UDP checksum.
 void esp_outbound_finish(const Sa& sa, EspJob& j);
 
-// m's data starts at its outer IP header, spans exactly the IP packet, and holds ESP at l3_len
-// (+8 with NAT-T). Checks lengths and the replay window (the caller holds sa.replay_lock).
-DropReason esp_inbound_prepare(Sa& sa, rte_mbuf* m, bool v6, uint8_t l3_len, EspJob& j);
-// After a verified ICV: records the sequence number (caller holds sa.replay_lock), checks the
-// padding and next header, and strips ESP. On success m holds the inner IP packet; *inner_v6 says
-// its family. With IPComp (j.c.flags gets kEspJobIpcomp) m holds instead the IP header (transport)
-// and the compressed payload, for ipcomp's decompression to finish (j.c.l3_len: the IP header
-// bytes in front of it, 0 in tunnel mode).
-DropReason esp_inbound_finish(Sa& sa, EspJob& j, bool* inner_v6);
+// Inbound: ipsec/esp_inbound.hpp.
 
 }  // namespace dpaccel

@@ -84,6 +84,15 @@ inline DropReason check_inner_ip(const uint8_t* p, uint32_t avail, bool v6, uint
   return DropReason::Count;
 }
 
+// Keeps bytes [off, off + len) of a one-segment mbuf's data: rte_pktmbuf_adj then
+// rte_pktmbuf_trim, without their checks and without the reloads between them (the caller checked
+// that the range lies inside the data; inbound ESP arrives in one segment, strip_l2 sees to it).
+inline void narrow_single_segment(rte_mbuf* m, uint32_t off, uint32_t len) {
+  m->data_off = uint16_t(m->data_off + off);
+  m->data_len = uint16_t(len);
+  m->pkt_len = len;
+}
+
 // Transport mode, after ESP/IPComp came off: the IP header at h (l3 bytes) gets the upper
 // protocol and the payload length back.
 inline void restore_transport_header(uint8_t* h, bool v6, uint8_t next, uint32_t l3,

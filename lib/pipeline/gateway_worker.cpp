@@ -298,8 +298,20 @@ void GatewayWorker::inbound(rte_mbuf** pkts, uint16_t n) {
       last_sa_ = found[nm - 1];
     }
   }
-  bool done[kBurst] = {};
   EspJob jobs[kBurst];
+  const bool locked = gw_.shared_state();
+  if (nm == 0) {
+    // The whole burst hit the one-entry cache: one SA, one group, no grouping pass.
+    Sa& sa = gw_.sas().at(uint32_t(last_sa_));
+    uint16_t nj = 0;
+    {
+      OptionalLock lk(sa.replay_lock, locked);
+      for (uint16_t i = 0; i < ne; ++i) prepare_inbound(sa, esp[i], esp_info[i], jobs, nj);
+    }
+    if (nj) submit(sa, jobs, nj);
+    return;
+  }
+  bool done[kBurst] = {};
   for (uint16_t i = 0; i < ne; ++i) {
     if (done[i]) continue;
     if (sa_idx[i] < 0) {
@@ -309,26 +321,32 @@ void GatewayWorker::inbound(rte_mbuf** pkts, uint16_t n) {
     Sa& sa = gw_.sas().at(uint32_t(sa_idx[i]));
     uint16_t nj = 0;
     {
-      OptionalLock lk(sa.replay_lock, gw_.shared_state());
+      OptionalLock lk(sa.replay_lock, locked);
       for (uint16_t j = i; j < ne; ++j) {
         if (done[j] || sa_idx[j] != sa_idx[i]) continue;
         done[j] = true;
-        const bool natt = esp_info[j].proto;
-        const bool outer_ok = sa.mode == SaMode::Transport || esp_info[j].v6 == sa.outer_v6;
-        if (natt != sa.natt || !outer_ok) {
-          drop_sa(esp[j], DropReason::SaMismatch, sa.index);
-          continue;
-        }
-        DropReason r =
-            esp_inbound_prepare(sa, esp[j], esp_info[j].v6, esp_info[j].l3_len, jobs[nj]);
-        if (r != kPass)
-          drop_sa(esp[j], r, sa.index);
-        else
-          ++nj;
+        prepare_inbound(sa, esp[j], esp_info[j], jobs, nj);
       }
     }
     if (nj) submit(sa, jobs, nj);
   }
+}
+
+// One ESP packet of the SA's group (the caller holds the SA's replay lock): checks that it came the
+// way the SA says (NAT-T or not, outer family) and prepares its job, or drops it.
+void GatewayWorker::prepare_inbound(Sa& sa, rte_mbuf* m, const L3Info& info, EspJob* jobs,
+                                    uint16_t& nj) {
+  const bool natt = info.proto;  // set by inbound(): arrived UDP-encapsulated
+  const bool outer_ok = sa.mode == SaMode::Transport || info.v6 == sa.outer_v6;
+  if (natt != sa.natt || !outer_ok) [[unlikely]] {
+    drop_sa(m, DropReason::SaMismatch, sa.index);
+    return;
+  }
+  const DropReason r = esp_inbound_prepare(sa, m, info.v6, info.l3_len, jobs[nj]);
+  if (r != kPass) [[unlikely]]
+    drop_sa(m, r, sa.index);
+  else
+    ++nj;
 }
 
 // ---- crypto ------------------------------------------------------------------------------------
@@ -343,7 +361,7 @@ void GatewayWorker::submit(Sa& sa, EspJob* jobs, uint16_t n) {
     if (jobs[0].c.flags & kEspJobOutbound)
       complete_outbound(sa, jobs, res, n);
     else
-      complete(jobs, res, n);
+      complete_inbound(sa, jobs, res, n);
   } else {
     enqueue_ops(sa, jobs, n);
   }
@@ -452,13 +470,18 @@ void GatewayWorker::poll_crypto() {
 
 // ---- after crypto ------------------------------------------------------------------------------
 
-void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) {
-  // Decrypted packets wait here for the inner-policy check, done in one batch.
+// Decrypted packets between ESP and the inner-policy check: those that carried IPComp wait for
+// decompression, the rest for one policy batch.
+struct GatewayWorker::InboundPending {
   SpBatch<kBurst> inner;
-  bool checked[kBurst] = {};
-  bool inner_v6[kBurst];
-  EspJob* inflate[kBurst];  // arrived with IPComp
+  bool checked[kBurst] = {};  // in `inner`
+  bool v6[kBurst];            // the inner packet's family
+  EspJob* inflate[kBurst];
   uint16_t ni = 0;
+};
+
+void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) {
+  InboundPending p;
   const bool locked = gw_.shared_state();
   for (uint16_t i = 0; i < n; ++i) {
     EspJob& j = jobs[i];
@@ -474,52 +497,88 @@ void GatewayWorker::complete(EspJob* jobs, const CryptoResult* res, uint16_t n) 
       send(j.m, j.c.flags & kEspJobV6, counters_.outbound);
       continue;
     }
-    DropReason r;
-    {
-      OptionalLock lk(sa.replay_lock, locked);
-      r = esp_inbound_finish(sa, j, &inner_v6[i]);
-    }
-    if (r != kPass) {
-      drop_sa(j.m, r, sa.index);
-      continue;
-    }
-    if (j.c.flags & kEspJobIpcomp) {
-      inflate[ni++] = &j;
-      continue;  // joins the policy batch once decompressed
-    }
-    if (sa.ipcomp) ++counters_.sa[sa.index].ipcomp.arrived_plain;
-    checked[i] = true;
-    inner.add(j.m, inner_v6[i], i);
+    OptionalLock lk(sa.replay_lock, locked);
+    strip_esp(sa, j, i, p);
   }
-  if (ni) {
+  check_inner(p, jobs, n, nullptr);
+}
+
+// One SA's inbound group, as CPU crypto returns it: the SA's lock and counters once per group.
+void GatewayWorker::complete_inbound(Sa& sa, EspJob* jobs, const CryptoResult* res, uint16_t n) {
+  InboundPending p;
+  {
+    OptionalLock lk(sa.replay_lock, gw_.shared_state());
+    for (uint16_t i = 0; i < n; ++i) {
+      if (res[i] != CryptoResult::Ok) [[unlikely]] {
+        drop_crypto_failure(jobs[i].m, res[i], sa.index);
+        continue;
+      }
+      strip_esp(sa, jobs[i], i, p);
+    }
+  }
+  check_inner(p, jobs, n, &sa);
+}
+
+// After a verified ICV (the caller holds the SA's replay lock): the window moves, ESP comes off,
+// and the packet joins the IPComp or the policy batch, or is dropped.
+void GatewayWorker::strip_esp(Sa& sa, EspJob& j, uint16_t i, InboundPending& p) {
+  const DropReason r = esp_inbound_finish(sa, j, &p.v6[i]);
+  if (r != kPass) [[unlikely]] {
+    drop_sa(j.m, r, sa.index);
+    return;
+  }
+  if (j.c.flags & kEspJobIpcomp) {
+    p.inflate[p.ni++] = &j;
+    return;  // joins the policy batch once decompressed
+  }
+  if (sa.ipcomp) ++counters_.sa[sa.index].ipcomp.arrived_plain;
+  p.checked[i] = true;
+  p.inner.add(j.m, p.v6[i], i);
+}
+
+// Decompresses what carried IPComp, then checks every inner packet against the policy of the SA it
+// arrived on and sends it. one_sa: every job is that SA's (its counters are added once).
+void GatewayWorker::check_inner(InboundPending& p, EspJob* jobs, uint16_t n, const Sa* one_sa) {
+  if (p.ni) {
     DropReason verdict[kBurst];
-    ipcomp_->decompress(inflate, ni, verdict, counters_.sa);
-    for (uint16_t k = 0; k < ni; ++k) {
-      EspJob& j = *inflate[k];
+    ipcomp_->decompress(p.inflate, p.ni, verdict, counters_.sa);
+    for (uint16_t k = 0; k < p.ni; ++k) {
+      EspJob& j = *p.inflate[k];
       if (verdict[k] != kPass) {
         drop_sa(j.m, verdict[k], j.c.sa);
         continue;
       }
       const uint16_t i = uint16_t(&j - jobs);
-      checked[i] = true;
-      inner.add(j.m, inner_v6[i], i);
+      p.checked[i] = true;
+      p.inner.add(j.m, p.v6[i], i);
     }
   }
-  if (!inner.size()) return;
+  if (!p.inner.size()) return;
   // RFC 4301 §5.2: a decrypted packet must match the selectors of the SA it arrived on.
   uint32_t verdict[kBurst];
-  inner.classify(gw_.spd(), SaDirection::Inbound, verdict, flow_cache_, counters_.spd_cache_hits,
-                 counters_.spd_cache_misses);
+  p.inner.classify(gw_.spd(), SaDirection::Inbound, verdict, flow_cache_, counters_.spd_cache_hits,
+                   counters_.spd_cache_misses);
+  uint64_t packets = 0, bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
-    if (!checked[i]) continue;
+    if (!p.checked[i]) continue;
     EspJob& j = jobs[i];
-    if (SpVerdict::protect(verdict[i]) && SpVerdict::sa_index(verdict[i]) == j.c.sa) {
-      ++counters_.sa[j.c.sa].packets;
-      counters_.sa[j.c.sa].bytes += j.m->data_len;
-      send(j.m, inner_v6[i], counters_.inbound);
+    if (SpVerdict::protect(verdict[i]) && SpVerdict::sa_index(verdict[i]) == j.c.sa) [[likely]] {
+      if (one_sa) {
+        ++packets;
+        bytes += j.m->data_len;
+      } else {
+        ++counters_.sa[j.c.sa].packets;
+        counters_.sa[j.c.sa].bytes += j.m->data_len;
+      }
+      send(j.m, p.v6[i], counters_.inbound);
     } else {
       drop_sa(j.m, DropReason::PolicyMismatch, j.c.sa);
     }
+  }
+  if (one_sa) {
+    SaCounters& c = counters_.sa[one_sa->index];
+    c.packets += packets;
+    c.bytes += bytes;
   }
 }
 

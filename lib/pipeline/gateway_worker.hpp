@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "ipsec/esp.hpp"
+#include "ipsec/esp_inbound.hpp"
 #include "ipsec/ipcomp.hpp"
+#include "packet/ip_packet.hpp"
 #include "pipeline/gateway.hpp"
 #include "policy/sp_flow_cache.hpp"
 
@@ -47,12 +49,20 @@ class GatewayWorker {
   void outbound(rte_mbuf** pkts, uint16_t n);
   void inbound(rte_mbuf** pkts, uint16_t n);
   void protect(rte_mbuf** m, const bool* v6, const uint32_t* sa_idx, uint16_t n);
+  [[gnu::always_inline]] inline void prepare_inbound(Sa& sa, rte_mbuf* m, const L3Info& info,
+                                                     EspJob* jobs, uint16_t& nj);
   void submit(Sa& sa, EspJob* jobs, uint16_t n);
   void run_cpu_crypto(Sa& sa, EspJob* jobs, uint16_t n, CryptoResult* res);
   void enqueue_ops(Sa& sa, EspJob* jobs, uint16_t n);
   void poll_crypto();
   void complete(EspJob* jobs, const CryptoResult* res, uint16_t n);
   void complete_outbound(Sa& sa, EspJob* jobs, const CryptoResult* res, uint16_t n);
+  void complete_inbound(Sa& sa, EspJob* jobs, const CryptoResult* res, uint16_t n);
+  struct InboundPending;
+  // The two halves of inbound completion, inlined into both callers (one SA or any).
+  [[gnu::always_inline]] inline void strip_esp(Sa& sa, EspJob& j, uint16_t i, InboundPending& p);
+  [[gnu::always_inline]] inline void check_inner(InboundPending& p, EspJob* jobs, uint16_t n,
+                                                 const Sa* one_sa);
   // Inlined into its callers' per-packet loops: as a call it cost a third of its instructions.
   [[gnu::always_inline]] inline void send(rte_mbuf* m, bool v6, uint64_t& path_counter);
   void flush_tx();
