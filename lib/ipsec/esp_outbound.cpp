@@ -7,6 +7,7 @@
 
 #include "ipsec/esp.hpp"
 #include "ipsec/esp_common.hpp"
+#include "packet/ip_packet.hpp"
 
 namespace dpaccel {
 
@@ -73,13 +74,12 @@ DropReason outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, uint6
   const uint32_t esp_off = l3_len + natt;
   const uint32_t add = esp_off - keep + kEspHeaderLen + iv_len;
 
-  auto* t = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, uint16_t(tail)));
-  if (!t) return DropReason::NoRoom;
-  auto* h = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, uint16_t(add)));
-  if (!h) {
-    rte_pktmbuf_trim(m, uint16_t(tail));
-    return DropReason::NoRoom;
-  }
+  // The forwarder never chains (strip_l2 drops segmented packets, IPComp writes one mbuf).
+  if (m->nb_segs != 1) [[unlikely]]
+    return DropReason::Segmented;
+  uint8_t* h = widen_single_segment(m, add, tail);
+  if (!h) return DropReason::NoRoom;
+  uint8_t* t = h + add + ip_len;
   // RFC 4303 §2.4: padding bytes 1, 2, 3, ...; then pad length and next header.
   for (uint32_t i = 0; i < pad; ++i) t[i] = uint8_t(i + 1);
   std::memcpy(t + pad, &trailer, 2);
@@ -177,8 +177,7 @@ DropReason esp_outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, u
                              : outbound_prepare<false>(sa, m, in, seq, j);
 }
 
-void esp_outbound_finish(const Sa& sa, EspJob& j) {
-  if (!sa.sqh_len && !sa.natt) return;  // the common SA: nothing to do, nothing to read
+void esp_outbound_fixup(const Sa& sa, EspJob& j) {
   rte_mbuf* m = j.m;
   auto* h = rte_pktmbuf_mtod(m, uint8_t*);
   if (sa.sqh_len) {

@@ -93,6 +93,17 @@ inline void narrow_single_segment(rte_mbuf* m, uint32_t off, uint32_t len) {
   m->pkt_len = len;
 }
 
+// Grows a one-segment mbuf's data by `head` bytes in front and `tail` bytes behind and returns
+// the new start, or nullptr (nothing changed) without the room: rte_pktmbuf_prepend and
+// rte_pktmbuf_append in one, without the walk to the last segment and the second round of checks.
+inline uint8_t* widen_single_segment(rte_mbuf* m, uint32_t head, uint32_t tail) {
+  if (head > m->data_off || tail > rte_pktmbuf_tailroom(m)) return nullptr;
+  m->data_off = uint16_t(m->data_off - head);
+  m->data_len = uint16_t(m->data_len + head + tail);
+  m->pkt_len += head + tail;
+  return rte_pktmbuf_mtod(m, uint8_t*);
+}
+
 // Transport mode, after ESP/IPComp came off: the IP header at h (l3 bytes) gets the upper
 // protocol and the payload length back.
 inline void restore_transport_header(uint8_t* h, bool v6, uint8_t next, uint32_t l3,

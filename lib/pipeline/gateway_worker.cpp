@@ -160,47 +160,60 @@ void GatewayWorker::outbound(rte_mbuf** pkts, uint16_t n) {
 }
 
 void GatewayWorker::protect(rte_mbuf** m, const bool* v6, const uint32_t* sa_idx, uint16_t n) {
+  // Bursts mostly carry one SA: then the burst is its group, without a grouping pass.
+  bool one_sa = true;
+  for (uint16_t i = 1; i < n; ++i) one_sa &= sa_idx[i] == sa_idx[0];
+  if (one_sa) {
+    protect_group(gw_.sas().at(sa_idx[0]), m, v6, n);
+    return;
+  }
   bool done[kBurst] = {};
-  EspJob jobs[kBurst];
   for (uint16_t i = 0; i < n; ++i) {
     if (done[i]) continue;
-    Sa& sa = gw_.sas().at(sa_idx[i]);
-    uint16_t group[kBurst], k = 0;
+    rte_mbuf* gm[kBurst];
+    bool gv6[kBurst];
+    uint16_t k = 0;
     for (uint16_t j = i; j < n; ++j)
       if (!done[j] && sa_idx[j] == sa_idx[i]) {
-        group[k++] = j;
+        gm[k] = m[j];
+        gv6[k++] = v6[j];
         done[j] = true;
       }
-    rte_mbuf* pk[kBurst];
-    EspInner in[kBurst];
-    uint16_t ni = 0;
-    for (uint16_t t = 0; t < k; ++t) {
-      rte_mbuf* p = m[group[t]];
-      DropReason r = esp_outbound_inner(sa, p, v6[group[t]], in[ni]);
-      if (r != kPass)
-        drop_sa(p, r, sa.index);
-      else
-        pk[ni++] = p;
-    }
-    if (sa.ipcomp && ni) ipcomp_->compress(sa, pk, in, ni, counters_.sa[sa.index].ipcomp);
-    // One atomic per group reserves its sequence numbers.
-    const uint64_t first = sa.seq.fetch_add(ni, std::memory_order_relaxed) + 1;
-    uint16_t nj = 0;
-    for (uint16_t t = 0; t < ni; ++t) {
-      const uint64_t seq = first + t;
-      // RFC 4303 §3.3.3: a 32-bit counter must not cycle; the SA needs re-keying.
-      if (!sa.esn && seq > UINT32_MAX) {
-        drop_sa(pk[t], DropReason::SeqOverflow, sa.index);
-        continue;
-      }
-      DropReason r = esp_outbound_prepare(sa, pk[t], in[t], seq, jobs[nj]);
-      if (r != kPass)
-        drop_sa(pk[t], r, sa.index);
-      else
-        ++nj;
-    }
-    if (nj) submit(sa, jobs, nj);
+    protect_group(gw_.sas().at(sa_idx[i]), gm, gv6, k);
   }
+}
+
+// One SA's packets, in arrival order: ESP (and IPComp) framing, then crypto.
+void GatewayWorker::protect_group(Sa& sa, rte_mbuf** m, const bool* v6, uint16_t n) {
+  EspJob jobs[kBurst];
+  rte_mbuf* pk[kBurst];
+  EspInner in[kBurst];
+  uint16_t ni = 0;
+  for (uint16_t t = 0; t < n; ++t) {
+    DropReason r = esp_outbound_inner(sa, m[t], v6[t], in[ni]);
+    if (r != kPass)
+      drop_sa(m[t], r, sa.index);
+    else
+      pk[ni++] = m[t];
+  }
+  if (sa.ipcomp && ni) ipcomp_->compress(sa, pk, in, ni, counters_.sa[sa.index].ipcomp);
+  // One atomic per group reserves its sequence numbers.
+  const uint64_t first = sa.seq.fetch_add(ni, std::memory_order_relaxed) + 1;
+  uint16_t nj = 0;
+  for (uint16_t t = 0; t < ni; ++t) {
+    const uint64_t seq = first + t;
+    // RFC 4303 §3.3.3: a 32-bit counter must not cycle; the SA needs re-keying.
+    if (!sa.esn && seq > UINT32_MAX) {
+      drop_sa(pk[t], DropReason::SeqOverflow, sa.index);
+      continue;
+    }
+    DropReason r = esp_outbound_prepare(sa, pk[t], in[t], seq, jobs[nj]);
+    if (r != kPass)
+      drop_sa(pk[t], r, sa.index);
+    else
+      ++nj;
+  }
+  if (nj) submit(sa, jobs, nj);
 }
 
 // ---- inbound: SAD lookup, replay check, crypto; clear-text traffic against inbound policy ------

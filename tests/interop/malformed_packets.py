@@ -150,6 +150,9 @@ def main():
         good_out += 1
     expect["mtu_exceeded"] = 1
     port0.append(ETH0 / IP(src="10.0.1.5", dst="10.0.2.9") / UDP(sport=9, dport=9) / Raw(b"z" * 1460))
+    # 2040-byte frame: fits the 2048-byte data room, but not with ESP's trailer and ICV after it.
+    expect["no_room"] = 1
+    port0.append(ETH0 / IP(src="10.0.1.5", dst="10.0.2.9") / UDP(sport=9, dport=9) / Raw(b"r" * (2040 - 42)))
     expect["policy_discard"] = 1
     port0.append(ETH0 / IP(src="10.0.1.66", dst="10.0.2.9") / UDP(sport=9, dport=9))
     expect["no_policy"] = expect.get("no_policy", 0) + 1
