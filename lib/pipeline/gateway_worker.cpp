@@ -311,17 +311,9 @@ void GatewayWorker::inbound(rte_mbuf** pkts, uint16_t n) {
       last_sa_ = found[nm - 1];
     }
   }
-  EspJob jobs[kBurst];
-  const bool locked = gw_.shared_state();
   if (nm == 0) {
-    // The whole burst hit the one-entry cache: one SA, one group, no grouping pass.
-    Sa& sa = gw_.sas().at(uint32_t(last_sa_));
-    uint16_t nj = 0;
-    {
-      OptionalLock lk(sa.replay_lock, locked);
-      for (uint16_t i = 0; i < ne; ++i) prepare_inbound(sa, esp[i], esp_info[i], jobs, nj);
-    }
-    if (nj) submit(sa, jobs, nj);
+    // The whole burst hit the one-entry cache: one SA, its group, no grouping pass.
+    unprotect_group(gw_.sas().at(uint32_t(last_sa_)), esp, esp_info, ne);
     return;
   }
   bool done[kBurst] = {};
@@ -331,35 +323,41 @@ void GatewayWorker::inbound(rte_mbuf** pkts, uint16_t n) {
       drop(esp[i], DropReason::UnknownSpi);
       continue;
     }
-    Sa& sa = gw_.sas().at(uint32_t(sa_idx[i]));
-    uint16_t nj = 0;
-    {
-      OptionalLock lk(sa.replay_lock, locked);
-      for (uint16_t j = i; j < ne; ++j) {
-        if (done[j] || sa_idx[j] != sa_idx[i]) continue;
+    rte_mbuf* gm[kBurst];
+    L3Info ginfo[kBurst];
+    uint16_t k = 0;
+    for (uint16_t j = i; j < ne; ++j)
+      if (!done[j] && sa_idx[j] == sa_idx[i]) {
+        gm[k] = esp[j];
+        ginfo[k++] = esp_info[j];
         done[j] = true;
-        prepare_inbound(sa, esp[j], esp_info[j], jobs, nj);
       }
-    }
-    if (nj) submit(sa, jobs, nj);
+    unprotect_group(gw_.sas().at(uint32_t(sa_idx[i])), gm, ginfo, k);
   }
 }
 
-// One ESP packet of the SA's group (the caller holds the SA's replay lock): checks that it came the
-// way the SA says (NAT-T or not, outer family) and prepares its job, or drops it.
-void GatewayWorker::prepare_inbound(Sa& sa, rte_mbuf* m, const L3Info& info, EspJob* jobs,
-                                    uint16_t& nj) {
-  const bool natt = info.proto;  // set by inbound(): arrived UDP-encapsulated
-  const bool outer_ok = sa.mode == SaMode::Transport || info.v6 == sa.outer_v6;
-  if (natt != sa.natt || !outer_ok) [[unlikely]] {
-    drop_sa(m, DropReason::SaMismatch, sa.index);
-    return;
+// One SA's ESP packets, in arrival order, under its replay lock: each must have come the way the
+// SA says (NAT-T or not, outer family); then its job, then crypto for the group.
+void GatewayWorker::unprotect_group(Sa& sa, rte_mbuf** m, const L3Info* info, uint16_t n) {
+  EspJob jobs[kBurst];
+  uint16_t nj = 0;
+  {
+    OptionalLock lk(sa.replay_lock, gw_.shared_state());
+    for (uint16_t t = 0; t < n; ++t) {
+      const bool natt = info[t].proto;  // set by inbound(): arrived UDP-encapsulated
+      const bool outer_ok = sa.mode == SaMode::Transport || info[t].v6 == sa.outer_v6;
+      if (natt != sa.natt || !outer_ok) [[unlikely]] {
+        drop_sa(m[t], DropReason::SaMismatch, sa.index);
+        continue;
+      }
+      const DropReason r = esp_inbound_prepare(sa, m[t], info[t].v6, info[t].l3_len, jobs[nj]);
+      if (r != kPass) [[unlikely]]
+        drop_sa(m[t], r, sa.index);
+      else
+        ++nj;
+    }
   }
-  const DropReason r = esp_inbound_prepare(sa, m, info.v6, info.l3_len, jobs[nj]);
-  if (r != kPass) [[unlikely]]
-    drop_sa(m, r, sa.index);
-  else
-    ++nj;
+  if (nj) submit(sa, jobs, nj);
 }
 
 // ---- crypto ------------------------------------------------------------------------------------

@@ -50,8 +50,7 @@ class GatewayWorker {
   void inbound(rte_mbuf** pkts, uint16_t n);
   void protect(rte_mbuf** m, const bool* v6, const uint32_t* sa_idx, uint16_t n);
   void protect_group(Sa& sa, rte_mbuf** m, const bool* v6, uint16_t n);
-  [[gnu::always_inline]] inline void prepare_inbound(Sa& sa, rte_mbuf* m, const L3Info& info,
-                                                     EspJob* jobs, uint16_t& nj);
+  void unprotect_group(Sa& sa, rte_mbuf** m, const L3Info* info, uint16_t n);
   void submit(Sa& sa, EspJob* jobs, uint16_t n);
   void run_cpu_crypto(Sa& sa, EspJob* jobs, uint16_t n, CryptoResult* res);
   void enqueue_ops(Sa& sa, EspJob* jobs, uint16_t n);
