@@ -4,7 +4,7 @@
 One gateway, overlapping IPv4 and IPv6 policies (protect, bypass, discard at several priorities,
 port and protocol ranges), and traffic of many flows: every flow once in a row, then the flows
 again in a random order, plus clear text arriving on the unprotected port (inbound policies).
-Run with the cache off, with one slot (every flow evicts the one before: constant collisions),
+Run with the cache off, with one slot (one bucket of two ways: constant collisions),
 with the default and with a cache large enough to hold every flow. Checks, against the run with
 the cache off: the same packets leave each port in the same order, the same drops by reason, every
 mbuf back. Counters: with the cache off, no hits and no misses; otherwise hits + misses = policy
@@ -167,7 +167,8 @@ def main():
         return errs
 
     run_cases([("cache off: reference run; every policy action happens", case_off),
-               ("one slot (every flow collides): same packets and drops as with the cache off",
+               ("one slot (a single bucket of two: every flow collides): same packets and drops "
+                "as with the cache off",
                 same_as_off(1)),
                ("default (4096 slots): same packets and drops, most lookups hit", same_as_off(4096)),
                ("1048576 slots: same packets and drops, one miss per distinct flow",
