@@ -84,7 +84,8 @@ port, neighbours (neigh) its destination MAC. Every packet not forwarded is coun
   --mbufs N          packet buffers in the pool (default: sized from ports and queues)
   --flow-cache N     SPD flow cache: slots per worker, direction and IP family, 0 (off) or a
                      power of two up to 1048576 (default 4096). A flow seen before skips the
-                     rte_acl policy lookup; colliding flows overwrite each other's slot
+                     rte_acl policy lookup; two-way buckets, a third colliding flow
+                     replaces the older of the two
   --help             this text
 
 The forwarder stops on SIGINT or SIGTERM, finishing what is at the crypto device, and prints the
