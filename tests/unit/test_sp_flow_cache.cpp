@@ -34,6 +34,18 @@ bool lookup(const SpFlowTable<SpKey4>& t, const SpKey4& k, uint32_t& v) {
   return t.find(k, t.slot_of(k), v);
 }
 
+// Puts keys[i] with verdicts[i] in that order, then expects each listed key cached with its
+// verdict.
+void put_all(SpFlowTable<SpKey4>& t, const std::vector<SpKey4>& keys,
+             const std::vector<uint32_t>& verdicts) {
+  for (size_t i = 0; i < keys.size(); ++i) t.put(keys[i], t.slot_of(keys[i]), verdicts[i]);
+}
+void expect_cached(const SpFlowTable<SpKey4>& t, const SpKey4& k, uint32_t want) {
+  uint32_t v = 0;
+  EXPECT_TRUE(lookup(t, k, v));
+  EXPECT_EQ(v, want);
+}
+
 TEST(SpFlowCache, OffHasNoBuckets) {
   SpFlowTable<SpKey4> t;
   t.init(0);
@@ -44,26 +56,20 @@ TEST(SpFlowCache, TwoCollidingFlowsBothStayCached) {
   SpFlowTable<SpKey4> t;
   t.init(64);
   auto k = colliding(t, 2);
-  t.put(k[0], t.slot_of(k[0]), 7);
-  t.put(k[1], t.slot_of(k[1]), 9);
-  uint32_t v = 0;
-  ASSERT_TRUE(lookup(t, k[0], v));
-  EXPECT_EQ(v, 7u);
-  ASSERT_TRUE(lookup(t, k[1], v));
-  EXPECT_EQ(v, 9u);
+  put_all(t, k, {7, 9});
+  expect_cached(t, k[0], 7);
+  expect_cached(t, k[1], 9);
 }
 
 TEST(SpFlowCache, ThirdFlowEvictsTheOlder) {
   SpFlowTable<SpKey4> t;
   t.init(64);
   auto k = colliding(t, 3);
-  for (uint32_t i = 0; i < 3; ++i) t.put(k[i], t.slot_of(k[i]), 10 + i);
+  put_all(t, k, {10, 11, 12});
   uint32_t v = 0;
   EXPECT_FALSE(lookup(t, k[0], v));
-  ASSERT_TRUE(lookup(t, k[1], v));
-  EXPECT_EQ(v, 11u);
-  ASSERT_TRUE(lookup(t, k[2], v));
-  EXPECT_EQ(v, 12u);
+  expect_cached(t, k[1], 11);
+  expect_cached(t, k[2], 12);
 }
 
 TEST(SpFlowCache, PuttingAKeyTwiceKeepsTheOtherWay) {
@@ -71,14 +77,9 @@ TEST(SpFlowCache, PuttingAKeyTwiceKeepsTheOtherWay) {
   SpFlowTable<SpKey4> t;
   t.init(64);
   auto k = colliding(t, 2);
-  t.put(k[0], t.slot_of(k[0]), 5);
-  t.put(k[1], t.slot_of(k[1]), 6);
-  t.put(k[1], t.slot_of(k[1]), 6);
-  uint32_t v = 0;
-  ASSERT_TRUE(lookup(t, k[0], v));
-  EXPECT_EQ(v, 5u);
-  ASSERT_TRUE(lookup(t, k[1], v));
-  EXPECT_EQ(v, 6u);
+  put_all(t, {k[0], k[1], k[1]}, {5, 6, 6});
+  expect_cached(t, k[0], 5);
+  expect_cached(t, k[1], 6);
 }
 
 TEST(SpFlowCache, OnlyTheExactKeyHits) {
