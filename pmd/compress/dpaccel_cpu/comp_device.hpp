@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "completion_ring.hpp"
+#include "small_deflate.hpp"
 
 extern int dpaccel_comp_logtype;  // "pmd.compress.dpaccel_cpu"
 
@@ -25,18 +26,22 @@ inline constexpr char kDriverName[] = "compress_dpaccel_cpu";
 struct PrivXform {
   rte_comp_xform_type type;
   rte_comp_checksum_type checksum;
-  uint8_t isal_level;       // compression: ISA-L level 0..3 (see level_for())
-  bool fixed_huffman;       // compression: static Huffman tables (RFC 1951 §3.2.6)
-  uint16_t hist_bits;       // window, log2 bytes (8..15)
-  uint32_t level_buf_size;  // compression: ISA-L level buffer the level needs
+  uint8_t isal_level;          // compression: ISA-L level 0..3 (see level_for())
+  bool fixed_huffman;          // compression: static Huffman tables (RFC 1951 §3.2.6)
+  uint16_t hist_bits;          // window, log2 bytes (8..15)
+  uint32_t level_buf_size;     // compression: ISA-L level buffer the level needs
+  SmallDeflate::Effort small;  // compression: our encoder's effort; inputs up to
+                               // small.max_input take it (0: never, as for fixed Huffman)
 };
 
-// Queue-pair state reused by every op, so a small op pays only for its own data: ISA-L's deflate
-// stream and inflate state live here and are re-initialised per op with the cheap stateless
-// init; the level buffer is allocated once for the largest level.
+// Queue-pair state reused by every op, so a small op pays only for its own data: our small-op
+// encoder's tables, ISA-L's deflate stream and inflate state live here (ISA-L's re-initialised
+// per op with the cheap stateless init); the level buffer is allocated once for the largest
+// level.
 struct QueuePair {
   pmd::CompletionRing<rte_comp_op*> done;
   rte_compressdev_stats stats{};
+  SmallDeflate small;
   isal_zstream stream{};
   inflate_state inflate{};
   uint8_t* level_buf = nullptr;

@@ -1,6 +1,8 @@
-// compress_dpaccel_cpu: DEFLATE on ISA-L, one operation at a time.
+// compress_dpaccel_cpu: DEFLATE on ISA-L and our small-op encoder, one operation at a time.
 //
-// Contiguous source and destination (one segment each) take ISA-L's stateless calls directly,
+// Small contiguous inputs (up to the level's SmallDeflate::Effort::max_input) take our own
+// encoder (small_deflate.hpp), which skips the fixed cost ISA-L pays per op. Other
+// contiguous source and destination (one segment each) take ISA-L's stateless calls directly,
 // with the stream re-initialised by isal_deflate_stateless_init()/isal_inflate_reset(), which
 // touch only the fields a stateless call reads — the fixed per-op cost compress_isal pays in full
 // initialisation is most of its time on small packets. Segmented mbufs go through ISA-L's
@@ -202,8 +204,25 @@ void compress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
   isal_zstream& s = qp.stream;
   const uint32_t room = dst_room(op);
   Checksum ck{x.checksum};
-  if (single_segment(op->m_src, op->src.offset, op->src.length) &&
-      single_segment(op->m_dst, op->dst.offset, room)) {
+  const bool contiguous = single_segment(op->m_src, op->src.offset, op->src.length) &&
+                          single_segment(op->m_dst, op->dst.offset, room);
+  if (contiguous && op->src.length <= x.small.max_input) {
+    const uint8_t* in = rte_pktmbuf_mtod_offset(op->m_src, const uint8_t*, op->src.offset);
+    const int32_t produced = qp.small.compress(
+        in, op->src.length, rte_pktmbuf_mtod_offset(op->m_dst, uint8_t*, op->dst.offset), room,
+        x.hist_bits, x.small);
+    if (produced < 0) {
+      fail(op, RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED);
+      return;
+    }
+    ck.update(in, op->src.length);
+    op->consumed = op->src.length;
+    op->produced = uint32_t(produced);
+    op->output_chksum = ck.value();
+    op->status = RTE_COMP_OP_STATUS_SUCCESS;
+    return;
+  }
+  if (contiguous) {
     uint8_t* in = rte_pktmbuf_mtod_offset(op->m_src, uint8_t*, op->src.offset);
     isal_deflate_stateless_init(&s);
     set_level(qp, x);
@@ -425,6 +444,9 @@ int make_priv_xform(const rte_comp_xform& x, PrivXform& out) noexcept {
     // The documented mapping (README): the same ISA-L levels compress_isal uses, so ratios
     // compare: default and 1-2 -> 1, 3-5 -> 2, 6-9 -> 3; fixed Huffman needs ISA-L level 0.
     int lvl = c.level == RTE_COMP_LEVEL_PMD_DEFAULT ? 1 : c.level;
+    // Small inputs with dynamic or default codes: our encoder, with the level's effort
+    // (fixed codes stay on ISA-L level 0, which has no table building to save).
+    if (!out.fixed_huffman) out.small = SmallDeflate::effort_for_level(lvl);
     if (out.fixed_huffman) {
       out.isal_level = 0;
       out.level_buf_size = 0;

@@ -34,8 +34,8 @@ int probe(rte_vdev_device* vdev) noexcept {
   dev->enqueue_burst = enqueue_burst;
   dev->dequeue_burst = dequeue_burst;
   dev->feature_flags = RTE_COMPDEV_FF_CPU_SSE;
-  COMP_LOG(INFO, "%s: %u queue pairs, socket %d, stateless DEFLATE on ISA-L", params.name,
-           args.max_nb_queue_pairs, args.socket_id);
+  COMP_LOG(INFO, "%s: %u queue pairs, socket %d, DEFLATE on ISA-L and a small-op encoder",
+           params.name, args.max_nb_queue_pairs, args.socket_id);
   return 0;
 }
 
