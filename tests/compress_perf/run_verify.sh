@@ -2,7 +2,8 @@
 # The stock dpdk-test-compress-perf in verify mode on compress_dpaccel_cpu, loaded with -d:
 # it compresses the input with our driver, decompresses the result again and compares.
 # Input: the project's own README.md and ARCHITECTURE.md (a text corpus that ships with it).
-# Runs levels 1, 6 and 9, dynamic and fixed Huffman, contiguous and chained mbufs.
+# Runs levels 1, 6 and 9, dynamic and fixed Huffman, contiguous and chained mbufs, and the
+# small-op encoder's sizes (ops up to 1 KiB, contiguous) at every level group and window.
 # usage: run_verify.sh path/to/librte_compress_dpaccel_cpu.so
 set -uo pipefail
 so=$(realpath "$1")
@@ -36,5 +37,10 @@ for level in 1 6 9; do
   done
 done
 run "window 10, 64-byte ops" --compress-level 1 --window-sz 10 --seg-sz 64 --max-num-sgl-segs 1
+for level in 1 4 9; do
+  run "level $level dynamic, 256-byte ops (small-op encoder)" --compress-level $level --seg-sz 256 --max-num-sgl-segs 1
+  run "level $level dynamic, 1024-byte ops (small-op encoder)" --compress-level $level --seg-sz 1024 --max-num-sgl-segs 1
+done
+run "window 8, 1000-byte ops (small-op encoder)" --compress-level 1 --window-sz 8 --seg-sz 1000 --max-num-sgl-segs 1
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
