@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 namespace dpaccel::comp::huffman {
 
@@ -14,11 +17,29 @@ constexpr unsigned kMaxSymbols = 286;  // the literal/length alphabet, the large
 struct Used {
   uint16_t sym[kMaxSymbols];
   unsigned n = 0;
-  Used(const uint32_t* freq, unsigned nsym) {
-    for (unsigned s = 0; s < nsym; ++s) {  // branch-free: most symbols of a small op are unused
-      sym[n] = uint16_t(s);
-      n += freq[s] != 0;
+  Used() = default;
+  Used(const uint32_t* freq, unsigned nsym) { init(freq, nsym); }
+  void init(const uint32_t* freq, unsigned nsym) {
+    // A bitmap of the used symbols, 16 at a time with SSE2, then its set bits in order: a
+    // branch per used symbol and per 64 symbols, not per symbol.
+    uint64_t bits[(kMaxSymbols + 63) / 64]{};
+    unsigned s = 0;
+#ifdef __SSE2__
+    const __m128i zero = _mm_setzero_si128();
+    for (; s + 16 <= nsym; s += 16) {
+      const auto* p = reinterpret_cast<const __m128i*>(freq + s);
+      const __m128i a = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_loadu_si128(p), zero),
+                                        _mm_cmpeq_epi32(_mm_loadu_si128(p + 1), zero));
+      const __m128i b = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_loadu_si128(p + 2), zero),
+                                        _mm_cmpeq_epi32(_mm_loadu_si128(p + 3), zero));
+      const uint64_t used = ~unsigned(_mm_movemask_epi8(_mm_packs_epi16(a, b))) & 0xffffu;
+      bits[s / 64] |= used << (s % 64);
     }
+#endif
+    for (; s < nsym; ++s) bits[s / 64] |= uint64_t(freq[s] != 0) << (s % 64);
+    n = 0;
+    for (unsigned w = 0; w * 64 < nsym; ++w)
+      for (uint64_t b = bits[w]; b; b &= b - 1) sym[n++] = uint16_t(w * 64 + __builtin_ctzll(b));
   }
 };
 

@@ -154,10 +154,12 @@ struct DynamicHeader {
   uint8_t cl_sym[kMaxSyms + 30];
   uint8_t cl_extra[kMaxSyms + 30];
   unsigned ncl = 0, hlit = 257, hdist = 1, hclen = 4;
+  Used lit, dist, cl;
 
   // Builds the codes and returns the block's size in bits, header and data.
   uint64_t build(const uint32_t* lit_freq, const uint32_t* dist_freq, uint32_t extra_bits) {
-    Used lit(lit_freq, kMaxSyms), dist(dist_freq, 30);
+    lit.init(lit_freq, kMaxSyms);
+    dist.init(dist_freq, 30);
     build_lengths(lit_freq, lit, 15, lit_len);
     build_lengths(dist_freq, dist, 15, dist_len);
     hlit = std::max(257u, unsigned(lit.sym[lit.n - 1]) + 1);  // end of block is always used
@@ -195,15 +197,12 @@ struct DynamicHeader {
     for (unsigned i = 0; i < lit.n; ++i) add(lit.sym[i], lit_len[lit.sym[i]]);
     for (unsigned i = 0; i < dist.n; ++i) add(hlit + dist.sym[i], dist_len[dist.sym[i]]);
     repeat(run_val, run_len);
-    Used cl(cl_freq, 19);
+    cl.init(cl_freq, 19);
     build_lengths(cl_freq, cl, 7, cl_len);
     hclen = 19;
     for (unsigned i = 0; i < 19; ++i) cl_len_sent[i] = 0;
     for (unsigned i = 0; i < cl.n; ++i) cl_len_sent[cl.sym[i]] = cl_len[cl.sym[i]];
     while (hclen > 4 && cl_len_sent[kClOrder[hclen - 1]] == 0) --hclen;
-    assign_codes(lit_len, lit, lit_code);
-    assign_codes(dist_len, dist, dist_code);
-    assign_codes(cl_len, cl, cl_code);
     uint64_t bits = 3 + 5 + 5 + 4 + 3 * hclen + extra_bits;
     for (unsigned i = 0; i < cl.n; ++i) {
       const unsigned s = cl.sym[i];
@@ -214,6 +213,13 @@ struct DynamicHeader {
     for (unsigned i = 0; i < dist.n; ++i)
       bits += uint64_t(dist_freq[dist.sym[i]]) * dist_len[dist.sym[i]];
     return bits;
+  }
+
+  // The canonical codes, once the dynamic block is the one to write.
+  void assign() {
+    assign_codes(lit_len, lit, lit_code);
+    assign_codes(dist_len, dist, dist_code);
+    assign_codes(cl_len, cl, cl_code);
   }
 
   BitWriter write(BitWriter w) const {
@@ -383,6 +389,7 @@ int32_t SmallDeflate::compress(const uint8_t* in, uint32_t n, uint8_t* out, uint
   uint8_t* dst = room >= bytes + kWriteSlack ? out : scratch_;
   BitWriter w{dst};
   if (kind == kDynamicBlock) {
+    dyn.assign();
     w = write_symbols(dyn.write(w), syms_, nsyms_, dyn.lit_code, dyn.lit_len, dyn.dist_code,
                       dyn.dist_len);
   } else {
