@@ -11,9 +11,10 @@
 //     written: the smallest is written once, with no bound checks, or the op fails cleanly
 //     with "out of space" having written nothing. Choosing the block type by size is what
 //     DPDK's compress_zlib does for RTE_COMP_HUFFMAN_DYNAMIC and _DEFAULT (zlib's
-//     Z_DEFAULT_STRATEGY); a dynamic block must save min(8 bytes, 1/16) over fixed codes, as
-//     decoding one costs its reader a table build. RTE_COMP_HUFFMAN_FIXED stays on ISA-L level 0,
-//     already fast.
+//     Z_DEFAULT_STRATEGY), biased to what decodes fast: a dynamic block must save min(8 bytes,
+//     1/16) over fixed codes (decoding one costs a table build), compression must save more
+//     than 1/16 over a stored block. RTE_COMP_HUFFMAN_FIXED stays on ISA-L level 0, already
+//     fast.
 // One instance per queue pair (about 50 KiB); not thread-safe, as the queue pair it lives in.
 #pragma once
 
