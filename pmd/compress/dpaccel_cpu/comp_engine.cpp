@@ -206,7 +206,7 @@ void compress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
   Checksum ck{x.checksum};
   const bool contiguous = single_segment(op->m_src, op->src.offset, op->src.length) &&
                           single_segment(op->m_dst, op->dst.offset, room);
-  if (contiguous && op->src.length <= x.small.max_input) {
+  if (contiguous && x.small.max_input != 0 && op->src.length <= x.small.max_input) {
     const uint8_t* in = rte_pktmbuf_mtod_offset(op->m_src, const uint8_t*, op->src.offset);
     const int32_t produced = qp.small.compress(
         in, op->src.length, rte_pktmbuf_mtod_offset(op->m_dst, uint8_t*, op->dst.offset), room,

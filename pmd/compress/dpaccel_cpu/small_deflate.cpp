@@ -375,7 +375,21 @@ int32_t SmallDeflate::compress(const uint8_t* in, uint32_t n, uint8_t* out, uint
     kind = kStored;
     bytes = stored_bytes;
   }
-  if (bytes > room) return -1;
+  if (bytes > room) {
+    // The biases give way to fitting: the smallest encoding, if it fits. (IPComp, for one,
+    // gives the room of a result worth sending, less than a stored block needs.)
+    kind = kFixedBlock;
+    bytes = fixed_bytes;
+    if (dyn_bytes < bytes) {
+      kind = kDynamicBlock;
+      bytes = dyn_bytes;
+    }
+    if (stored_bytes < bytes) {
+      kind = kStored;
+      bytes = stored_bytes;
+    }
+    if (bytes > room) return -1;
+  }
 
   if (kind == kStored) {
     out[0] = 1;  // BFINAL, BTYPE 00, then padding to the byte boundary

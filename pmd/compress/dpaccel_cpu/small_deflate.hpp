@@ -40,8 +40,9 @@ class SmallDeflate {
 
   // Compresses in[0..n) (n <= kMaxInput) into out as one final block of raw DEFLATE: stored,
   // fixed or dynamic Huffman codes, by size (above). window_bits (8..15) bounds match
-  // distances. Returns the bytes written, or -1 when the result does not fit in `room` (or
-  // n > kMaxInput); out is then left untouched.
+  // distances. When the preferred block does not fit in `room`, the smallest one that does is
+  // written. Returns the bytes written, or -1 when none fits (or n > kMaxInput); out is then
+  // left untouched.
   int32_t compress(const uint8_t* in, uint32_t n, uint8_t* out, uint32_t room, unsigned window_bits,
                    Effort effort) noexcept;
 
