@@ -71,9 +71,13 @@ def payload_len(p, mode):
     return len(raw) - (p.ihl * 4 if isinstance(p, IP) else 40)
 
 
-def model(kinds_sizes, min_size, skip_after, skip_count):
+def model(kinds_sizes, min_size, skip_after, skip_count, random_may_compress=False):
     """The documented per-packet rule, in order: 'small' (below ipcomp_min), 'skip', or an attempt
-    whose result is 'comp' for compressible data and 'plain' (not smaller) for random data."""
+    whose result is 'comp' for compressible data and 'plain' (not smaller) for random data.
+    random_may_compress: a random payload behind a compressible header (an IPv6 header's zero-filled
+    addresses, compressed with it in tunnel mode) may come out a few bytes smaller, as RFC 3173
+    wants it sent: 'plain?' accepts either, each checked as what it turned out to be. (ISA-L's
+    dynamic-only codes never got there; the driver's small-op encoder also prices fixed codes.)"""
     fails = skip_left = 0
     out = []
     for kind, size in kinds_sizes:
@@ -86,7 +90,7 @@ def model(kinds_sizes, min_size, skip_after, skip_count):
             fails = 0
             out.append("comp")
         else:
-            out.append("plain")
+            out.append("plain?" if random_may_compress and not skip_after else "plain")
             fails += 1
             if skip_after and fails >= skip_after:
                 fails, skip_left = 0, skip_count
@@ -100,9 +104,12 @@ def scapy_transport_sa(spi):
 
 
 def check_outbound(out1, plain, expect, mode, errors, btype=None):
+    """Checks each packet against its expectation; returns what each turned out to be ('comp' or
+    the expectation), so that 'plain?' packets can be counted as what they were."""
     rx = scapy_transport_sa(1001)
     if len(out1) != len(plain):
         errors.append(f"outbound: {len(out1)} packets out of {len(plain)}")
+    seen = list(expect)
     for i, (e, p) in enumerate(zip(out1, plain)):
         outer = e.payload
         outer = IP(bytes(outer)) if isinstance(outer, IP) else IPv6(bytes(outer))
@@ -113,7 +120,8 @@ def check_outbound(out1, plain, expect, mode, errors, btype=None):
             continue
         nh = d.proto if isinstance(d, IP) else d.nh
         body = bytes(d.payload)
-        if expect[i] == "comp":
+        seen[i] = "comp" if expect[i] == "plain?" and nh == 108 else expect[i].rstrip("?")
+        if seen[i] == "comp":
             if nh != 108:
                 errors.append(f"out#{i}: expected IPComp, ESP next header {nh}")
                 continue
@@ -146,6 +154,7 @@ def check_outbound(out1, plain, expect, mode, errors, btype=None):
             got = bytes(d) if mode == "transport" else body
             if got != bytes(p):
                 errors.append(f"out#{i}: uncompressed packet differs")
+    return seen
 
 
 def ipcomp_body(p, mode, level, cpi=CPI_IN):
@@ -195,7 +204,7 @@ def run_mode(fwd, wd, mode, eal_extra=(), extra=(), sa_extra=""):
         p = packet(fams[i % 2], i, body)
         kinds.append(("random" if kind == "random" else "text", payload_len(p, mode)))
         plain_out.append(p)
-    expect = model(kinds, 90, 0, 0)
+    expect = model(kinds, 90, 0, 0, random_may_compress=True)
     levels = [1, 2, 3, 4, 5, 6, 7, 8, 9, "stored", "fixed"]
     plain_in, frames_in = [], []
     for i in range(44):
@@ -214,9 +223,10 @@ def run_mode(fwd, wd, mode, eal_extra=(), extra=(), sa_extra=""):
     errors, fatal = clean_run_errors(rep)
     if fatal:
         return errors
-    check_outbound(out1, plain_out, expect, mode, errors, btype=1 if "fixed" in sa_extra else None)
-    want = {k: expect.count(v) for k, v in (("compressed", "comp"), ("too_small", "small"),
-                                            ("not_smaller", "plain"), ("skipped", "skip"))}
+    seen = check_outbound(out1, plain_out, expect, mode, errors,
+                          btype=1 if "fixed" in sa_extra else None)
+    want = {k: seen.count(v) for k, v in (("compressed", "comp"), ("too_small", "small"),
+                                          ("not_smaller", "plain"), ("skipped", "skip"))}
     want["failed"] = 0
     got = rep["ipcomp"].get(("out", 1001), {})
     for k, v in want.items():
@@ -225,7 +235,7 @@ def run_mode(fwd, wd, mode, eal_extra=(), extra=(), sa_extra=""):
     # The entropy probe decides the long random payloads without a DEFLATE attempt.
     if not 0 < got.get("probed", -1) <= got.get("not_smaller", 0):
         errors.append(f"report: probed {got.get('probed')} of not_smaller {got.get('not_smaller')}")
-    bytes_in = sum(payload_len(p, mode) for p, x in zip(plain_out, expect) if x == "comp")
+    bytes_in = sum(payload_len(p, mode) for p, x in zip(plain_out, seen) if x == "comp")
     if got.get("bytes_in") != bytes_in or not 0 < got.get("bytes_out", 0) < bytes_in:
         errors.append(f"report: bytes_in {got.get('bytes_in')} (want {bytes_in}) bytes_out {got.get('bytes_out')}")
     got_in = rep["ipcomp"].get(("in", 2001), {})
