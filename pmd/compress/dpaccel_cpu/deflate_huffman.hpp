@@ -10,7 +10,7 @@
 
 namespace dpaccel::comp::huffman {
 
-constexpr unsigned kMaxSymbols = 286;  // the literal/length alphabet, the largest
+constexpr unsigned kMaxSymbols = 288;  // the fixed literal/length code's, the largest
 
 // The symbols of an alphabet that occur, in symbol order: everything after matching works on
 // these alone, so a 64-byte op does not walk 286 literal/length symbols five times.

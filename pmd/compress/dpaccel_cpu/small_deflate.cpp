@@ -16,7 +16,7 @@ namespace {
 using huffman::assign_codes;
 using huffman::build_lengths;
 using huffman::Used;
-constexpr unsigned kMaxSyms = huffman::kMaxSymbols;
+constexpr unsigned kMaxSyms = SmallDeflate::kLitLenSyms;  // a dynamic block's (HLIT <= 286)
 
 // RFC 1951 §3.2.5: length and distance codes, their bases and extra bits.
 constexpr uint16_t kLenBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
@@ -32,19 +32,9 @@ constexpr uint8_t kDistExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5, 
 constexpr uint8_t kClOrder[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
 constexpr uint8_t kClExtra[19] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 7};
 
-constexpr uint32_t reverse_bits(uint32_t code, unsigned len) {
-  uint32_t r = 0;
-  for (unsigned i = 0; i < len; ++i, code >>= 1) r = r << 1 | (code & 1);
-  return r;
-}
-
 struct Tables {
   uint8_t len_code[256]{};   // match length - 3 -> length code 0..28 (symbol 257 + code)
   uint8_t dist_code[512]{};  // distance - 1 < 256: [d - 1]; else [256 + ((d - 1) >> 7)]
-  uint16_t fixed_code[288]{};
-  uint8_t fixed_len[288]{};
-  uint16_t fixed_dist_code[30]{};
-  uint8_t fixed_dist_len[30]{};
 };
 
 constexpr Tables make_tables() {
@@ -59,21 +49,30 @@ constexpr Tables make_tables() {
         t.dist_code[d - 1] = uint8_t(c);
       else
         t.dist_code[256 + ((d - 1) >> 7)] = uint8_t(c);
-  // §3.2.6: the fixed literal/length code, canonical as every DEFLATE code.
-  for (unsigned s = 0; s < 288; ++s) t.fixed_len[s] = s < 144 ? 8 : s < 256 ? 9 : s < 280 ? 7 : 8;
-  unsigned next[10]{}, count[10]{};
-  for (unsigned s = 0; s < 288; ++s) ++count[t.fixed_len[s]];
-  for (unsigned b = 1, c = 0; b < 10; ++b) next[b] = c = (c + count[b - 1]) << 1;
-  for (unsigned s = 0; s < 288; ++s)
-    t.fixed_code[s] = uint16_t(reverse_bits(next[t.fixed_len[s]]++, t.fixed_len[s]));
-  for (unsigned d = 0; d < 30; ++d) {
-    t.fixed_dist_code[d] = uint16_t(reverse_bits(d, 5));
-    t.fixed_dist_len[d] = 5;
-  }
   return t;
 }
 
 constexpr Tables kT = make_tables();
+
+// §3.2.6: the fixed codes' lengths, their codes assigned canonically like any other's, over all
+// 288 literal/length symbols (286 and 287 are never sent, but they count among the 8-bit codes
+// that come before the 9-bit ones).
+struct FixedCodes {
+  static constexpr unsigned kLit = huffman::kMaxSymbols;
+  uint8_t lit_len[kLit];
+  uint16_t lit_code[kLit];
+  uint8_t dist_len[30];
+  uint16_t dist_code[30];
+  FixedCodes() {
+    uint32_t every[kLit];
+    std::fill(every, every + kLit, 1u);
+    for (unsigned s = 0; s < kLit; ++s) lit_len[s] = s < 144 ? 8 : s < 256 ? 9 : s < 280 ? 7 : 8;
+    assign_codes(lit_len, Used(every, kLit), lit_code);
+    std::fill(dist_len, dist_len + 30, uint8_t(5));
+    assign_codes(dist_len, Used(every, 30), dist_code);
+  }
+};
+const FixedCodes kFixed;
 
 constexpr uint64_t kDynamicMinSaving = 8;  // bytes, at most; see compress()
 
@@ -149,7 +148,6 @@ struct DynamicHeader {
   uint8_t dist_len[30];
   uint16_t dist_code[30];
   uint8_t cl_len[19];
-  uint8_t cl_len_sent[19];  // cl_len with unused symbols at 0, as the header sends them
   uint16_t cl_code[19];
   uint8_t cl_sym[kMaxSyms + 30];
   uint8_t cl_extra[kMaxSyms + 30];
@@ -198,11 +196,10 @@ struct DynamicHeader {
     for (unsigned i = 0; i < dist.n; ++i) add(hlit + dist.sym[i], dist_len[dist.sym[i]]);
     repeat(run_val, run_len);
     cl.init(cl_freq, 19);
+    std::memset(cl_len, 0, sizeof(cl_len));  // the header sends all 19, unused ones as 0
     build_lengths(cl_freq, cl, 7, cl_len);
     hclen = 19;
-    for (unsigned i = 0; i < 19; ++i) cl_len_sent[i] = 0;
-    for (unsigned i = 0; i < cl.n; ++i) cl_len_sent[cl.sym[i]] = cl_len[cl.sym[i]];
-    while (hclen > 4 && cl_len_sent[kClOrder[hclen - 1]] == 0) --hclen;
+    while (hclen > 4 && cl_len[kClOrder[hclen - 1]] == 0) --hclen;
     uint64_t bits = 3 + 5 + 5 + 4 + 3 * hclen + extra_bits;
     for (unsigned i = 0; i < cl.n; ++i) {
       const unsigned s = cl.sym[i];
@@ -227,7 +224,7 @@ struct DynamicHeader {
     w.put(hlit - 257, 5);
     w.put(hdist - 1, 5);
     w.put(hclen - 4, 4);
-    for (unsigned i = 0; i < hclen; ++i) w.put(cl_len_sent[kClOrder[i]], 3);
+    for (unsigned i = 0; i < hclen; ++i) w.put(cl_len[kClOrder[i]], 3);
     for (unsigned i = 0; i < ncl; ++i) {
       const unsigned s = cl_sym[i];
       w.put(cl_code[s] | uint64_t(cl_extra[i]) << cl_len[s], cl_len[s] + kClExtra[s]);
@@ -359,58 +356,50 @@ int32_t SmallDeflate::compress(const uint8_t* in, uint32_t n, uint8_t* out, uint
   // inflate of our output: 1650 cycles without either rule, 1060 with both (ISA-L level 1's own
   // output: 980), ratio 93.2 % -> 94.9 % (ISA-L level 1: 96.2 %); no change from 256 B up.
   uint64_t fixed_bits = 3 + extra_bits_;
-  for (unsigned s = 0; s < kLitLenSyms; ++s) fixed_bits += uint64_t(lit_freq_[s]) * kT.fixed_len[s];
+  for (unsigned s = 0; s < kLitLenSyms; ++s)
+    fixed_bits += uint64_t(lit_freq_[s]) * kFixed.lit_len[s];
   for (unsigned d = 0; d < kDistSyms; ++d) fixed_bits += uint64_t(dist_freq_[d]) * 5;
   const uint64_t fixed_bytes = (fixed_bits + 7) / 8;
   const uint64_t stored_bytes = uint64_t(n) + 5;  // header byte, LEN, NLEN, data
   DynamicHeader dyn;
   const uint64_t dyn_bytes = (dyn.build(lit_freq_, dist_freq_, extra_bits_) + 7) / 8;
-  enum { kStored, kFixedBlock, kDynamicBlock } kind = kFixedBlock;
-  uint64_t bytes = fixed_bytes;
-  if (dyn_bytes + std::min(kDynamicMinSaving, bytes / 16) <= bytes) {
-    kind = kDynamicBlock;
-    bytes = dyn_bytes;
-  }
-  if (stored_bytes <= bytes + bytes / 16) {
-    kind = kStored;
-    bytes = stored_bytes;
-  }
-  if (bytes > room) {
-    // The biases give way to fitting: the smallest encoding, if it fits. (IPComp, for one,
-    // gives the room of a result worth sending, less than a stored block needs.)
-    kind = kFixedBlock;
-    bytes = fixed_bytes;
-    if (dyn_bytes < bytes) {
-      kind = kDynamicBlock;
-      bytes = dyn_bytes;
-    }
-    if (stored_bytes < bytes) {
-      kind = kStored;
-      bytes = stored_bytes;
-    }
-    if (bytes > room) return -1;
-  }
+  struct Choice {
+    enum { kStored, kFixedBlock, kDynamicBlock } kind;
+    uint64_t bytes;
+  };
+  Choice preferred{Choice::kFixedBlock, fixed_bytes};
+  if (dyn_bytes + std::min(kDynamicMinSaving, fixed_bytes / 16) <= fixed_bytes)
+    preferred = {Choice::kDynamicBlock, dyn_bytes};
+  if (stored_bytes <= preferred.bytes + preferred.bytes / 16)
+    preferred = {Choice::kStored, stored_bytes};
+  // The biases give way to fitting: the smallest encoding, if it fits. (IPComp, for one, gives
+  // the room of a result worth sending, less than a stored block needs.)
+  Choice smallest{Choice::kFixedBlock, fixed_bytes};
+  if (dyn_bytes < smallest.bytes) smallest = {Choice::kDynamicBlock, dyn_bytes};
+  if (stored_bytes < smallest.bytes) smallest = {Choice::kStored, stored_bytes};
+  const Choice c = preferred.bytes <= room ? preferred : smallest;
+  if (c.bytes > room) return -1;
 
-  if (kind == kStored) {
+  if (c.kind == Choice::kStored) {
     out[0] = 1;  // BFINAL, BTYPE 00, then padding to the byte boundary
     const uint16_t len = uint16_t(n), nlen = uint16_t(~n);
     std::memcpy(out + 1, &len, 2);  // little-endian, as the host (x86)
     std::memcpy(out + 3, &nlen, 2);
     if (n) std::memcpy(out + 5, in, n);
-    return int32_t(bytes);
+    return int32_t(c.bytes);
   }
   // The writer overruns by up to kWriteSlack bytes: straight into `out` when it has them,
   // else through the queue pair's scratch buffer.
-  uint8_t* dst = room >= bytes + kWriteSlack ? out : scratch_;
+  uint8_t* dst = room >= c.bytes + kWriteSlack ? out : scratch_;
   BitWriter w{dst};
-  if (kind == kDynamicBlock) {
+  if (c.kind == Choice::kDynamicBlock) {
     dyn.assign();
     w = write_symbols(dyn.write(w), syms_, nsyms_, dyn.lit_code, dyn.lit_len, dyn.dist_code,
                       dyn.dist_len);
   } else {
     w.put(1 | 1 << 1, 3);  // BFINAL, BTYPE 01: fixed Huffman codes
-    w = write_symbols(w, syms_, nsyms_, kT.fixed_code, kT.fixed_len, kT.fixed_dist_code,
-                      kT.fixed_dist_len);
+    w = write_symbols(w, syms_, nsyms_, kFixed.lit_code, kFixed.lit_len, kFixed.dist_code,
+                      kFixed.dist_len);
   }
   const int32_t r = int32_t(w.finish() - dst);
   if (dst != out) std::memcpy(out, dst, uint32_t(r));

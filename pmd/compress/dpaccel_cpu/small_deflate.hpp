@@ -33,6 +33,10 @@ class SmallDeflate {
     uint16_t insert_in_match;  // positions after a match's first put in the table (258: all)
     uint16_t max_input;        // larger inputs go to ISA-L (<= kMaxInput)
   };
+  // The symbols a block sends: 0-255 literals, 256 end of block, 257-285 lengths; distances.
+  static constexpr unsigned kLitLenSyms = 286;
+  static constexpr unsigned kDistSyms = 30;
+
   // A compression level's effort (README documents the mapping).
   static Effort effort_for_level(int level);
 
@@ -52,8 +56,6 @@ class SmallDeflate {
 
  private:
   static constexpr unsigned kHashBits = 12;
-  static constexpr unsigned kLitLenSyms = 286;  // 0-255 literals, 256 end of block, 257-285
-  static constexpr unsigned kDistSyms = 30;
 
   // Symbols of the current op: a literal is its byte << 16 with a zero distance; a match is
   // (length - 3) << 16 | distance. (A 258-byte match of a 1-byte period takes one symbol, so
