@@ -1,10 +1,10 @@
 #include <rte_byteorder.h>
 #include <rte_ip.h>
-#include <rte_random.h>
 #include <rte_udp.h>
 
 #include <cstring>
 
+#include "common/random_bytes.hpp"
 #include "ipsec/esp.hpp"
 #include "ipsec/esp_common.hpp"
 #include "packet/ip_packet.hpp"
@@ -92,16 +92,17 @@ DropReason outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, uint6
   std::memcpy(esp + 4, &seq_lo, 4);
   uint8_t* iv = esp + kEspHeaderLen;
   if (aead) {
-    // RFC 4106 §3.1 / RFC 7634 §2: the 8-byte IV must never repeat under a key; the 64-bit
-    // sequence number never does.
-    const uint64_t iv_be = rte_cpu_to_be_64(seq);
+    // RFC 4106 §3.1 / RFC 7634 §2: the 8-byte IV must never repeat under a key. A counter: the
+    // 64-bit sequence number, which never repeats within a run, plus the SA's random offset,
+    // so that a restart with the same configured key does not start over (Sa::iv_offset).
+    const uint64_t iv_be = rte_cpu_to_be_64(seq + sa.iv_offset);
     std::memcpy(iv, &iv_be, 8);
     set_aead_nonce(sa, iv_be, j);
   } else if (iv_len) {
-    // CBC needs an unpredictable IV (RFC 3602 §3); as ipsec-secgw, DPDK's PRNG per lcore.
-    const uint64_t r0 = rte_rand(), r1 = rte_rand();
-    std::memcpy(iv, &r0, 8);
-    std::memcpy(iv + 8, &r1, 8);
+    // CBC needs an unpredictable IV (RFC 3602 §3): the kernel's CSPRNG, through a per-lcore
+    // pool (ipsec-secgw's rte_rand() is a PRNG whose state its output gives away).
+    if (!RandomPool::for_this_thread().take(iv, iv_len)) [[unlikely]]
+      return DropReason::NoEntropy;
     j.iv = iv;
   } else {
     j.iv = nullptr;

@@ -43,6 +43,12 @@ struct Sa {
   // protocol, addresses), so each packet adds only TOS, length and flags — computing it by
   // reading back the freshly written header stalls on store forwarding.
   uint32_t outer4_csum_base = 0;
+  // Outbound AEAD: added to the sequence number to make the 8-byte IV. Random per SA and run
+  // (SaTable::create), because keys come from a configuration file and sequence numbers start
+  // again at every start: with the bare sequence number as IV (what ipsec-secgw sends), a
+  // restart would repeat GCM/ChaCha20 nonces under the same key. Two runs of N packets each
+  // share an IV with a probability of about 2N / 2^64.
+  uint64_t iv_offset = 0;
   // The common gateway SA: AEAD with an 8-byte IV and 4-byte padding, IPv4 tunnel, no NAT-T, no
   // ESN. Outbound ESP has a version of its per-packet code with all of that fixed.
   bool out_aead_tunnel4 = false;

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 
+#include "common/random_bytes.hpp"
+
 namespace dpaccel {
 
 Sa::Sa(const SaConfig& c, uint32_t idx)
@@ -76,6 +78,10 @@ Result<std::unique_ptr<SaTable>> SaTable::create(const std::vector<SaConfig>& sa
           "%s: SA %u asks for type cpu-crypto, which crypto device %s does not offer "
           "(use lookaside-none or a device with RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO)",
           c.where.c_str(), c.spi, dev.name().c_str());
+    if (sa->aead && c.dir == SaDirection::Outbound &&
+        !fill_random(&sa->iv_offset, sizeof(sa->iv_offset)))
+      return errorf("%s: SA %u: cannot read the kernel's random generator for its IV offset",
+                    c.where.c_str(), c.spi);
     if (auto r = t->make_session(*sa); !r) return r.take_error();
     if (c.dir == SaDirection::Inbound) {
       int rc = rte_hash_add_key_data(t->sad_, &sa->spi_be,

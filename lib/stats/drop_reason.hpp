@@ -32,6 +32,7 @@ namespace dpaccel {
   X(IpcompCorrupt, "ipcomp_corrupt", "IPComp payload is not a valid DEFLATE stream")            \
   X(IpcompTooBig, "ipcomp_too_big", "IPComp payload inflates beyond one mbuf / IP packet")      \
   X(IpcompNoResources, "ipcomp_no_resources", "no mbuf, op or queue room to decompress")        \
+  X(NoEntropy, "no_entropy", "the kernel's random generator failed (CBC IV)")                   \
   X(SeqOverflow, "seq_overflow", "outbound 32-bit sequence number exhausted (re-key)")          \
   X(NoRoom, "no_room", "mbuf lacks head- or tailroom for ESP encapsulation")                    \
   X(MtuExceeded, "mtu_exceeded", "packet larger than the output port's MTU")                    \

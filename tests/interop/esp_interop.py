@@ -247,6 +247,36 @@ def run_case(fwd, wd, algo, mode, natt=False, esn=False, ctype="lookaside-none",
     return errors[:8]
 
 
+def restart_case(fwd, wd, algo):
+    """Two runs with the same configured key and traffic, as after a restart: the sequence
+    numbers start over, the AEAD IVs (nonces under that key) must not. Within a run they count up
+    by one per packet (a counter: never repeated within the run)."""
+    _, _, _, _, klen, alen = ALGOS[algo]
+    ck, ak = key(klen, algo + "c"), key(alen, algo + "a")
+    plain = traffic(16, algo + "restart", ("10.0.1", "fd00:1::"), ("10.0.2", "fd00:2::"), [4])
+    port0_in = [Ether(src=MAC_P0, dst="02:00:00:00:00:01") / p for p in plain]
+    cfg = config(algo, "ipv4-tunnel", ck, ak, False, False, "cpu-crypto", 0)
+    errors, runs = [], []
+    for r in range(2):
+        rep, _, out1 = run_fwd(fwd, cfg, port0_in, [], wd)
+        errs, fatal = clean_run_errors(rep)
+        errors += errs
+        if fatal:
+            return errors
+        ivs = []
+        for e in out1:
+            esp = IP(bytes(e.payload))[ESP]
+            ivs.append(int.from_bytes(bytes(esp.data[:8]), "big"))
+        if len(ivs) != len(plain):
+            errors.append(f"run {r}: encrypted {len(ivs)} of {len(plain)}")
+        if any((b - a) % (1 << 64) != 1 for a, b in zip(ivs, ivs[1:])):
+            errors.append(f"run {r}: IVs do not count up by one: {[hex(v) for v in ivs[:4]]}")
+        runs.append(set(ivs))
+    if len(runs) == 2 and runs[0] & runs[1]:
+        errors.append(f"{len(runs[0] & runs[1])} IVs repeated across the two runs under the same key")
+    return errors[:8]
+
+
 def main():
     fwd = sys.argv[1]
     quick = "--quick" in sys.argv
@@ -272,7 +302,10 @@ def main():
         return f"{c['algo']} {c['mode']}" + (" esn" if c.get("esn") else "") + \
                (" natt" if c.get("natt") else "") + f" {c.get('ctype', 'lookaside-none')}" + \
                (f" on {c['device']}" if c.get("device") else "")
-    run_cases([(name(c), lambda c=c: run_case(fwd, wd, **c)) for c in cases])
+    tests = [(name(c), lambda c=c: run_case(fwd, wd, **c)) for c in cases]
+    for algo in ("aes-128-gcm", "chacha20-poly1305"):
+        tests.append((f"{algo} restart: no IV repeated", lambda a=algo: restart_case(fwd, wd, a)))
+    run_cases(tests)
 
 
 if __name__ == "__main__":
