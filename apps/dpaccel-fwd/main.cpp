@@ -153,6 +153,15 @@ int run(int argc, char** argv) {
     uint16_t& n = rxq_per_port[lq.port];
     n = std::max<uint16_t>(n, uint16_t(lq.queue + 1));
   }
+  // A port in -p that no lcore polls would take packets in and lose them without a count.
+  for (uint16_t p = 0; p < 64; ++p)
+    if ((o.port_mask >> p & 1) && !rxq_per_port.count(p)) {
+      std::fprintf(stderr,
+                   "dpaccel-fwd: error: --config: port %u (in -p) is polled by no lcore; add a "
+                   "(%u,0,LCORE) tuple or leave it out of -p\n",
+                   p, p);
+      return 2;
+    }
   for (auto& [port, n] : rxq_per_port)
     for (uint16_t q = 0; q < n; ++q) {
       bool found = false;
@@ -254,8 +263,17 @@ int run(int argc, char** argv) {
     std::fflush(stdout);
 
     const unsigned main_lcore = rte_get_main_lcore();
-    for (auto& [lc, s] : slots)
-      if (lc != main_lcore) rte_eal_remote_launch(worker_main, &s, lc);
+    for (auto& [lc, s] : slots) {
+      if (lc == main_lcore) continue;
+      if (int r = rte_eal_remote_launch(worker_main, &s, lc); r != 0) {
+        // The workers already running stop with the others' drain below.
+        std::fprintf(stderr, "dpaccel-fwd: error: cannot start the worker on lcore %u: %s\n", lc,
+                     rte_strerror(-r));
+        g_quit.store(true);
+        rc = 1;
+        break;
+      }
+    }
     WorkerSlot* main_slot = slots.count(main_lcore) ? &slots[main_lcore] : nullptr;
 
     // The main lcore watches the clock (stats, idle exit) and, when it is a worker, forwards too.

@@ -70,7 +70,9 @@ port, neighbours (neigh) its destination MAC. Every packet not forwarded is coun
                      which lcore polls which rx queue; each lcore in the list is a worker with
                      its own crypto queue pair and a tx queue on every port. Several queues of a
                      port spread traffic with RSS. Default: queue 0 of every port on the main lcore
-  --stats SECONDS    print a statistics line every SECONDS (default: only the final report)
+  --stats SECONDS, -t SECONDS
+                     print a statistics line every SECONDS (default: only the final report;
+                     -t is ipsec-secgw's spelling)
   -P                 put the ports in promiscuous mode
   -w WINDOW          default anti-replay window for inbound SAs: 0 (off) or 64..4096 (default 64;
                      an SA's `replay_window N` overrides it)
@@ -115,7 +117,7 @@ Result<Options> parse_options(int argc, char** argv) {
   optind = 1;
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, ":f:p:u:Pw:eh", longopts, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, ":f:p:u:Pw:eht:", longopts, nullptr)) != -1) {
     std::string_view arg = optarg ? optarg : "";
     switch (c) {
       case 'f':
@@ -145,9 +147,10 @@ Result<Options> parse_options(int argc, char** argv) {
         o.lcore_queues = std::move(r.value());
         break;
       }
+      case 't':
       case kStats:
         if (!to_number(arg, o.stats_seconds))
-          return errorf("--stats '%s': expected seconds", optarg);
+          return errorf("%s '%s': expected seconds", c == 't' ? "-t" : "--stats", optarg);
         break;
       case kCryptodev: o.cryptodev = arg; break;
       case kCompressdev: o.compressdev = arg; break;
