@@ -122,13 +122,17 @@ DropReason outbound_prepare(const Sa& sa, rte_mbuf* m, const EspInner& in, uint6
     o->version_ihl = RTE_IPV4_VHL_DEF;
     o->type_of_service = tos;  // DSCP and ECN copied from the inner header (RFC 4301 §5.1.2.1)
     o->total_length = rte_cpu_to_be_16(uint16_t(final_len));
-    o->packet_id = 0;
+    // RFC 6864 §4: an ID only matters when the packet may be fragmented (DF clear), and must then
+    // differ from the previous ones between the same endpoints: the low 16 bits of the sequence
+    // number, which count up per SA. With DF set it is 0, as RFC 6864 allows.
+    const uint16_t id = df ? 0 : uint16_t(seq);
+    o->packet_id = rte_cpu_to_be_16(id);
     o->fragment_offset = df ? rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) : 0;
     o->time_to_live = sa.ttl;
     o->next_proto_id = sa_natt ? kIpProtoUdp : kIpProtoEsp;
     std::memcpy(&o->src_addr, sa.outer_src, 4);
     std::memcpy(&o->dst_addr, sa.outer_dst, 4);
-    uint32_t sum = sa.outer4_csum_base + tos + final_len + (df ? RTE_IPV4_HDR_DF_FLAG : 0);
+    uint32_t sum = sa.outer4_csum_base + tos + final_len + (df ? RTE_IPV4_HDR_DF_FLAG : 0) + id;
     sum = (sum & 0xffff) + (sum >> 16);
     sum = (sum & 0xffff) + (sum >> 16);
     o->hdr_checksum = rte_cpu_to_be_16(uint16_t(~sum));

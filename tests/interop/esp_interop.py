@@ -181,7 +181,7 @@ def run_case(fwd, wd, algo, mode, natt=False, esn=False, ctype="lookaside-none",
     rx_sa = scapy_sa(algo, 1001, ck, ak, mode, False, esn, out=True)
     if len(out1) != n:
         errors.append(f"encrypted {len(out1)} of {n}")
-    ivs = set()
+    ivs, ids = set(), set()
     for i, (e, p) in enumerate(zip(out1, plain_out)):
         if e[Ether].dst != MAC_P1:
             errors.append(f"out#{i}: dst MAC {e[Ether].dst}")
@@ -192,6 +192,11 @@ def run_case(fwd, wd, algo, mode, natt=False, esn=False, ctype="lookaside-none",
             del redo.chksum
             if IP(bytes(redo)).chksum != outer.chksum or outer.len != len(bytes(outer)):
                 errors.append(f"out#{i}: outer IPv4 checksum/length wrong")
+            # RFC 6864: a fragmentable packet (DF clear) needs an ID of its own.
+            if mode != "transport" and not outer.flags.DF:
+                if outer.id in ids:
+                    errors.append(f"out#{i}: outer IPv4 ID {outer.id} repeated with DF clear")
+                ids.add(outer.id)
         esp = outer[ESP] if not natt else ESP(bytes(outer[UDP].payload))
         seq = esn_start + 1 + i
         if esp.spi != 1001 or esp.seq != seq & 0xFFFFFFFF:
