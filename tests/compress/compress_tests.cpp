@@ -572,6 +572,44 @@ TEST_F(Stateful, RecoverableOutOfSpaceBothWays) {
   rte_compressdev_stream_free(dev(), st);
 }
 
+// rte_compressdev_stats: every op counted in and out; errors are failed ops (out of space,
+// terminated; a closed stream), not a stateful op's request for more room. An op refused by a
+// closed stream reports nothing consumed or produced.
+TEST_F(Stateful, StatsCountFailuresNotRecoverableOps) {
+  rte_compressdev_stats_reset(dev());
+  auto text = make_data(Kind::Text, 4000, 5);
+  EXPECT_EQ(run(dev(), comp_xform(1), text, 4000).status, RTE_COMP_OP_STATUS_SUCCESS);
+  EXPECT_EQ(run(dev(), comp_xform(1), text, 10).status, RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED);
+  void* st = nullptr;
+  auto x = comp_xform(1);
+  ASSERT_EQ(rte_compressdev_stream_create(dev(), &x, &st), 0);
+  auto rnd = make_data(Kind::Random, 3000, 6);
+  size_t off = 0;
+  int ops = 0, recoverable = 0;
+  for (; ops < 100; ++ops) {
+    StreamOp r = stream_op(st, rnd.data() + off, rnd.size() - off, 1000, RTE_COMP_FLUSH_FINAL);
+    off += r.consumed;
+    if (r.status != RTE_COMP_OP_STATUS_OUT_OF_SPACE_RECOVERABLE) {
+      EXPECT_EQ(r.status, RTE_COMP_OP_STATUS_SUCCESS);
+      ++ops;
+      break;
+    }
+    ++recoverable;
+  }
+  EXPECT_GT(recoverable, 0);
+  StreamOp closed = stream_op(st, text.data(), 100, 1000, RTE_COMP_FLUSH_FINAL);
+  EXPECT_EQ(closed.status, RTE_COMP_OP_STATUS_INVALID_STATE);
+  EXPECT_EQ(closed.consumed, 0u);
+  EXPECT_EQ(closed.produced, 0u);
+  rte_compressdev_stream_free(dev(), st);
+  rte_compressdev_stats s{};
+  ASSERT_EQ(rte_compressdev_stats_get(dev(), &s), 0);
+  EXPECT_EQ(s.enqueued_count, uint64_t(2 + ops + 1));
+  EXPECT_EQ(s.dequeued_count, uint64_t(2 + ops + 1));
+  EXPECT_EQ(s.dequeue_err_count, 2u);  // out of space (terminated), closed stream
+  EXPECT_EQ(s.enqueue_err_count, 0u);
+}
+
 TEST_F(Stateful, CorruptStreamFailsAndStaysFailed) {
   auto zz = zlib_raw(make_data(Kind::Text, 5000, 1), 6);
   zz[zz.size() / 3] ^= 0xff;

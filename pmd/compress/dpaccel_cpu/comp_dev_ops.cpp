@@ -157,7 +157,10 @@ uint16_t dequeue_burst(void* qpv, rte_comp_op** ops, uint16_t n) {
   if (n > have) n = uint16_t(have);
   for (uint16_t i = 0; i < n; ++i) {
     ops[i] = qp->done.peek(i);
-    if (ops[i]->status != RTE_COMP_OP_STATUS_SUCCESS) ++qp->stats.dequeue_err_count;
+    // OUT_OF_SPACE_RECOVERABLE is how a stateful op asks for more room, not a failure.
+    const uint8_t s = ops[i]->status;
+    if (s != RTE_COMP_OP_STATUS_SUCCESS && s != RTE_COMP_OP_STATUS_OUT_OF_SPACE_RECOVERABLE)
+      ++qp->stats.dequeue_err_count;
   }
   qp->done.consume(n);
   qp->stats.dequeued_count += n;

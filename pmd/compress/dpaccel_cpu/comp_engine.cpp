@@ -311,7 +311,7 @@ void stateful(Stream& st, rte_comp_op* op) {
   uint32_t consumed = 0, produced = 0;
   if (st.x.type == RTE_COMP_COMPRESS) {
     if (st.ended) {  // a FINAL op closed it; rte_compressdev_stream_free() or a new stream
-      op->status = RTE_COMP_OP_STATUS_INVALID_STATE;
+      fail(op, RTE_COMP_OP_STATUS_INVALID_STATE);
       return;
     }
     const bool end = op->flush_flag == RTE_COMP_FLUSH_FINAL;
@@ -328,7 +328,7 @@ void stateful(Stream& st, rte_comp_op* op) {
     if (r == 0 && end) st.ended = true;
   } else {
     if (st.ended) {
-      op->status = RTE_COMP_OP_STATUS_INVALID_STATE;
+      fail(op, RTE_COMP_OP_STATUS_INVALID_STATE);
       return;
     }
     bool finished = false;
