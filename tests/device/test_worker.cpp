@@ -156,6 +156,33 @@ TEST_F(Worker, RateCapHoldsOpsBack) {
   free_ops(o);
 }
 
+TEST_F(Worker, ByteRateCapPassesOpsLargerThanItsBucket) {
+  // rate_gbps: a bucket of 64 KiB (at this rate); an op covering 70 000 bytes (chained mbufs)
+  // must still pass — the bucket goes into debt — and the ops behind it too. Before, such an op
+  // waited for a full bucket it could never have, and its queue pair stopped for good.
+  ASSERT_EQ(rte_vdev_init("crypto_dpaccel_worker_gbps", "corelist=1,rate_gbps=0.05"), 0);
+  int id = start_device("crypto_dpaccel_worker_gbps", 1, 256);
+  ASSERT_GE(id, 0);
+  std::mt19937_64 rng(5);
+  Spec s = esp_gcm128_spec();
+  Material m = random_material(s, rng);
+  std::vector<Job> jobs(5);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const size_t n = i == 1 ? 70000 : 300;
+    jobs[i].data = random_bytes(n, rng);
+    jobs[i].regions = regions_for(s, n);
+    for (size_t cut = 2000; cut < n; cut += 2000) jobs[i].src_cuts.push_back(cut);
+  }
+  std::string why;
+  EXPECT_TRUE(run_jobs(Api::Ops, static_cast<uint8_t>(id), 0, s, m, true, jobs, &why)) << why;
+  for (auto& j : jobs) {
+    EXPECT_EQ(j.status, RTE_CRYPTO_OP_STATUS_SUCCESS);
+    EXPECT_EQ(j.digest, reference_encrypt(s, m, j.data).digest);
+  }
+  rte_cryptodev_stop(static_cast<uint8_t>(id));
+  ASSERT_EQ(rte_vdev_uninit("crypto_dpaccel_worker_gbps"), 0);
+}
+
 TEST_F(Worker, StopWithOpsInFlightFinishesThemForTheNextStart) {
   uint8_t d = worker();
   Ops o = make_ops(d, 500);
