@@ -199,8 +199,9 @@ int dev_start(rte_cryptodev* dev) noexcept {
 }
 
 void dev_stop(rte_cryptodev* dev) noexcept {
-  // Accelerators finish or keep what they hold; pending ops complete on dequeue after start.
-  // The CPU device holds nothing between calls.
+  // Accelerators finish or keep what they hold; pending ops complete on dequeue after start. So
+  // do bursts passed through to the CPU device: it finished them at enqueue, and keeps them in
+  // its completion ring until the balancer's dequeue takes them.
   for (uint8_t c : children_of(*device_of(dev))) rte_cryptodev_stop(c);
 }
 
@@ -209,19 +210,31 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
   if (qp == nullptr) return 0;
   Device* d = device_of(dev);
   // Take back every private op the accelerators still hold before their pools go.
+  bool held = false;
   for (size_t a = 0; a < d->accel_devs.size(); ++a) {
     rte_crypto_op* back[32];
     // Bounded in time, not in calls: a stopped accelerator (dev_stop stops them first) may never
-    // give back what it holds, e.g. a latency probe nobody was waiting for.
-    const uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 20;
+    // give back what it holds, e.g. a latency probe nobody was waiting for. Four stall limits
+    // (what the datapath waits before it re-runs an op), between 50 ms and 2 s.
+    const uint64_t hz = rte_get_timer_hz();
+    const double stall_s =
+        d->stall_us ? d->stall_us * 1e-6
+                    : std::max(0.01, 50 * qp->gauge[a].latency_cycles() / double(rte_get_tsc_hz()));
+    const uint64_t deadline =
+        rte_get_timer_cycles() + uint64_t(std::clamp(4 * stall_s, 0.05, 2.0) * double(hz));
     while (qp->inflight[a].load() > 0 && rte_get_timer_cycles() < deadline) {
       uint16_t n = rte_cryptodev_dequeue_burst(d->accel_devs[a], qp_id, back, 32);
       for (uint16_t k = 0; k < n; ++k) free_private(back[k]);
       qp->inflight[a].fetch_sub(n);
     }
-    if (qp->inflight[a].load() > 0)
-      BAL_LOG(WARNING, "%s qp %u: accelerator %u kept %u ops", dev->data->name, qp_id,
-              d->accel_devs[a], qp->inflight[a].load());
+    if (qp->inflight[a].load() > 0) {
+      // It may still write them (a device's DMA does not ask): their pools must outlive it.
+      BAL_LOG(ERR,
+              "%s qp %u: accelerator %s still holds %u private copies; their pools are left "
+              "allocated (leaked) so that it cannot write into freed memory",
+              dev->data->name, qp_id, d->accel_names[a].c_str(), qp->inflight[a].load());
+      held = true;
+    }
   }
   uint64_t accel_ops = 0;
   for (uint64_t v : qp->c.accel_ops) accel_ops += v;
@@ -244,8 +257,10 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
   if (qp->head != qp->tail)
     BAL_LOG(WARNING, "%s qp %u released with %lu ops not dequeued", dev->data->name, qp_id,
             static_cast<unsigned long>(qp->head - qp->tail));
-  rte_mempool_free(qp->priv_ops);
-  rte_mempool_free(qp->priv_mbufs);
+  if (!held) {
+    rte_mempool_free(qp->priv_ops);
+    rte_mempool_free(qp->priv_mbufs);
+  }
   rte_free(qp->ring);
   rte_free(qp->passes);
   pmd::delete_queue_pair(qp);
@@ -331,7 +346,11 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
                                                     RTE_CACHE_LINE_SIZE, socket_id));
   qp->passes = static_cast<QueuePair::Pass*>(rte_zmalloc_socket(
       "dpaccel_bal_passes", sizeof(QueuePair::Pass) * depth, RTE_CACHE_LINE_SIZE, socket_id));
-  std::string base = "bal" + std::to_string(dev->data->dev_id) + "_" + std::to_string(qp_id);
+  // Names unique per set-up: the pools of a released queue pair whose accelerator kept private
+  // copies are left allocated (qp_release), and must not block the next set-up's.
+  static std::atomic<uint32_t> serial{0};
+  std::string base = "bal" + std::to_string(dev->data->dev_id) + "_" + std::to_string(qp_id) + "_" +
+                     std::to_string(serial.fetch_add(1, std::memory_order_relaxed));
   // Private copies: as many as ops can be in flight, plus late returns after stalls.
   uint32_t n = depth * 2;
   qp->priv_ops = rte_crypto_op_pool_create((base + "_op").c_str(), RTE_CRYPTO_OP_TYPE_SYMMETRIC, n,

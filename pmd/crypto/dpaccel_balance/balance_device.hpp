@@ -195,7 +195,7 @@ struct Device {
   uint32_t sess_offset = 0;  // of the balancer's Session in a session's private data
   uint16_t max_nb_queue_pairs = 0;
   int socket_id = 0;
-  uint32_t stall_us = 0;         // 0: adaptive (20 x measured latency, at least 2 ms)
+  uint32_t stall_us = 0;         // 0: adaptive (50 x measured latency, at least 10 ms)
   uint32_t accel_max_bytes = 0;  // larger ops run on the CPU
   Mode mode = Mode::Adaptive;
 
