@@ -251,7 +251,7 @@ int pick_accel(QueuePair& qp, const Device& d, AccelBatches& ab, const Session& 
   int a = -1;
   uint32_t best = UINT32_MAX;
   for (size_t i = 0; i < d.accel_devs.size(); ++i) {
-    if (qp.stalled_until[i] > now) continue;
+    if (qp.stalled_until[i].load(std::memory_order_relaxed) > now) continue;
     if (d.mode != Mode::Accel) {
       Admit ad = order_allows(qp, i, qp.model.cpu_cost(s.kind, bytes), now, hz);
       if (ad == Admit::No) continue;
@@ -378,6 +378,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   if (nb_ops == 0) return 0;  // nothing to flush: ops on the CPU are done, the rest is out
   auto* qp = static_cast<QueuePair*>(qp_ptr);
   const Device& d = *qp->dev;
+  qp->take_offload_samples();  // dequeue's measurements, before any decision
   const bool passes_pending = qp->passes_pending();
   uint32_t room = qp->depth - static_cast<uint32_t>(qp->head - qp->tail_snapshot());
   uint32_t n = std::min<uint32_t>(nb_ops, room);
@@ -543,7 +544,8 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
       if (meta->abandoned.load(std::memory_order_acquire)) {  // re-run already: just free it
         ++qp->c.late_returns;
         free_private(p);
-        if (qp->stalled_until[i] != 0) qp->stalled_until[i] = 0;  // it is alive again
+        if (qp->stalled_until[i].load(std::memory_order_relaxed) != 0)
+          qp->stalled_until[i].store(0, std::memory_order_relaxed);  // it is alive again
         continue;
       }
       Entry& e = qp->ring[meta->seq & qp->mask];
@@ -555,8 +557,8 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
         copy_back(s, e.op, p);
         e.op->status = p->status;
         if (meta->timed)  // application-core cost of the offload: copy in, copy out, bookkeeping
-          qp->model.record_offload(s.kind, op_bytes(s, e.op),
-                                   static_cast<double>(meta->cost_in + rte_rdtsc() - t0));
+          qp->push_offload_sample(s.kind, op_bytes(s, e.op),
+                                  static_cast<double>(meta->cost_in + rte_rdtsc() - t0));
       } else {
         // The accelerator failed it without touching the application's data: run it here.
         run_on_cpu(d, e.op);
@@ -585,7 +587,7 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
     e.priv = nullptr;
     run_on_cpu(d, e.op);
     ++qp->c.reruns_stall;
-    qp->stalled_until[i] = UINT64_MAX;  // until a late return shows it alive
+    qp->stalled_until[i].store(UINT64_MAX, std::memory_order_relaxed);  // until a late return
     e.state.store(kDone, std::memory_order_release);
     // Later ops on the same accelerator are as stuck: take them back as they reach the head.
     for (uint64_t s = qp->tail + 1; s < published; ++s) {

@@ -152,7 +152,39 @@ struct QueuePair {
   rte_mempool* priv_mbufs = nullptr;
   uint32_t priv_room = 0;  // data room of a private mbuf
   std::atomic<uint32_t> inflight[kMaxAccel] = {};
-  uint64_t stalled_until[kMaxAccel] = {};  // no new ops to a stalled accelerator before this TSC
+  // No new ops to a stalled accelerator before this TSC. Written by dequeue, read by enqueue.
+  std::atomic<uint64_t> stalled_until[kMaxAccel] = {};
+  // The cost model is the enqueue side's alone: dequeue measures what an offload cost the
+  // application core and hands the sample over through this single-producer, single-consumer
+  // ring, which enqueue drains before deciding (two threads updating the model at once could
+  // lose an update of its per-kind count of accelerator cells for good). A full ring drops the
+  // sample: samples are one op in 64, and the model an average.
+  struct OffloadSample {
+    Kind kind;
+    uint32_t bytes;
+    double cycles;
+  };
+  static constexpr uint32_t kSamples = 64;
+  OffloadSample samples[kSamples];
+  alignas(64) std::atomic<uint32_t> samples_pushed{0};  // dequeue side
+  alignas(64) std::atomic<uint32_t> samples_taken{0};   // enqueue side
+  void push_offload_sample(Kind k, uint32_t bytes, double cycles) noexcept {
+    const uint32_t n = samples_pushed.load(std::memory_order_relaxed);
+    if (n - samples_taken.load(std::memory_order_acquire) >= kSamples) return;
+    samples[n % kSamples] = {k, bytes, cycles};
+    samples_pushed.store(n + 1, std::memory_order_release);
+  }
+  void take_offload_samples() noexcept {
+    const uint32_t end = samples_pushed.load(std::memory_order_acquire);
+    uint32_t i = samples_taken.load(std::memory_order_relaxed);
+    if (i == end) [[likely]]
+      return;
+    for (; i != end; ++i) {
+      const OffloadSample& s = samples[i % kSamples];
+      model.record_offload(s.kind, s.bytes, s.cycles);
+    }
+    samples_taken.store(end, std::memory_order_release);
+  }
   CostModel model;
   Countdown timing{64, 0x5851f42d4c957f2dull};  // ops whose cost is measured (see enqueue_burst)
   Countdown batch_timing{16, 0x14057b7ef767814full};  // CPU batches timed (see CpuBatch)
