@@ -383,6 +383,94 @@ TEST_F(Negative, OutOfSpaceIsTerminatedBothWays) {
   EXPECT_EQ(d2.status, RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED);
 }
 
+// "Never a write past the destination", byte for byte: the destination is a window of `room`
+// bytes at dst.offset inside one mbuf whose whole buffer (headroom, the bytes before the offset,
+// tailroom) is filled with canaries first; after an op that runs out of room, or decodes damaged
+// input, every byte outside the window still holds its canary. (A bound on `produced` alone would
+// miss an overrun into the mbuf's own tailroom, which no sanitizer sees either.)
+TEST_F(Negative, NothingWrittenOutsideTheDestination) {
+  constexpr uint8_t kCanary = 0xa5;
+  struct Case {
+    const char* what;
+    rte_comp_xform x;
+    std::vector<uint8_t> in;
+    uint32_t offset, room;
+    bool stateful;
+  };
+  auto text = make_data(Kind::Text, 10000, 12);
+  auto z = zlib_raw(text, 6);
+  std::vector<Case> cases = {
+      {"inflate, stateless", decomp_xform(), z, 0, 1000, false},
+      {"inflate, stateless, offset", decomp_xform(), z, 300, 1200, false},
+      {"inflate, stateful", decomp_xform(), z, 64, 700, true},
+      {"deflate (ISA-L), stateless", comp_xform(1), make_data(Kind::Random, 4000, 13), 0, 1000,
+       false},
+      {"deflate (small-op encoder), stateless", comp_xform(1), make_data(Kind::Text, 256, 14), 17,
+       40, false},
+      {"deflate (small-op encoder), every block kind short", comp_xform(9),
+       make_data(Kind::Random, 700, 15), 0, 699, false},
+      {"deflate, stateful", comp_xform(1), make_data(Kind::Random, 3000, 16), 5, 900, true},
+  };
+  // Exact fits: the small-op encoder's bit writer stores 8 bytes at a time and must not spill
+  // them past a destination with no slack beyond the block.
+  for (auto [kind, n] : {std::pair{Kind::Text, 256}, {Kind::Text, 1000}, {Kind::Binary, 700}}) {
+    auto in = make_data(kind, size_t(n), uint32_t(n));
+    Result fit = run(dev(), comp_xform(1), in, 4096);
+    ASSERT_EQ(fit.status, RTE_COMP_OP_STATUS_SUCCESS);
+    cases.push_back(
+        {"deflate (small-op encoder), exact fit", comp_xform(1), in, 3, fit.produced, false});
+  }
+  // Damaged streams decoding into exactly the original's size.
+  std::mt19937 rng(17);
+  for (int t = 0; t < 40; ++t) {
+    auto b = z;
+    b[rng() % b.size()] ^= uint8_t(1u << (rng() % 8));
+    cases.push_back({"inflate, bit flip", decomp_xform(), b, 0, 2000, false});
+  }
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    void* handle = nullptr;
+    if (c.stateful)
+      ASSERT_EQ(rte_compressdev_stream_create(dev(), &c.x, &handle), 0);
+    else
+      ASSERT_EQ(rte_compressdev_private_xform_create(dev(), &c.x, &handle), 0);
+    rte_mbuf* src = chain(c.in, 0);
+    rte_mbuf* dst = rte_pktmbuf_alloc(g_mbufs);
+    rte_comp_op* op = rte_comp_op_alloc(g_ops);
+    ASSERT_TRUE(src && dst && op);
+    auto* buf = static_cast<uint8_t*>(dst->buf_addr);
+    std::memset(buf, kCanary, dst->buf_len);
+    ASSERT_NE(rte_pktmbuf_append(dst, uint16_t(c.offset + c.room)), nullptr);
+    op->op_type = c.stateful ? RTE_COMP_OP_STATEFUL : RTE_COMP_OP_STATELESS;
+    op->private_xform = handle;
+    op->m_src = src;
+    op->m_dst = dst;
+    op->src.offset = 0;
+    op->src.length = uint32_t(c.in.size());
+    op->dst.offset = c.offset;
+    op->flush_flag = RTE_COMP_FLUSH_FINAL;
+    ASSERT_EQ(rte_compressdev_enqueue_burst(dev(), 0, &op, 1), 1);
+    rte_comp_op* got = nullptr;
+    for (int i = 0; i < 1000 && !rte_compressdev_dequeue_burst(dev(), 0, &got, 1); ++i) usleep(100);
+    ASSERT_EQ(got, op);
+    EXPECT_LE(op->produced, c.room);
+    const size_t begin = dst->data_off + c.offset, end = begin + c.room;
+    size_t bad = 0, first_bad = 0;
+    for (size_t i = 0; i < dst->buf_len; ++i)
+      if ((i < begin || i >= end) && buf[i] != kCanary && !bad++) first_bad = i;
+    EXPECT_EQ(bad, 0u) << "status " << int(op->status) << ": " << bad
+                       << " bytes outside the destination written, first at buffer offset "
+                       << first_bad << " (window " << begin << ".." << end << ")";
+    rte_pktmbuf_free(src);
+    rte_pktmbuf_free(dst);
+    rte_comp_op_free(op);
+    if (c.stateful)
+      rte_compressdev_stream_free(dev(), handle);
+    else
+      rte_compressdev_private_xform_free(dev(), handle);
+  }
+}
+
 TEST_F(Negative, TruncatedAndCorruptStreamsFailCleanly) {
   auto in = make_data(Kind::Text, 8000, 4);
   auto z = zlib_raw(in, 6);
