@@ -140,6 +140,37 @@ TEST_F(Worker, StallLosesNothingAndKeepsOrder) {
   free_ops(o);
 }
 
+TEST_F(Worker, AStallHoldsBackOnlyItsQueuePair) {
+  // worker2 (stall_ms=300 once a queue pair processed 40 ops; one helper serves both queue
+  // pairs): queue pair 1 stalls on its 41st op; the ops then enqueued on queue pair 0 still come
+  // back while queue pair 1 is held (it has not given back its 100 yet), and nothing is lost.
+  uint8_t d = dev("crypto_dpaccel_worker2");
+  Ops stalled = make_ops(d, 100), other = make_ops(d, 10);
+  ASSERT_EQ(rte_cryptodev_enqueue_burst(d, 1, stalled.ops.data(), 100), 100);
+  std::vector<rte_crypto_op*> back1, back0;
+  rte_crypto_op* buf[64];
+  auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (back1.size() < 40 && Clock::now() < deadline) {  // the ops before the stall
+    uint16_t k = rte_cryptodev_dequeue_burst(d, 1, buf, 64);
+    back1.insert(back1.end(), buf, buf + k);
+  }
+  ASSERT_EQ(rte_cryptodev_enqueue_burst(d, 0, other.ops.data(), 10), 10);
+  while (back0.size() < 10 && Clock::now() < deadline) {
+    uint16_t k = rte_cryptodev_dequeue_burst(d, 0, buf, 64);
+    back0.insert(back0.end(), buf, buf + k);
+  }
+  back1.insert(back1.end(), buf, buf + rte_cryptodev_dequeue_burst(d, 1, buf, 64));
+  EXPECT_LT(back1.size(), 100u) << "queue pair 1 finished before queue pair 0's ops came back";
+  while (back1.size() < 100 && Clock::now() < deadline) {
+    uint16_t k = rte_cryptodev_dequeue_burst(d, 1, buf, 64);
+    back1.insert(back1.end(), buf, buf + k);
+  }
+  EXPECT_EQ(check_results(other, back0), 0u);
+  EXPECT_EQ(check_results(stalled, back1), 0u);
+  free_ops(stalled);
+  free_ops(other);
+}
+
 TEST_F(Worker, RateCapHoldsOpsBack) {
   // worker3: rate_ops=2000 per queue pair, bucket of 32 ops: 200 ops cannot finish in under
   // (200 - 32) / 2000 s = 84 ms, however fast the machine (a lower bound, not a speed check).

@@ -51,7 +51,8 @@ struct QueuePair {
   // Helper side, on its own cache lines (no false sharing with the application's counters).
   alignas(64) imb::QpEngine engine;
   uint64_t processed = 0;
-  uint64_t next_stall = 0;  // processed count at which the next stall starts (0: none)
+  uint64_t next_stall = 0;     // processed count at which the next stall starts (0: none)
+  uint64_t stalled_until = 0;  // TSC: the injected stall in progress ends then (0: none)
   double tokens_ops = 0, tokens_bytes = 0;
   uint64_t last_refill_tsc = 0;
   std::mt19937_64 rng;

@@ -96,10 +96,14 @@ bool serve(Device& d, QueuePair& qp, uint64_t hz) noexcept {
   if (n == 0) return false;
   bool stopping = !d.running.load(std::memory_order_acquire);
   if (!stopping && qp.processed >= qp.next_stall) {
-    // Injected stall: nothing completes on this queue pair for stall_ms (cut short by stop).
-    uint64_t end = rte_rdtsc() + hz / 1000 * m.stall_ms;
-    while (rte_rdtsc() < end && d.running.load(std::memory_order_acquire)) rte_delay_us_sleep(200);
+    // Injected stall: nothing completes on this queue pair for stall_ms (cut short by stop). The
+    // helper goes on serving its other queue pairs meanwhile.
+    qp.stalled_until = rte_rdtsc() + hz / 1000 * m.stall_ms;
     qp.next_stall = m.stall_every ? qp.next_stall + m.stall_every : UINT64_MAX;
+  }
+  if (qp.stalled_until) {
+    if (!stopping && rte_rdtsc() < qp.stalled_until) return false;
+    qp.stalled_until = 0;
     qp.last_refill_tsc = rte_rdtsc();
   }
   if (!stopping) n = paced(m, qp, n, hz);  // a stopping device drains at full speed
