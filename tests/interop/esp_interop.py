@@ -102,7 +102,8 @@ def traffic(n, seed, src_net, dst_net, fams):
               ICMP(id=i, seq=i)][i % 3] if fam == 4 else [UDP(sport=1000 + i, dport=53),
                                                           TCP(sport=2000 + i, dport=80)][i % 2]
         if fam == 4:
-            ip = IP(src=f"{src_net[0]}.{1 + i % 20}", dst=f"{dst_net[0]}.{1 + i % 30}", tos=(i * 4) % 256, ttl=64)
+            ip = IP(src=f"{src_net[0]}.{1 + i % 20}", dst=f"{dst_net[0]}.{1 + i % 30}", tos=(i * 4) % 256, ttl=64,
+                    flags="DF" if i % 4 == 1 else 0)
         else:
             ip = IPv6(src=f"{src_net[1]}{1 + i % 20:x}", dst=f"{dst_net[1]}{1 + i % 30:x}", tc=(i * 4) % 256)
         pkts.append(IP(bytes(ip / l4 / body)) if fam == 4 else IPv6(bytes(ip / l4 / body)))
@@ -202,6 +203,17 @@ def run_case(fwd, wd, algo, mode, natt=False, esn=False, ctype="lookaside-none",
         if esp.spi != 1001 or esp.seq != seq & 0xFFFFFFFF:
             errors.append(f"out#{i}: spi {esp.spi} seq {esp.seq}, want {seq & 0xFFFFFFFF}")
             continue
+        # Tunnel header (RFC 4301 §5.1.2.1): TTL / hop limit the SA's (64 by default), DF copied
+        # from an IPv4 inner header and set for an IPv6 one, DSCP/ECN copied into IPv6's traffic
+        # class (the IPv4 TOS copy is checked below).
+        if mode == "ipv4-tunnel":
+            want_df = bool(p.flags.DF) if isinstance(p, IP) else True
+            if outer.ttl != 64 or bool(outer.flags.DF) != want_df:
+                errors.append(f"out#{i}: outer TTL {outer.ttl} / DF {outer.flags.DF}, want 64 / {want_df}")
+        elif mode == "ipv6-tunnel":
+            want_tc = p.tos if isinstance(p, IP) else p.tc
+            if outer.hlim != 64 or outer.tc != want_tc:
+                errors.append(f"out#{i}: outer hop limit {outer.hlim} / TC {outer.tc}, want 64 / {want_tc}")
         if natt:
             u = outer[UDP]
             if u.sport != 4500 or u.dport != 4500 or u.len != 8 + len(bytes(u.payload)):
