@@ -189,10 +189,13 @@ int dev_configure(rte_cryptodev* dev, rte_cryptodev_config* conf) noexcept {
 }
 
 int dev_start(rte_cryptodev* dev) noexcept {
-  for (uint8_t c : children_of(*device_of(dev)))
-    if (int rc = rte_cryptodev_start(c); rc) {
+  const auto children = children_of(*device_of(dev));
+  for (size_t i = 0; i < children.size(); ++i)
+    if (int rc = rte_cryptodev_start(children[i]); rc) {
       BAL_LOG(ERR, "%s: child device %s does not start: %d", dev->data->name,
-              rte_cryptodev_name_get(c), rc);
+              rte_cryptodev_name_get(children[i]), rc);
+      // All or nothing: the children started before it stop again.
+      for (size_t j = 0; j < i; ++j) rte_cryptodev_stop(children[j]);
       return rc;
     }
   return 0;
@@ -413,6 +416,7 @@ int session_configure(rte_cryptodev* dev, rte_crypto_sym_xform* xform,
   bool ok = true;
   for (size_t a = 0; ok && a < d->accel_devs.size(); ++a) {
     sub->accel_dev[a] = d->accel_devs[a];
+    rte_errno = 0;  // not every failure path sets it: no stale value in the error below
     sub->accel_sess[a] = rte_cryptodev_sym_session_create(d->accel_devs[a], xform, mp);
     ok = sub->accel_sess[a] != nullptr;
     sub->n_accel = static_cast<uint8_t>(a + 1);

@@ -134,7 +134,8 @@ RTE_PMD_REGISTER_VDEV(crypto_dpaccel_balance, dpaccel_balance_vdev_driver);
 RTE_PMD_REGISTER_PARAM_STRING(crypto_dpaccel_balance,
                               "cpu=<cryptodev> accel=<cryptodev[:cryptodev...]> "
                               "mode=adaptive|cpu|accel stall_us=<int> accel_max_bytes=<int> "
-                              "max_nb_queue_pairs=<int> socket_id=<int> name=<string>");
+                              "max_sessions=<int> max_nb_queue_pairs=<int> socket_id=<int> "
+                              "name=<string>");
 RTE_PMD_REGISTER_CRYPTO_DRIVER(dpaccel_balance_crypto_driver, dpaccel_balance_vdev_driver.driver,
                                dpaccel_balance_driver_id);
 RTE_LOG_REGISTER(dpaccel_balance_logtype, pmd.crypto.dpaccel_balance, INFO);
