@@ -51,17 +51,18 @@ void dev_info(rte_cryptodev* dev, rte_cryptodev_info* info) noexcept {
 
 void stats_get(rte_cryptodev* dev, rte_cryptodev_stats* out) noexcept {
   pmd::sum_queue_pair_stats<QueuePair>(dev, out, [](QueuePair& qp) {
-    return rte_cryptodev_stats{qp.enqueued, qp.dequeued, qp.enqueue_refused, qp.dequeue_errors};
+    return rte_cryptodev_stats{qp.enqueued - qp.reset_enqueued, qp.dequeued - qp.reset_dequeued,
+                               qp.enqueue_refused - qp.reset_refused,
+                               qp.dequeue_errors - qp.reset_errors};
   });
 }
 
 void stats_reset(rte_cryptodev* dev) noexcept {
   pmd::for_each_queue_pair<QueuePair>(dev, [](QueuePair& qp) {
-    // In-flight accounting uses enqueued - dequeued: keep the difference.
-    qp.enqueued -= qp.dequeued;
-    qp.dequeued = 0;
-    qp.enqueue_refused = 0;
-    qp.dequeue_errors = 0;
+    qp.reset_enqueued = qp.enqueued;
+    qp.reset_dequeued = qp.dequeued;
+    qp.reset_refused = qp.enqueue_refused;
+    qp.reset_errors = qp.dequeue_errors;
   });
 }
 

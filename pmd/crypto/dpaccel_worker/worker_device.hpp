@@ -44,8 +44,11 @@ struct QueuePair {
   // Application side (enqueue/dequeue thread).
   pmd::CompletionRing<rte_crypto_op*> submit;
   pmd::CompletionRing<Completion> done;
-  uint64_t enqueued = 0, dequeued = 0;  // in flight = enqueued - dequeued
+  uint64_t enqueued = 0, dequeued = 0;  // in flight = enqueued - dequeued; never reset
   uint64_t enqueue_refused = 0, dequeue_errors = 0;
+  // rte_cryptodev_stats_reset() moves these instead of writing the datapath's counters, which
+  // the application's threads may be updating meanwhile (and in-flight accounting needs whole).
+  uint64_t reset_enqueued = 0, reset_dequeued = 0, reset_refused = 0, reset_errors = 0;
   uint32_t max_inflight = 0;
   uint16_t id = 0;
   // Helper side, on its own cache lines (no false sharing with the application's counters).
