@@ -67,6 +67,7 @@ struct Device {
   int socket_id = 0;
   imb::SessionSetup setup;
   std::vector<std::thread> helpers;
+  std::atomic<uint32_t> nb_helpers{0};  // helpers.size(), for telemetry's thread
   std::atomic<bool> running{false};
   uint64_t latency_tsc = 0;
 

@@ -196,12 +196,14 @@ int start_helpers(rte_cryptodev* dev) noexcept {
     stop_helpers(dev);
     return -ENOMEM;
   }
+  d->nb_helpers.store(static_cast<uint32_t>(d->helpers.size()), std::memory_order_relaxed);
   return 0;
 }
 
 void stop_helpers(rte_cryptodev* dev) noexcept {
   Device* d = device_of(dev);
   d->running.store(false, std::memory_order_release);
+  d->nb_helpers.store(0, std::memory_order_relaxed);
   for (auto& t : d->helpers) t.join();
   d->helpers.clear();
 }

@@ -18,7 +18,8 @@ int stats_cmd(const char*, const char* params, rte_tel_data* d) noexcept {
   rte_tel_data_start_dict(d);
   rte_tel_data_add_dict_string(d, "name", dev->data->name);
   rte_tel_data_add_dict_int(d, "started", dev->data->dev_started);
-  rte_tel_data_add_dict_int(d, "helpers", static_cast<int>(device_of(dev)->helpers.size()));
+  rte_tel_data_add_dict_int(
+      d, "helpers", static_cast<int>(device_of(dev)->nb_helpers.load(std::memory_order_relaxed)));
   rte_tel_data_add_dict_u64(d, "max_inflight", m.max_inflight);
   rte_tel_data_add_dict_u64(d, "latency_us", m.latency_us);
   rte_tel_data_add_dict_u64(d, "rate_ops", m.rate_ops);
