@@ -36,7 +36,7 @@ DropReason esp_inbound_strip_ipcomp(const Sa& sa, EspJob& j, uint32_t inner_len,
     *inner_v6 = ic_next == kIpProtoIpv6;
     j.c.l3_len = 0;  // no IP header stays in front of the compressed payload
   }
-  j.c.flags |= kEspJobIpcomp;
+  j.c.flags |= kEspJobIpcomp | (transport && sa.natt ? kEspJobNattTransport : 0);
   j.c.ipcomp_next = ic_next;
   return kPass;
 }
@@ -53,6 +53,7 @@ DropReason esp_inbound_strip_transport(const Sa& sa, EspJob& j, uint8_t next, ui
   h += gap;
   const bool v6 = j.c.flags & kEspJobV6;
   restore_transport_header(h, v6, next, l3, inner_len);
+  if (sa.natt) fix_l4_checksum_after_nat(h, v6, next, l3, inner_len);
   *inner_v6 = v6;
   return kPass;
 }

@@ -26,6 +26,9 @@ inline constexpr uint8_t kEspJobV6 = 2;        // the mbuf's (outer) IP header i
 // Inbound: ESP carried IPComp; the mbuf holds the compressed payload (after the IP header in
 // transport mode) and waits for decompression.
 inline constexpr uint8_t kEspJobIpcomp = 4;
+// Inbound transport-mode IPComp over NAT-T: the inflated packet's TCP/UDP checksum is computed
+// again (fix_l4_checksum_after_nat).
+inline constexpr uint8_t kEspJobNattTransport = 8;
 
 struct EspJob {
   rte_mbuf* m;

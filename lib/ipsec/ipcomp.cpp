@@ -233,6 +233,8 @@ void IpcompWorker::decompress(EspJob** jobs, uint16_t n, DropReason* verdict,
       }
       std::memcpy(h, rte_pktmbuf_mtod(j.m, const uint8_t*), l3);
       restore_transport_header(h, j.c.flags & kEspJobV6, j.c.ipcomp_next, l3, out);
+      if (j.c.flags & kEspJobNattTransport)
+        fix_l4_checksum_after_nat(h, j.c.flags & kEspJobV6, j.c.ipcomp_next, l3, out);
       rte_pktmbuf_trim(d, uint16_t(d->data_len - (l3 + out)));
     } else {
       uint32_t ip_len;

@@ -5,6 +5,8 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
 
 #include <cstring>
 
@@ -119,6 +121,30 @@ inline void restore_transport_header(uint8_t* h, bool v6, uint8_t next, uint32_t
     ip->proto = next;
     ip->payload_len = rte_cpu_to_be_16(uint16_t(l3 + payload - sizeof(rte_ipv6_hdr)));
   }
+}
+
+// Transport mode over NAT-T (RFC 3948 §3.1.2): a NAT between the peers rewrote the addresses
+// of the header the packet keeps, and the sender's TCP/UDP checksum, sealed inside ESP, still
+// covers the old ones; the host would drop the packet. The checksum is computed again over what
+// arrived (h: the IP header, l3 bytes, then `payload` bytes of `next`). An IPv4 UDP checksum of 0
+// (not used) stays 0.
+inline void fix_l4_checksum_after_nat(uint8_t* h, bool v6, uint8_t next, uint32_t l3,
+                                      uint32_t payload) {
+  uint8_t* l4 = h + l3;
+  uint8_t* field;  // the checksum's two bytes
+  if (next == 6 && payload >= sizeof(rte_tcp_hdr)) {
+    field = l4 + offsetof(rte_tcp_hdr, cksum);
+  } else if (next == 17 && payload >= sizeof(rte_udp_hdr)) {
+    field = l4 + offsetof(rte_udp_hdr, dgram_cksum);
+    if (!v6 && field[0] == 0 && field[1] == 0) return;
+  } else {
+    return;
+  }
+  field[0] = field[1] = 0;
+  // Both compute over the IP header's payload length, which restore_transport_header set.
+  const uint16_t c = v6 ? rte_ipv6_udptcp_cksum(reinterpret_cast<const rte_ipv6_hdr*>(h), l4)
+                        : rte_ipv4_udptcp_cksum(reinterpret_cast<const rte_ipv4_hdr*>(h), l4);
+  std::memcpy(field, &c, 2);
 }
 
 inline bool has_ports(uint8_t proto) {

@@ -264,6 +264,48 @@ def run_case(fwd, wd, algo, mode, natt=False, esn=False, ctype="lookaside-none",
     return errors[:8]
 
 
+def nat_transport_case(fwd, wd, algo, ipcomp=False):
+    """Transport mode over NAT-T behind a NAT (RFC 3948 §3.1.2): the peer sealed TCP/UDP packets
+    whose checksums cover its private address, and a NAT rewrote the source address outside ESP.
+    dpaccel-fwd must deliver them with checksums valid for the addresses they arrive with."""
+    _, _, _, _, klen, alen = ALGOS[algo]
+    ck, ak = key(klen, algo + "c"), key(alen, algo + "a")
+    rnd = random.Random(algo + "nat")
+    sent, want = [], []
+    for i in range(24):
+        v6 = i % 2 == 1
+        body = Raw(bytes(rnd.getrandbits(8) for _ in range(rnd.choice([0, 1, 40, 300]))))
+        l4 = [UDP(sport=1000 + i, dport=53), TCP(sport=2000 + i, dport=80, flags="PA")][(i // 2) % 2]
+        if v6:
+            private = IPv6(src="fd00:99::7", dst=f"fd00:1::{1 + i}") / l4 / body
+            public = IPv6(bytes(private))
+            public.src = f"fd00:2::{1 + i}"  # the NAT's rewrite; L4 checksum left as sealed
+        else:
+            private = IP(src="192.168.7.7", dst=f"10.0.1.{1 + i}") / l4 / body
+            public = IP(bytes(private))
+            public.src = f"10.0.2.{1 + i}"
+            del public.chksum  # a NAT fixes the IP header's own checksum
+        public = public.__class__(bytes(public))
+        good = public.copy()
+        del good[l4.__class__].chksum
+        want.append(bytes(good.__class__(bytes(good))))
+        sent.append(public)
+    tx_sa = scapy_sa(algo, 2001, ck, ak, "transport", True, False, out=False)
+    esp_in = [Ether(src=MAC_P1, dst="02:00:00:00:00:01") / tx_sa.encrypt(p.copy()) for p in sent]
+    cfg = config(algo, "transport", ck, ak, True, False, "lookaside-none", 0)
+    rep, out0, _ = run_fwd(fwd, cfg, [], esp_in, wd)
+    errors, fatal = clean_run_errors(rep)
+    if fatal:
+        return errors
+    if len(out0) != len(want):
+        errors.append(f"decrypted {len(out0)} of {len(want)}")
+    for i, (d, w) in enumerate(zip(out0, want)):
+        if bytes(d.payload) != w:
+            got = d.payload
+            errors.append(f"in#{i}: L4 checksum {got.payload.chksum:#06x}, want one valid for the NAT'd addresses")
+    return errors[:8]
+
+
 def restart_case(fwd, wd, algo):
     """Two runs with the same configured key and traffic, as after a restart: the sequence
     numbers start over, the AEAD IVs (nonces under that key) must not. Within a run they count up
@@ -322,6 +364,9 @@ def main():
     tests = [(name(c), lambda c=c: run_case(fwd, wd, **c)) for c in cases]
     for algo in ("aes-128-gcm", "chacha20-poly1305"):
         tests.append((f"{algo} restart: no IV repeated", lambda a=algo: restart_case(fwd, wd, a)))
+    for algo in ("aes-128-gcm", "aes-128-cbc/sha256-hmac"):
+        tests.append((f"{algo} transport NAT-T behind a NAT: TCP/UDP checksums fixed",
+                      lambda a=algo: nat_transport_case(fwd, wd, a)))
     run_cases(tests)
 
 
