@@ -29,6 +29,10 @@ void print_final_report(FILE* out, Gateway& gw, const FwdTotals& t) {
                sum(t.tx), t.dropped());
   std::fprintf(out, "paths: outbound %" PRIu64 " inbound %" PRIu64 " bypass %" PRIu64 "\n",
                t.outbound, t.inbound, t.bypass);
+  if (t.fragmented)
+    std::fprintf(out,
+                 "fragmented before encryption: %" PRIu64 " packets into %" PRIu64 " fragments\n",
+                 t.fragmented, t.fragments);
   std::fprintf(out, "policy lookups: flow cache hits %" PRIu64 " misses (rte_acl) %" PRIu64 "\n",
                t.spd_cache_hits, t.spd_cache_misses);
   for (uint16_t p = 0; p < kMaxPorts; ++p)

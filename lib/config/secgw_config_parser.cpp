@@ -233,6 +233,8 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
       sa.esn_initial = *n;
     } else if (kw == "udp-encap") {
       sa.udp_encap = true;
+    } else if (kw == "fragment") {
+      sa.fragment = true;
     } else if (kw == "replay_window") {
       TRY_VALUE(v, p, kw);
       auto n = parse_number<uint32_t>(v, kReplayWindowMax);
@@ -341,6 +343,10 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
   } else if (have_src || have_dst) {
     return p.fail("src/dst are tunnel endpoints; transport mode takes none");
   }
+  if (sa.fragment && (!sa.tunnel() || sa.dir != SaDirection::Outbound))
+    return p.fail(
+        "fragment applies to outbound tunnel-mode SAs (transport mode carries no "
+        "fragments, RFC 4301 §7)");
   return sa;
 }
 

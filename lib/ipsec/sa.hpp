@@ -36,6 +36,7 @@ struct Sa {
   uint8_t salt[4] = {};
   uint8_t ttl;
   bool ipcomp;
+  bool fragment;    // fragment DF-clear IPv4 inner packets that would exceed the port MTU
   uint16_t cpi_be;  // IPComp CPI as on the wire
   uint8_t sqh_len;  // 4 when ESN's high half is appended for the ICV (non-AEAD with auth)
   uint8_t outer_src[16] = {}, outer_dst[16] = {};  // tunnel endpoints, network order

@@ -61,10 +61,12 @@ struct SaConfig {
   std::vector<uint8_t> aead_key;  // key || salt, as ipsec-secgw takes it
   std::vector<uint8_t> cipher_key;
   std::vector<uint8_t> auth_key;
-  IpAddress tunnel_src, tunnel_dst;               // tunnel modes only
-  bool esn = false;                               // 64-bit sequence numbers (RFC 4303 §2.2.1)
-  uint64_t esn_initial = 0;                       // `esn N`: out: last number sent; in: window top
-  bool udp_encap = false;                         // RFC 3948 NAT-T, UDP port 4500 both ends
+  IpAddress tunnel_src, tunnel_dst;  // tunnel modes only
+  bool esn = false;                  // 64-bit sequence numbers (RFC 4303 §2.2.1)
+  uint64_t esn_initial = 0;          // `esn N`: out: last number sent; in: window top
+  bool udp_encap = false;            // RFC 3948 NAT-T, UDP port 4500 both ends
+  bool fragment = false;  // `fragment`: IPv4 inner packets too big for the port, DF clear, are
+                          // fragmented before encryption (tunnel mode; dpaccel's keyword)
   uint32_t replay_window = kReplayWindowDefault;  // 0: anti-replay disabled
   uint8_t ttl = 64;                               // outer TTL / hop limit
   IpcompConfig ipcomp;                            // `ipcomp CPI` and its ipcomp_* keywords

@@ -31,6 +31,7 @@ Sa::Sa(const SaConfig& c, uint32_t idx)
       aad_len(uint8_t(c.esn ? 12 : 8)),
       ttl(c.ttl),
       ipcomp(c.ipcomp.enabled),
+      fragment(c.fragment),
       cpi_be(rte_cpu_to_be_16(c.ipcomp.cpi)),
       sqh_len(uint8_t(!c.is_aead() && c.esn && c.auth->icv_len != 0 ? 4 : 0)),
       // `esn N` is the sequence state: outbound, the last number sent (the next is N + 1);

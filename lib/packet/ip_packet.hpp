@@ -160,7 +160,11 @@ inline void make_key4(const rte_mbuf* m, SpKey4& k) {
   k.src = ip->src_addr;
   k.dst = ip->dst_addr;
   k.sport = k.dport = 0;
-  if (has_ports(k.proto) && m->data_len >= hl + 4)
+  // A non-first fragment (a decrypted tunnel packet may be one) carries no ports: 0, which
+  // port ranges that include 0 match (RFC 4301 §7 leaves such fragments to policies that do not
+  // depend on ports).
+  if (has_ports(k.proto) && m->data_len >= hl + 4 &&
+      !(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)))
     std::memcpy(&k.sport, rte_pktmbuf_mtod_offset(m, const uint8_t*, hl), 4);
 }
 

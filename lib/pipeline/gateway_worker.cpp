@@ -185,18 +185,88 @@ void GatewayWorker::protect(rte_mbuf** m, const bool* v6, const uint32_t* sa_idx
 
 // One SA's packets, in arrival order: ESP (and IPComp) framing, then crypto.
 void GatewayWorker::protect_group(Sa& sa, rte_mbuf** m, const bool* v6, uint16_t n) {
-  EspJob jobs[kBurst];
   rte_mbuf* pk[kBurst];
   EspInner in[kBurst];
   uint16_t ni = 0;
+  const uint32_t limit = sa.fragment ? fragment_limit(sa) : 0;
   for (uint16_t t = 0; t < n; ++t) {
     DropReason r = esp_outbound_inner(sa, m[t], v6[t], in[ni]);
-    if (r != kPass)
+    if (r != kPass) {
       drop_sa(m[t], r, sa.index);
-    else
+    } else if (limit && !v6[t] && !in[ni].df && in[ni].ip_len > limit &&
+               rte_ipv4_hdr_len(rte_pktmbuf_mtod(m[t], const rte_ipv4_hdr*)) ==
+                   sizeof(rte_ipv4_hdr)) [[unlikely]] {
+      // Packets of one SA leave in order: what came before goes first.
+      seal(sa, pk, in, ni);
+      ni = 0;
+      fragment_and_protect(sa, m[t], limit);
+    } else {
       pk[ni++] = m[t];
+    }
   }
-  if (sa.ipcomp && ni) ipcomp_->compress(sa, pk, in, ni, counters_.sa[sa.index].ipcomp);
+  seal(sa, pk, in, ni);
+}
+
+uint32_t GatewayWorker::fragment_limit(const Sa& sa) {
+  uint32_t dst4;
+  std::memcpy(&dst4, sa.outer_dst, 4);
+  const int port = sa.outer_v6 ? gw_.routes().lookup6(sa.outer_dst) : gw_.routes().lookup4(dst4);
+  if (port < 0 || !tx_port_[port].enabled) return 0;
+  // ESP packet = outer header (+ UDP) + ESP header + IV + ciphertext (inner + 2, padded to the
+  // block) + ICV, as esp_outbound_prepare lays it out.
+  const uint32_t fixed = (sa.outer_v6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr)) +
+                         (sa.natt ? kUdpHeaderLen : 0) + kEspHeaderLen + sa.iv_len + sa.icv_len;
+  const uint32_t mtu = tx_port_[port].mtu;
+  if (mtu < fixed + sa.block + 2 + sizeof(rte_ipv4_hdr) + 8) return 0;
+  return ((mtu - fixed) & ~uint32_t(sa.block - 1)) - 2;
+}
+
+void GatewayWorker::fragment_and_protect(Sa& sa, rte_mbuf* m, uint32_t limit) {
+  // RFC 791: every fragment but the last carries a multiple of 8 payload bytes; all keep the
+  // original's header (no options here) with their offset, MF and length.
+  const auto* ip = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*);
+  const uint32_t hl = sizeof(rte_ipv4_hdr), total = rte_be_to_cpu_16(ip->total_length);
+  const uint32_t step = (limit - hl) & ~7u;
+  rte_mbuf* frag[kBurst];
+  bool v6[kBurst] = {};
+  uint16_t nf = 0;
+  for (uint32_t off = 0; off < total - hl; off += step) {
+    const uint32_t len = std::min(step, total - hl - off);
+    rte_mbuf* f = rte_pktmbuf_alloc(m->pool);
+    uint8_t* d =
+        f ? reinterpret_cast<uint8_t*>(rte_pktmbuf_append(f, uint16_t(hl + len))) : nullptr;
+    if (!d) [[unlikely]] {
+      if (f) rte_pktmbuf_free(f);
+      for (uint16_t k = 0; k < nf; ++k) rte_pktmbuf_free(frag[k]);
+      drop_sa(m, DropReason::NoMbuf, sa.index);
+      return;
+    }
+    std::memcpy(d, ip, hl);
+    std::memcpy(d + hl, reinterpret_cast<const uint8_t*>(ip) + hl + off, len);
+    auto* h = reinterpret_cast<rte_ipv4_hdr*>(d);
+    const bool more = off + len < total - hl;
+    h->total_length = rte_cpu_to_be_16(uint16_t(hl + len));
+    h->fragment_offset = rte_cpu_to_be_16(uint16_t(off / 8 | (more ? RTE_IPV4_HDR_MF_FLAG : 0)));
+    h->hdr_checksum = 0;
+    h->hdr_checksum = rte_ipv4_cksum(h);
+    f->port = m->port;
+    frag[nf++] = f;
+    if (nf == kBurst) {  // more than a burst of fragments (a 64 KiB packet): in order, in parts
+      protect_group(sa, frag, v6, nf);
+      counters_.fragments += nf;
+      nf = 0;
+    }
+  }
+  ++counters_.fragmented;
+  counters_.fragments += nf;
+  rte_pktmbuf_free(m);
+  protect_group(sa, frag, v6, nf);
+}
+
+void GatewayWorker::seal(Sa& sa, rte_mbuf** pk, EspInner* in, uint16_t ni) {
+  if (ni == 0) return;
+  EspJob jobs[kBurst];
+  if (sa.ipcomp) ipcomp_->compress(sa, pk, in, ni, counters_.sa[sa.index].ipcomp);
   // One atomic per group reserves its sequence numbers.
   const uint64_t first = sa.seq.fetch_add(ni, std::memory_order_relaxed) + 1;
   uint16_t nj = 0;

@@ -50,6 +50,14 @@ class GatewayWorker {
   void inbound(rte_mbuf** pkts, uint16_t n);
   void protect(rte_mbuf** m, const bool* v6, const uint32_t* sa_idx, uint16_t n);
   void protect_group(Sa& sa, rte_mbuf** m, const bool* v6, uint16_t n);
+  // The ready part of a group: IPComp, sequence numbers, ESP framing, crypto.
+  void seal(Sa& sa, rte_mbuf** pk, EspInner* in, uint16_t n);
+  // SA `fragment`: the largest inner packet whose ESP packet fits the MTU of the port the SA's
+  // tunnel leaves by (0: unknown route, no fragmenting).
+  uint32_t fragment_limit(const Sa& sa);
+  // Splits m (IPv4, no options, DF clear) into fragments of at most `limit` bytes and protects
+  // them in order; m goes back to its pool.
+  void fragment_and_protect(Sa& sa, rte_mbuf* m, uint32_t limit);
   void unprotect_group(Sa& sa, rte_mbuf** m, const L3Info* info, uint16_t n);
   void submit(Sa& sa, EspJob* jobs, uint16_t n);
   void run_cpu_crypto(Sa& sa, EspJob* jobs, uint16_t n, CryptoResult* res);

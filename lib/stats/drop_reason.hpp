@@ -34,6 +34,7 @@ namespace dpaccel {
   X(IpcompNoResources, "ipcomp_no_resources", "no mbuf, op or queue room to decompress")        \
   X(NoEntropy, "no_entropy", "the kernel's random generator failed (CBC IV)")                   \
   X(SeqOverflow, "seq_overflow", "outbound 32-bit sequence number exhausted (re-key)")          \
+  X(NoMbuf, "no_mbuf", "no mbuf for a fragment (SA fragment)")                                  \
   X(NoRoom, "no_room", "mbuf lacks head- or tailroom for ESP encapsulation")                    \
   X(MtuExceeded, "mtu_exceeded", "packet larger than the output port's MTU")                    \
   X(NoRoute, "no_route", "no route to the destination")                                         \

@@ -14,6 +14,8 @@ FwdTotals sum_counters(const std::vector<LcoreCounters*>& lcores, size_t nb_sa) 
     t.outbound += load_relaxed(c->outbound);
     t.inbound += load_relaxed(c->inbound);
     t.bypass += load_relaxed(c->bypass);
+    t.fragmented += load_relaxed(c->fragmented);
+    t.fragments += load_relaxed(c->fragments);
     t.spd_cache_hits += load_relaxed(c->spd_cache_hits);
     t.spd_cache_misses += load_relaxed(c->spd_cache_misses);
     for (size_t i = 0; i < nb_sa && i < c->sa.size(); ++i) {

@@ -52,7 +52,10 @@ struct alignas(64) LcoreCounters {
   std::array<uint64_t, kMaxPorts> rx{}, tx{};
   uint64_t outbound = 0, inbound = 0, bypass = 0;     // packets forwarded by path
   uint64_t spd_cache_hits = 0, spd_cache_misses = 0;  // SPD lookups answered by the flow cache
-  std::vector<SaCounters> sa;                         // indexed by SA index
+  // SA `fragment`: packets split before encryption, and the fragments they became (each then
+  // forwarded or dropped on its own: rx + fragments - fragmented = tx + dropped).
+  uint64_t fragmented = 0, fragments = 0;
+  std::vector<SaCounters> sa;  // indexed by SA index
 
   void drop(DropReason r) { ++drops[unsigned(r)]; }
 };
@@ -68,6 +71,7 @@ struct FwdTotals {
   std::array<uint64_t, kMaxPorts> rx{}, tx{};
   uint64_t outbound = 0, inbound = 0, bypass = 0;
   uint64_t spd_cache_hits = 0, spd_cache_misses = 0;
+  uint64_t fragmented = 0, fragments = 0;
   std::vector<SaCounters> sa;
   uint64_t dropped() const {
     uint64_t s = 0;

@@ -30,6 +30,8 @@ int stats_cb(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_u64(d, "outbound", t.outbound);
   rte_tel_data_add_dict_u64(d, "inbound", t.inbound);
   rte_tel_data_add_dict_u64(d, "bypass", t.bypass);
+  rte_tel_data_add_dict_u64(d, "fragmented", t.fragmented);
+  rte_tel_data_add_dict_u64(d, "fragments", t.fragments);
   rte_tel_data_add_dict_u64(d, "spd_cache_hits", t.spd_cache_hits);
   rte_tel_data_add_dict_u64(d, "spd_cache_misses", t.spd_cache_misses);
   rte_tel_data_add_dict_u64(d, "dropped", t.dropped());

@@ -15,6 +15,7 @@ usage: esp_interop.py PATH/TO/dpaccel-fwd [--quick]
 import hashlib
 import hmac
 import random
+import re
 import struct
 import sys
 
@@ -306,6 +307,71 @@ def nat_transport_case(fwd, wd, algo, ipcomp=False):
     return errors[:8]
 
 
+def fragment_case(fwd, wd, algo):
+    """SA `fragment` (tunnel mode): IPv4 packets whose ESP packet would exceed the 1500-byte port
+    MTU, DF clear, are fragmented before encryption. Every ESP packet fits the MTU, scapy decrypts
+    each to a fragment, and the fragments reassemble to the packets sent; a second dpaccel-fwd
+    decrypts them too (non-first fragments carry no ports: any-port policies take them). A DF-set
+    packet too big is dropped as mtu_exceeded, small ones pass whole."""
+    from scapy.all import defragment
+    _, _, _, _, klen, alen = ALGOS[algo]
+    ck, ak = key(klen, algo + "c"), key(alen, algo + "a")
+    rnd = random.Random(algo + "frag")
+    sizes = [100, 1440, 1460, 1480, 1600, 1999, 1000, 2006]
+    plain = []
+    for i, n in enumerate(sizes):
+        body = Raw(bytes(rnd.getrandbits(8) for _ in range(n - 28)))
+        plain.append(IP(bytes(IP(src=f"10.0.1.{1 + i}", dst=f"10.0.2.{1 + i}", id=1000 + i) /
+                              UDP(sport=1000 + i, dport=9999) / body)))
+    too_big_df = IP(bytes(IP(src="10.0.1.99", dst="10.0.2.99", flags="DF") / UDP(sport=9, dport=9) /
+                          Raw(b"d" * 1572)))
+    cfg = config(algo, "ipv4-tunnel", ck, ak, False, False, "lookaside-none", 0)
+    cfg = "\n".join(l + (" fragment" if l.startswith("sa out 1001") else "") for l in cfg.splitlines()) + "\n"
+    port0_in = [Ether(src=MAC_P0, dst="02:00:00:00:00:01") / p for p in plain + [too_big_df]]
+    rep, _, out1 = run_fwd(fwd, cfg, port0_in, [], wd)
+    errors, fatal = clean_run_errors(rep, drops_expected=True)
+    if fatal:
+        return errors
+    if rep["drops"] != {"mtu_exceeded": 1}:
+        errors.append(f"drops {rep['drops']}, want one mtu_exceeded (the DF-set packet)")
+    m = re.search(r"fragmented before encryption: (\d+) packets into (\d+) fragments", rep["stdout"])
+    # RFC 4303 framing: outer IPv4 + ESP header + IV + (inner + 2, padded to the block) + ICV.
+    iv, block, icv = (8, 4, 16) if "gcm" in algo else (16, 16, 16)
+    nfrag_pkts = sum(1 for p in plain if 20 + 8 + iv + -(-(len(p) + 2) // block) * block + icv > 1500)
+    if not m or int(m.group(1)) != nfrag_pkts:
+        errors.append(f"fragmented count: {m.group(0) if m else 'no line'}, want {nfrag_pkts} packets")
+    elif rep["rx"] + int(m.group(2)) - int(m.group(1)) != rep["tx"] + rep["dropped"]:
+        errors.append(f"accounting: rx {rep['rx']} + fragments - fragmented != tx {rep['tx']} + dropped")
+    rx_sa = scapy_sa(algo, 1001, ck, ak, "ipv4-tunnel", False, False, out=True)
+    inner = []
+    for i, e in enumerate(out1):
+        outer = IP(bytes(e.payload))
+        if len(bytes(outer)) > 1500:
+            errors.append(f"ESP packet {i}: {len(bytes(outer))} bytes, over the 1500-byte MTU")
+        try:
+            inner.append(IP(bytes(rx_sa.decrypt(outer))))
+        except Exception as ex:  # noqa: BLE001
+            errors.append(f"ESP packet {i}: scapy cannot decrypt: {ex!r}")
+    whole = [IP(bytes(p)) for p in defragment(inner)]
+    if sorted(bytes(p) for p in whole) != sorted(bytes(p) for p in plain):
+        errors.append(f"reassembled {len(whole)} packets differ from the {len(plain)} sent")
+    # The receiving gateway: our own inbound, with the SA as `sa in 1001`.
+    in_cfg = "\n".join(l.replace("sa out 1001", "sa in 1001").replace(" fragment", "")
+                       .replace(f"src {US4} dst {PEER4}", f"src {PEER4} dst {US4}")
+                       for l in cfg.splitlines() if l.startswith("sa out 1001"))
+    in_cfg += "\nsp ipv4 in esp protect 1001 pri 1 src 10.0.1.0/24 dst 10.0.2.0/24 sport 0:65535 dport 0:65535\n"
+    in_cfg += "rt ipv4 dst 10.0.2.0/24 port 0\nneigh port 0 02:00:00:00:01:02\nneigh port 1 02:00:00:00:0b:01\n"
+    esp_in = [Ether(src=MAC_P1, dst="02:00:00:00:00:01") / e.payload for e in out1]
+    rep2, out0, _ = run_fwd(fwd, in_cfg, [], esp_in, wd)
+    errs2, fatal = clean_run_errors(rep2)
+    errors += [f"receiving gateway: {x}" for x in errs2]
+    if not fatal:
+        got = [IP(bytes(p)) for p in defragment([IP(bytes(d.payload)) for d in out0])]
+        if sorted(bytes(p) for p in got) != sorted(bytes(p) for p in plain):
+            errors.append(f"receiving gateway: reassembled {len(got)} packets differ from those sent")
+    return errors[:8]
+
+
 def restart_case(fwd, wd, algo):
     """Two runs with the same configured key and traffic, as after a restart: the sequence
     numbers start over, the AEAD IVs (nonces under that key) must not. Within a run they count up
@@ -364,6 +430,9 @@ def main():
     tests = [(name(c), lambda c=c: run_case(fwd, wd, **c)) for c in cases]
     for algo in ("aes-128-gcm", "chacha20-poly1305"):
         tests.append((f"{algo} restart: no IV repeated", lambda a=algo: restart_case(fwd, wd, a)))
+    for algo in ("aes-128-gcm", "aes-256-cbc/sha256-hmac"):
+        tests.append((f"{algo} ipv4-tunnel fragment: fragmented before encryption",
+                      lambda a=algo: fragment_case(fwd, wd, a)))
     for algo in ("aes-128-gcm", "aes-128-cbc/sha256-hmac"):
         tests.append((f"{algo} transport NAT-T behind a NAT: TCP/UDP checksums fixed",
                       lambda a=algo: nat_transport_case(fwd, wd, a)))

@@ -106,6 +106,29 @@ TEST(SecgwConfig, ReadsIpcompKeywords) {
   EXPECT_FALSE(r->sas[3].ipcomp.enabled);
 }
 
+TEST(SecgwConfig, FragmentOnOutboundTunnelSas) {
+  const std::string key = "0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0";
+  auto r = parse_secgw_config("sa out 5 aead_algo aes-128-gcm aead_key " + key +
+                                  " mode ipv4-tunnel src 1.1.1.1 dst 2.2.2.2 fragment\n"
+                                  "sa out 6 aead_algo aes-128-gcm aead_key " +
+                                  key + " mode ipv4-tunnel src 1.1.1.1 dst 2.2.2.2\n",
+                              "f.cfg");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_TRUE(r->sas[0].fragment);
+  EXPECT_FALSE(r->sas[1].fragment);
+  for (const char* bad :
+       {" mode transport fragment", " mode ipv4-tunnel src 1.1.1.1 dst 2.2.2.2 fragment"}) {
+    const bool in = std::string(bad).find("tunnel") != std::string::npos;
+    auto e = parse_secgw_config(std::string(in ? "sa in 9" : "sa out 9") +
+                                    " aead_algo aes-128-gcm aead_key " + key + bad + "\n",
+                                "f.cfg");
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(e.error().find("f.cfg:1: fragment applies to outbound tunnel-mode SAs"),
+              std::string::npos)
+        << e.error();
+  }
+}
+
 TEST(SecgwConfig, DefaultsFromTheCommandLine) {
   auto r = parse_secgw_config(
       "sa in 300 aead_algo aes-128-gcm aead_key 0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0 mode "
