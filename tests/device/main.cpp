@@ -29,7 +29,8 @@ namespace {
 // it owns, which then are closed already).
 constexpr const char* kStarted[] = {
     "crypto_dpaccel_balance0", "crypto_dpaccel_balance1", "crypto_dpaccel_balance2",
-    "crypto_dpaccel_balance3", "crypto_dpaccel_balance4", "crypto_dpaccel_cpu0",
+    "crypto_dpaccel_balance3", "crypto_dpaccel_balance4", "crypto_dpaccel_balance5",
+    "crypto_dpaccel_balance6", "crypto_dpaccel_balance7", "crypto_dpaccel_cpu0",
     "crypto_dpaccel_cpu1",     "crypto_aesni_mb0",        "crypto_dpaccel_worker0",
     "crypto_dpaccel_worker1",  "crypto_dpaccel_worker2",  "crypto_dpaccel_worker3"};
 
@@ -64,7 +65,21 @@ class EalEnvironment : public ::testing::Environment {
              "accel=crypto_dpaccel_worker_b2,mode=accel,stall_us=20000",
              "--vdev=crypto_dpaccel_balance3,cpu=crypto_dpaccel_cpu_b3,"
              "accel=crypto_dpaccel_worker_b3,mode=accel",
-             "--vdev=crypto_dpaccel_balance4,cpu=crypto_dpaccel_cpu_b4,mode=cpu"}) < 0) {
+             "--vdev=crypto_dpaccel_balance4,cpu=crypto_dpaccel_cpu_b4,mode=cpu",
+             // the same fault profiles under the adaptive mode (its admission, probes, in-flight
+             // cap and adaptive stall limit meet the faults, not only mode=accel's)
+             "--vdev=crypto_dpaccel_cpu_b5", "--vdev=crypto_dpaccel_cpu_b6",
+             "--vdev=crypto_dpaccel_cpu_b7",
+             "--vdev=crypto_dpaccel_worker_b5,corelist=1,error_rate=0.3,seed=5",
+             "--vdev=crypto_dpaccel_worker_b6,corelist=1,stall_ms=150,stall_after=100,"
+             "stall_every=2000",
+             "--vdev=crypto_dpaccel_worker_b7,corelist=1,max_inflight=16,latency_us=300",
+             "--vdev=crypto_dpaccel_balance5,cpu=crypto_dpaccel_cpu_b5,"
+             "accel=crypto_dpaccel_worker_b5",
+             "--vdev=crypto_dpaccel_balance6,cpu=crypto_dpaccel_cpu_b6,"
+             "accel=crypto_dpaccel_worker_b6",
+             "--vdev=crypto_dpaccel_balance7,cpu=crypto_dpaccel_cpu_b7,"
+             "accel=crypto_dpaccel_worker_b7"}) < 0) {
       // A failed environment would only skip the tests; a broken set-up must fail the run.
       std::fprintf(stderr, "EAL init failed\n");
       std::exit(1);

@@ -160,6 +160,20 @@ TEST_P(Differential, BalanceFullAcceleratorVsOpenSsl) {
   sweep(Api::Ops, dev("crypto_dpaccel_balance3"), false, false, 25);
   drain_balancer(dev("crypto_dpaccel_balance3"), dev("crypto_dpaccel_worker_b3"));
 }
+// The adaptive mode over the same faults: whatever it decides to offload (exploration and the
+// cost model choose), every op is right.
+TEST_P(Differential, BalanceAdaptiveFailingAcceleratorVsOpenSsl) {
+  sweep(Api::Ops, dev("crypto_dpaccel_balance5"), false, false, 26);
+  drain_balancer(dev("crypto_dpaccel_balance5"), dev("crypto_dpaccel_worker_b5"));
+}
+TEST_P(Differential, BalanceAdaptiveStallingAcceleratorVsOpenSsl) {
+  sweep(Api::Ops, dev("crypto_dpaccel_balance6"), false, true, 27);
+  drain_balancer(dev("crypto_dpaccel_balance6"), dev("crypto_dpaccel_worker_b6"));
+}
+TEST_P(Differential, BalanceAdaptiveFullAcceleratorVsOpenSsl) {
+  sweep(Api::Ops, dev("crypto_dpaccel_balance7"), false, false, 28);
+  drain_balancer(dev("crypto_dpaccel_balance7"), dev("crypto_dpaccel_worker_b7"));
+}
 
 // The same ops on DPDK's crypto_aesni_mb in this process give the same bytes. Only buffers that fit
 // one mbuf: for cipher+HMAC over chained mbufs, v22.11 aesni_mb reports success but leaves the
