@@ -52,8 +52,7 @@ DropReason esp_inbound_strip_transport(const Sa& sa, EspJob& j, uint8_t next, ui
   narrow_single_segment(m, gap, l3 + inner_len);
   h += gap;
   const bool v6 = j.c.flags & kEspJobV6;
-  restore_transport_header(h, v6, next, l3, inner_len);
-  if (sa.natt) fix_l4_checksum_after_nat(h, v6, next, l3, inner_len);
+  restore_transport_header(h, v6, next, l3, inner_len, sa.natt);
   *inner_v6 = v6;
   return kPass;
 }

@@ -26,8 +26,8 @@ inline constexpr uint8_t kEspJobV6 = 2;        // the mbuf's (outer) IP header i
 // Inbound: ESP carried IPComp; the mbuf holds the compressed payload (after the IP header in
 // transport mode) and waits for decompression.
 inline constexpr uint8_t kEspJobIpcomp = 4;
-// Inbound transport-mode IPComp over NAT-T: the inflated packet's TCP/UDP checksum is computed
-// again (fix_l4_checksum_after_nat).
+// Inbound transport-mode IPComp over NAT-T: restoring the inflated packet's header recomputes its
+// TCP/UDP checksum (restore_transport_header), as for plain ESP; the IPComp worker has no SA.
 inline constexpr uint8_t kEspJobNattTransport = 8;
 
 struct EspJob {

@@ -232,9 +232,8 @@ void IpcompWorker::decompress(EspJob** jobs, uint16_t n, DropReason* verdict,
         continue;
       }
       std::memcpy(h, rte_pktmbuf_mtod(j.m, const uint8_t*), l3);
-      restore_transport_header(h, j.c.flags & kEspJobV6, j.c.ipcomp_next, l3, out);
-      if (j.c.flags & kEspJobNattTransport)
-        fix_l4_checksum_after_nat(h, j.c.flags & kEspJobV6, j.c.ipcomp_next, l3, out);
+      restore_transport_header(h, j.c.flags & kEspJobV6, j.c.ipcomp_next, l3, out,
+                               j.c.flags & kEspJobNattTransport);
       rte_pktmbuf_trim(d, uint16_t(d->data_len - (l3 + out)));
     } else {
       uint32_t ip_len;

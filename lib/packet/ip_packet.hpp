@@ -106,23 +106,6 @@ inline uint8_t* widen_single_segment(rte_mbuf* m, uint32_t head, uint32_t tail) 
   return rte_pktmbuf_mtod(m, uint8_t*);
 }
 
-// Transport mode, after ESP/IPComp came off: the IP header at h (l3 bytes) gets the upper
-// protocol and the payload length back.
-inline void restore_transport_header(uint8_t* h, bool v6, uint8_t next, uint32_t l3,
-                                     uint32_t payload) {
-  if (!v6) {
-    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(h);
-    ip->next_proto_id = next;
-    ip->total_length = rte_cpu_to_be_16(uint16_t(l3 + payload));
-    ip->hdr_checksum = 0;
-    ip->hdr_checksum = rte_ipv4_cksum(ip);
-  } else {
-    auto* ip = reinterpret_cast<rte_ipv6_hdr*>(h);
-    ip->proto = next;
-    ip->payload_len = rte_cpu_to_be_16(uint16_t(l3 + payload - sizeof(rte_ipv6_hdr)));
-  }
-}
-
 // Transport mode over NAT-T (RFC 3948 §3.1.2): a NAT between the peers rewrote the addresses
 // of the header the packet keeps, and the sender's TCP/UDP checksum, sealed inside ESP, still
 // covers the old ones; the host would drop the packet. The checksum is computed again over what
@@ -145,6 +128,24 @@ inline void fix_l4_checksum_after_nat(uint8_t* h, bool v6, uint8_t next, uint32_
   const uint16_t c = v6 ? rte_ipv6_udptcp_cksum(reinterpret_cast<const rte_ipv6_hdr*>(h), l4)
                         : rte_ipv4_udptcp_cksum(reinterpret_cast<const rte_ipv4_hdr*>(h), l4);
   std::memcpy(field, &c, 2);
+}
+
+// Transport mode, after ESP/IPComp came off: the IP header at h (l3 bytes) gets the upper
+// protocol and the payload length back, and over NAT-T its TCP/UDP checksum is made right again.
+inline void restore_transport_header(uint8_t* h, bool v6, uint8_t next, uint32_t l3,
+                                     uint32_t payload, bool nat_traversal) {
+  if (!v6) {
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(h);
+    ip->next_proto_id = next;
+    ip->total_length = rte_cpu_to_be_16(uint16_t(l3 + payload));
+    ip->hdr_checksum = 0;
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+  } else {
+    auto* ip = reinterpret_cast<rte_ipv6_hdr*>(h);
+    ip->proto = next;
+    ip->payload_len = rte_cpu_to_be_16(uint16_t(l3 + payload - sizeof(rte_ipv6_hdr)));
+  }
+  if (nat_traversal) fix_l4_checksum_after_nat(h, v6, next, l3, payload);
 }
 
 inline bool has_ports(uint8_t proto) {

@@ -81,6 +81,10 @@ GatewayWorker::GatewayWorker(Gateway& gw, std::vector<RxQueueRef> rx, uint16_t c
       std::memcpy(tp.l2[v6].data(), &h, sizeof h);
     }
   }
+  // Routes and MTUs are fixed while traffic flows: each `fragment` SA's limit is known now.
+  frag_limit_.assign(gw.sas().size(), 0);
+  for (size_t i = 0; i < gw.sas().size(); ++i)
+    if (const Sa& sa = gw.sas().at(uint32_t(i)); sa.fragment) frag_limit_[i] = fragment_limit(sa);
   gw.register_counters(&counters_);
 }
 
@@ -188,7 +192,7 @@ void GatewayWorker::protect_group(Sa& sa, rte_mbuf** m, const bool* v6, uint16_t
   rte_mbuf* pk[kBurst];
   EspInner in[kBurst];
   uint16_t ni = 0;
-  const uint32_t limit = sa.fragment ? fragment_limit(sa) : 0;
+  const uint32_t limit = frag_limit_[sa.index];
   for (uint16_t t = 0; t < n; ++t) {
     DropReason r = esp_outbound_inner(sa, m[t], v6[t], in[ni]);
     if (r != kPass) {
@@ -207,7 +211,7 @@ void GatewayWorker::protect_group(Sa& sa, rte_mbuf** m, const bool* v6, uint16_t
   seal(sa, pk, in, ni);
 }
 
-uint32_t GatewayWorker::fragment_limit(const Sa& sa) {
+uint32_t GatewayWorker::fragment_limit(const Sa& sa) const {
   uint32_t dst4;
   std::memcpy(&dst4, sa.outer_dst, 4);
   const int port = sa.outer_v6 ? gw_.routes().lookup6(sa.outer_dst) : gw_.routes().lookup4(dst4);

@@ -53,8 +53,8 @@ class GatewayWorker {
   // The ready part of a group: IPComp, sequence numbers, ESP framing, crypto.
   void seal(Sa& sa, rte_mbuf** pk, EspInner* in, uint16_t n);
   // SA `fragment`: the largest inner packet whose ESP packet fits the MTU of the port the SA's
-  // tunnel leaves by (0: unknown route, no fragmenting).
-  uint32_t fragment_limit(const Sa& sa);
+  // tunnel leaves by (0: unknown route, no fragmenting). Computed once per SA (frag_limit_).
+  uint32_t fragment_limit(const Sa& sa) const;
   // Splits m (IPv4, no options, DF clear) into fragments of at most `limit` bytes and protects
   // them in order; m goes back to its pool.
   void fragment_and_protect(Sa& sa, rte_mbuf* m, uint32_t limit);
@@ -113,7 +113,8 @@ class GatewayWorker {
   };
   std::array<TxPort, kMaxPorts> tx_port_;
   std::vector<uint16_t> tx_dirty_;
-  uint32_t last_dst4_ = 0;  // one-entry route cache (routes do not change while running)
+  std::vector<uint32_t> frag_limit_;  // per SA index: fragment_limit(), 0 without `fragment`
+  uint32_t last_dst4_ = 0;            // one-entry route cache (routes do not change while running)
   int last_port4_ = -1;
   uint32_t last_spi_be_ = 0;  // one-entry SAD cache
   int32_t last_sa_ = -1;
