@@ -363,8 +363,9 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
       (base + "_mb").c_str(), n, 0, 0, static_cast<uint16_t>(RTE_PKTMBUF_HEADROOM + qp->priv_room),
       socket_id);
   dev->data->queue_pairs[qp_id] = qp;
+  const bool samples_ok = qp->samples.init(QueuePair::kSamples, socket_id);
   if (qp->ring == nullptr || qp->passes == nullptr || qp->priv_ops == nullptr ||
-      qp->priv_mbufs == nullptr) {
+      qp->priv_mbufs == nullptr || !samples_ok) {
     BAL_LOG(ERR, "%s qp %u: cannot allocate its order ring and private pools (%u entries)",
             dev->data->name, qp_id, n);
     qp_release(dev, qp_id);

@@ -155,35 +155,31 @@ struct QueuePair {
   // No new ops to a stalled accelerator before this TSC. Written by dequeue, read by enqueue.
   std::atomic<uint64_t> stalled_until[kMaxAccel] = {};
   // The cost model is the enqueue side's alone: dequeue measures what an offload cost the
-  // application core and hands the sample over through this single-producer, single-consumer
-  // ring, which enqueue drains before deciding (two threads updating the model at once could
-  // lose an update of its per-kind count of accelerator cells for good). A full ring drops the
-  // sample: samples are one op in 64, and the model an average.
+  // application core and hands the sample over through the drivers' single-producer,
+  // single-consumer ring, which enqueue drains before deciding (two threads updating the model at
+  // once could lose an update of its per-kind count of accelerator cells for good). A full ring
+  // drops the sample: samples are one op in 64, and the model an average.
   struct OffloadSample {
     Kind kind;
     uint32_t bytes;
     double cycles;
   };
   static constexpr uint32_t kSamples = 64;
-  OffloadSample samples[kSamples];
-  alignas(64) std::atomic<uint32_t> samples_pushed{0};  // dequeue side
-  alignas(64) std::atomic<uint32_t> samples_taken{0};   // enqueue side
+  pmd::CompletionRing<OffloadSample> samples;  // dequeue produces, enqueue consumes
   void push_offload_sample(Kind k, uint32_t bytes, double cycles) noexcept {
-    const uint32_t n = samples_pushed.load(std::memory_order_relaxed);
-    if (n - samples_taken.load(std::memory_order_acquire) >= kSamples) return;
-    samples[n % kSamples] = {k, bytes, cycles};
-    samples_pushed.store(n + 1, std::memory_order_release);
+    if (samples.free_count() == 0) return;
+    samples.slot(0) = {k, bytes, cycles};
+    samples.publish(1);
   }
   void take_offload_samples() noexcept {
-    const uint32_t end = samples_pushed.load(std::memory_order_acquire);
-    uint32_t i = samples_taken.load(std::memory_order_relaxed);
-    if (i == end) [[likely]]
+    const uint32_t n = samples.used_count();
+    if (n == 0) [[likely]]
       return;
-    for (; i != end; ++i) {
-      const OffloadSample& s = samples[i % kSamples];
+    for (uint32_t i = 0; i < n; ++i) {
+      const OffloadSample& s = samples.peek(i);
       model.record_offload(s.kind, s.bytes, s.cycles);
     }
-    samples_taken.store(end, std::memory_order_release);
+    samples.consume(n);
   }
   CostModel model;
   Countdown timing{64, 0x5851f42d4c957f2dull};  // ops whose cost is measured (see enqueue_burst)
