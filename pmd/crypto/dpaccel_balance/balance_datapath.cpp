@@ -9,28 +9,20 @@
 #include <cstring>
 
 #include "balance_device.hpp"
+#include "op_region.hpp"
 
 namespace dpaccel::balance {
 namespace {
 
-struct OpRegion {
-  uint32_t begin, end;  // bytes of the op's data the transform touches
-};
+using pmd::OpRegion;
 
 OpRegion region_of(const Session& s, const rte_crypto_op* op) noexcept {
-  const rte_crypto_sym_op* y = op->sym;
-  if (s.aead) return {y->aead.data.offset, y->aead.data.offset + y->aead.data.length};
-  uint32_t b = std::min(y->cipher.data.offset, y->auth.data.offset);
-  uint32_t e = std::max(y->cipher.data.offset + y->cipher.data.length,
-                        y->auth.data.offset + y->auth.data.length);
-  return {b, e};
+  return pmd::op_region(op->sym, s.aead, s.has_cipher, s.has_auth);
 }
 
-// The size that decides an op's cost: the bytes its transform covers, not the mbuf's length (a
-// buffer may be larger than the data, e.g. dpdk-test-crypto-perf's IMIX in max-size mbufs).
+// The size that decides an op's cost: the bytes its transform covers (op_region.hpp).
 uint32_t op_bytes(const Session& s, const rte_crypto_op* op) noexcept {
-  OpRegion r = region_of(s, op);
-  return r.end - r.begin;
+  return region_of(s, op).bytes();
 }
 
 // An op the balancer can read its session from; any other is refused as INVALID_SESSION.

@@ -404,9 +404,11 @@ int session_configure(rte_cryptodev* dev, rte_crypto_sym_xform* xform,
       s.digest_len = x->aead.digest_length;
       s.verify = x->aead.op == RTE_CRYPTO_AEAD_OP_DECRYPT;
     } else if (x->type == RTE_CRYPTO_SYM_XFORM_CIPHER) {
+      s.has_cipher = true;
       s.iv_offset = x->cipher.iv.offset;
       s.iv_len = x->cipher.iv.length;
     } else if (x->type == RTE_CRYPTO_SYM_XFORM_AUTH) {
+      s.has_auth = x->auth.algo != RTE_CRYPTO_AUTH_NULL;
       s.digest_len = x->auth.digest_length;
       s.verify = x->auth.op == RTE_CRYPTO_AUTH_OP_VERIFY;
     }

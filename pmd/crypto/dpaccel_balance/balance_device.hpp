@@ -73,7 +73,8 @@ struct Session {
   uint16_t iv_offset, iv_len, aad_len, digest_len;
   Kind kind;
   bool aead;
-  bool verify;  // the op's digest is an input (decrypt / verify)
+  bool has_cipher, has_auth;  // a chain's transforms (a NULL hash reads no region)
+  bool verify;                // the op's digest is an input (decrypt / verify)
 };
 
 // What the balancer keeps at the end of a private op's private area.

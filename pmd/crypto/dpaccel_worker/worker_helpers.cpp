@@ -14,30 +14,19 @@
 #include <rte_prefetch.h>
 
 #include "imb_session.hpp"
+#include "op_region.hpp"
 #include "worker_device.hpp"
 
 namespace dpaccel::worker {
 namespace {
 
-// The bytes an op's transform covers, which is what a throughput cap in Gbit/s meters (not the
-// mbuf's length: dpdk-test-crypto-perf's IMIX puts every op, 64 bytes or 1420, in max-size mbufs,
-// and a cap on those made every IMIX op cost as much as the largest).
+// The bytes an op's transform covers: what a throughput cap in Gbit/s meters (op_region.hpp).
 uint32_t op_bytes(const rte_crypto_op* op) noexcept {
   const rte_crypto_sym_op* y = op->sym;
   if (op->sess_type != RTE_CRYPTO_OP_WITH_SESSION || y->session == nullptr) [[unlikely]]
     return 0;  // refused by the engine without work
   const auto* s = static_cast<const imb::Session*>(CRYPTODEV_GET_SYM_SESS_PRIV(y->session));
-  if (s->path != imb::Path::Job) return y->aead.data.length;
-  uint32_t begin = UINT32_MAX, end = 0;
-  if (s->has_cipher) {
-    begin = y->cipher.data.offset;
-    end = y->cipher.data.offset + y->cipher.data.length;
-  }
-  if (s->has_auth) {
-    begin = std::min(begin, y->auth.data.offset);
-    end = std::max(end, y->auth.data.offset + y->auth.data.length);
-  }
-  return end > begin ? end - begin : 0;
+  return pmd::op_region(y, s->path != imb::Path::Job, s->has_cipher, s->has_auth).bytes();
 }
 
 // Token-bucket pacing: how many of the next n ops the caps let through now.
