@@ -50,20 +50,11 @@ void dev_info(rte_cryptodev* dev, rte_cryptodev_info* info) noexcept {
 }
 
 void stats_get(rte_cryptodev* dev, rte_cryptodev_stats* out) noexcept {
-  pmd::sum_queue_pair_stats<QueuePair>(dev, out, [](QueuePair& qp) {
-    return rte_cryptodev_stats{qp.enqueued - qp.reset_enqueued, qp.dequeued - qp.reset_dequeued,
-                               qp.enqueue_refused - qp.reset_refused,
-                               qp.dequeue_errors - qp.reset_errors};
-  });
+  pmd::sum_queue_pair_stats<QueuePair>(dev, out, [](QueuePair& qp) { return qp.since_reset(); });
 }
 
 void stats_reset(rte_cryptodev* dev) noexcept {
-  pmd::for_each_queue_pair<QueuePair>(dev, [](QueuePair& qp) {
-    qp.reset_enqueued = qp.enqueued;
-    qp.reset_dequeued = qp.dequeued;
-    qp.reset_refused = qp.enqueue_refused;
-    qp.reset_errors = qp.dequeue_errors;
-  });
+  pmd::for_each_queue_pair<QueuePair>(dev, [](QueuePair& qp) { qp.at_reset = qp.totals(); });
 }
 
 int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* conf,

@@ -48,7 +48,17 @@ struct QueuePair {
   uint64_t enqueue_refused = 0, dequeue_errors = 0;
   // rte_cryptodev_stats_reset() moves these instead of writing the datapath's counters, which
   // the application's threads may be updating meanwhile (and in-flight accounting needs whole).
-  uint64_t reset_enqueued = 0, reset_dequeued = 0, reset_refused = 0, reset_errors = 0;
+  rte_cryptodev_stats at_reset{};
+  rte_cryptodev_stats totals() const noexcept {
+    return {enqueued, dequeued, enqueue_refused, dequeue_errors};
+  }
+  // What rte_cryptodev_stats_get and telemetry report: counts since the last reset.
+  rte_cryptodev_stats since_reset() const noexcept {
+    const rte_cryptodev_stats t = totals();
+    return {t.enqueued_count - at_reset.enqueued_count, t.dequeued_count - at_reset.dequeued_count,
+            t.enqueue_err_count - at_reset.enqueue_err_count,
+            t.dequeue_err_count - at_reset.dequeue_err_count};
+  }
   uint32_t max_inflight = 0;
   uint16_t id = 0;
   // Helper side, on its own cache lines (no false sharing with the application's counters).

@@ -27,13 +27,13 @@ int stats_cmd(const char*, const char* params, rte_tel_data* d) noexcept {
   rte_tel_data_add_dict_u64(d, "stall_ms", m.stall_ms);
   rte_tel_data_add_dict_u64(d, "error_rate_ppm", static_cast<uint64_t>(m.error_rate * 1e6));
   using Q = QueuePair;
-  pmd::add_qp_column<Q>(d, dev, "enqueued", [](Q& q) { return q.enqueued - q.reset_enqueued; });
-  pmd::add_qp_column<Q>(d, dev, "dequeued", [](Q& q) { return q.dequeued - q.reset_dequeued; });
+  pmd::add_qp_column<Q>(d, dev, "enqueued", [](Q& q) { return q.since_reset().enqueued_count; });
+  pmd::add_qp_column<Q>(d, dev, "dequeued", [](Q& q) { return q.since_reset().dequeued_count; });
   pmd::add_qp_column<Q>(d, dev, "in_flight", [](Q& q) { return q.enqueued - q.dequeued; });
   pmd::add_qp_column<Q>(d, dev, "enqueue_refused",
-                        [](Q& q) { return q.enqueue_refused - q.reset_refused; });
+                        [](Q& q) { return q.since_reset().enqueue_err_count; });
   pmd::add_qp_column<Q>(d, dev, "failed_ops",
-                        [](Q& q) { return q.dequeue_errors - q.reset_errors; });
+                        [](Q& q) { return q.since_reset().dequeue_err_count; });
   pmd::add_qp_column<Q>(d, dev, "processed", [](Q& q) { return q.processed; });
   return 0;
 }
