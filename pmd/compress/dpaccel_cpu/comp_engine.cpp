@@ -179,6 +179,14 @@ void fail(rte_comp_op* op, int status) {
   op->consumed = op->produced = 0;
 }
 
+// A stateless op that completed.
+void succeed(rte_comp_op* op, uint32_t consumed, uint32_t produced, uint64_t checksum) {
+  op->consumed = consumed;
+  op->produced = produced;
+  op->output_chksum = checksum;
+  op->status = RTE_COMP_OP_STATUS_SUCCESS;
+}
+
 uint32_t dst_room(const rte_comp_op* op) {
   const uint32_t total = rte_pktmbuf_pkt_len(op->m_dst);
   return op->dst.offset >= total ? 0 : total - op->dst.offset;
@@ -216,10 +224,7 @@ void compress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
       return;
     }
     ck.update(in, op->src.length);
-    op->consumed = op->src.length;
-    op->produced = uint32_t(produced);
-    op->output_chksum = ck.value();
-    op->status = RTE_COMP_OP_STATUS_SUCCESS;
+    succeed(op, op->src.length, uint32_t(produced), ck.value());
     return;
   }
   if (contiguous) {
@@ -255,10 +260,7 @@ void compress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
     }
     checksum_region(ck, op->m_src, op->src.offset, op->src.length);
   }
-  op->consumed = op->src.length;
-  op->produced = s.total_out;
-  op->output_chksum = ck.value();
-  op->status = RTE_COMP_OP_STATUS_SUCCESS;
+  succeed(op, op->src.length, s.total_out, ck.value());
 }
 
 void decompress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
@@ -297,10 +299,7 @@ void decompress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
     fail(op, RTE_COMP_OP_STATUS_ERROR);
     return;
   }
-  op->consumed = consumed;
-  op->produced = st.total_out;
-  op->output_chksum = ck.value();
-  op->status = RTE_COMP_OP_STATUS_SUCCESS;
+  succeed(op, consumed, st.total_out, ck.value());
 }
 
 // Stateful: the stream keeps ISA-L's state and the running checksum between ops. An op that
