@@ -16,6 +16,28 @@ namespace {
 
 class Balance : public DeviceTest {};
 
+// Every op came back once, in enqueue order, with its own session, encrypted as OpenSSL does it
+// (data and digest); the op at `bad`, if any, with an error status.
+void expect_encrypted_in_order(const std::vector<rte_crypto_op*>& back, const GcmOps& ops,
+                               const GcmSession& gs, const std::vector<Bytes>& plain,
+                               size_t bad = SIZE_MAX) {
+  ASSERT_EQ(back.size(), plain.size());
+  for (size_t i = 0; i < plain.size(); ++i) {
+    ASSERT_EQ(back[i], ops[i]) << "order, at " << i;
+    if (i == bad) {
+      EXPECT_NE(back[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
+      continue;
+    }
+    ASSERT_EQ(back[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS) << i;
+    EXPECT_EQ(back[i]->sym->session, gs.sess) << "the op's session, as given";
+    RefResult ref = reference_encrypt(gs.spec, gs.m, plain[i]);
+    ASSERT_EQ(0, std::memcmp(rte_pktmbuf_mtod(back[i]->sym->m_src, uint8_t*), ref.data.data(),
+                             plain[i].size()))
+        << i;
+    ASSERT_EQ(0, std::memcmp(ops.digest(i), ref.digest.data(), 16)) << i;
+  }
+}
+
 TEST_F(Balance, StopAndStartWithOpsInFlight) {
   // balance2's accelerator stalls 150 ms now and then; stop while it holds ops.
   uint8_t b = dev("crypto_dpaccel_balance2");
@@ -34,15 +56,7 @@ TEST_F(Balance, StopAndStartWithOpsInFlight) {
     rte_cryptodev_stop(b);  // defined: accelerators keep or finish what they hold
     ASSERT_EQ(rte_cryptodev_start(b), 0);
     std::vector<rte_crypto_op*> back = dequeue_n(b, 0, kN, std::chrono::seconds(20));
-    ASSERT_EQ(back.size(), size_t{kN});
-    for (int i = 0; i < kN; ++i) {
-      ASSERT_EQ(back[i], ops[i]) << "order";
-      ASSERT_EQ(back[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
-      RefResult ref = reference_encrypt(gs.spec, gs.m, plain[i]);
-      ASSERT_EQ(0,
-                std::memcmp(rte_pktmbuf_mtod(back[i]->sym->m_src, uint8_t*), ref.data.data(), 512));
-      ASSERT_EQ(0, std::memcmp(ops.digest(i), ref.digest.data(), 16));
-    }
+    ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_order(back, ops, gs, plain));
   }  // the session goes here, before the copies the accelerator may still hold
   // Reap copies the accelerator still holds (their sub-sessions go with them).
   rte_cryptodev_stats st{};
@@ -74,23 +88,9 @@ TEST_F(Balance, PassedThroughBurstsStayInOrderWithRingBursts) {
     for (int at : {0, 32, 64})
       ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, ops.data() + at, 32), 32);
     std::vector<rte_crypto_op*> back = dequeue_n(b, 0, kN, std::chrono::seconds(10), 7);
-    ASSERT_EQ(back.size(), size_t{kN});
     rte_crypto_op* none[1];
     EXPECT_EQ(rte_cryptodev_dequeue_burst(b, 0, none, 1), 0) << "an op came back twice";
-    for (int i = 0; i < kN; ++i) {
-      ASSERT_EQ(back[i], ops[i]) << "order, at " << i;
-      if (i == kBad) {
-        EXPECT_NE(back[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
-        continue;
-      }
-      ASSERT_EQ(back[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS) << i;
-      EXPECT_EQ(back[i]->sym->session, gs.sess) << "the op's session, as given";
-      RefResult ref = reference_encrypt(gs.spec, gs.m, plain[i]);
-      ASSERT_EQ(0, std::memcmp(rte_pktmbuf_mtod(back[i]->sym->m_src, uint8_t*), ref.data.data(),
-                               plain[i].size()))
-          << i;
-      ASSERT_EQ(0, std::memcmp(ops.digest(i), ref.digest.data(), 16)) << i;
-    }
+    ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_order(back, ops, gs, plain, kBad));
   }
 }
 
@@ -119,18 +119,9 @@ TEST_F(Balance, EnqueueAndDequeueOnTwoThreads) {
   std::vector<rte_crypto_op*> back = dequeue_n(b, 0, kN, std::chrono::seconds(30), 16);
   producer.join();
   ASSERT_TRUE(enq_ok);
-  ASSERT_EQ(back.size(), kN);
   rte_crypto_op* none[1];
   EXPECT_EQ(rte_cryptodev_dequeue_burst(b, 0, none, 1), 0) << "an op came back twice";
-  for (size_t i = 0; i < kN; ++i) {
-    ASSERT_EQ(back[i], ops[i]) << "order, at " << i;
-    ASSERT_EQ(back[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS) << i;
-    RefResult ref = reference_encrypt(gs.spec, gs.m, plain[i]);
-    ASSERT_EQ(0, std::memcmp(rte_pktmbuf_mtod(back[i]->sym->m_src, uint8_t*), ref.data.data(),
-                             plain[i].size()))
-        << i;
-    ASSERT_EQ(0, std::memcmp(ops.digest(i), ref.digest.data(), 16)) << i;
-  }
+  ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_order(back, ops, gs, plain));
 }
 
 TEST_F(Balance, OpsInFlightSayNotProcessed) {
