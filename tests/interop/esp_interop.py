@@ -325,8 +325,9 @@ def fragment_case(fwd, wd, algo):
                               UDP(sport=1000 + i, dport=9999) / body)))
     too_big_df = IP(bytes(IP(src="10.0.1.99", dst="10.0.2.99", flags="DF") / UDP(sport=9, dport=9) /
                           Raw(b"d" * 1572)))
-    cfg = config(algo, "ipv4-tunnel", ck, ak, False, False, "lookaside-none", 0)
-    cfg = "\n".join(l + (" fragment" if l.startswith("sa out 1001") else "") for l in cfg.splitlines()) + "\n"
+    sa_line = f"1001 {sa_words(algo, ck, ak)} mode ipv4-tunnel src {US4} dst {PEER4}"
+    cfg = config(algo, "ipv4-tunnel", ck, ak, False, False, "lookaside-none", 0).replace(
+        f"sa out {sa_line}", f"sa out {sa_line} fragment")
     port0_in = [Ether(src=MAC_P0, dst="02:00:00:00:00:01") / p for p in plain + [too_big_df]]
     rep, _, out1 = run_fwd(fwd, cfg, port0_in, [], wd)
     errors, fatal = clean_run_errors(rep, drops_expected=True)
@@ -356,11 +357,12 @@ def fragment_case(fwd, wd, algo):
     if sorted(bytes(p) for p in whole) != sorted(bytes(p) for p in plain):
         errors.append(f"reassembled {len(whole)} packets differ from the {len(plain)} sent")
     # The receiving gateway: our own inbound, with the SA as `sa in 1001`.
-    in_cfg = "\n".join(l.replace("sa out 1001", "sa in 1001").replace(" fragment", "")
-                       .replace(f"src {US4} dst {PEER4}", f"src {PEER4} dst {US4}")
-                       for l in cfg.splitlines() if l.startswith("sa out 1001"))
-    in_cfg += "\nsp ipv4 in esp protect 1001 pri 1 src 10.0.1.0/24 dst 10.0.2.0/24 sport 0:65535 dport 0:65535\n"
-    in_cfg += "rt ipv4 dst 10.0.2.0/24 port 0\nneigh port 0 02:00:00:00:01:02\nneigh port 1 02:00:00:00:0b:01\n"
+    in_cfg = f"""sa in {sa_line}
+sp ipv4 in esp protect 1001 pri 1 src 10.0.1.0/24 dst 10.0.2.0/24 sport 0:65535 dport 0:65535
+rt ipv4 dst 10.0.2.0/24 port 0
+neigh port 0 {MAC_P0}
+neigh port 1 {MAC_P1}
+"""
     esp_in = [Ether(src=MAC_P1, dst="02:00:00:00:00:01") / e.payload for e in out1]
     rep2, out0, _ = run_fwd(fwd, in_cfg, [], esp_in, wd)
     errs2, fatal = clean_run_errors(rep2)
