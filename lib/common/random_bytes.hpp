@@ -18,10 +18,13 @@ bool fill_random(void* out, size_t n) noexcept;
 class RandomPool {
  public:
   static constexpr size_t kSize = 4096;
+  using Fill = bool (*)(void* out, size_t n) noexcept;
+  // `fill` is fill_random; tests give one that fails.
+  explicit RandomPool(Fill fill = fill_random) noexcept : fill_(fill) {}
   // Copies n <= kSize unpredictable bytes to out; false when the pool cannot be refilled.
   bool take(uint8_t* out, size_t n) noexcept {
     if (left_ < n) [[unlikely]] {
-      if (!fill_random(buf_, kSize)) return false;
+      if (!fill_(buf_, kSize)) return false;
       left_ = kSize;
     }
     std::memcpy(out, buf_ + kSize - left_, n);
@@ -31,6 +34,7 @@ class RandomPool {
   static RandomPool& for_this_thread() noexcept;
 
  private:
+  Fill fill_;
   uint8_t buf_[kSize];
   size_t left_ = 0;
 };

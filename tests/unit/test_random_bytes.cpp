@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstring>
 #include <set>
 #include <thread>
 #include <vector>
@@ -32,6 +33,24 @@ TEST(RandomBytes, PoolGivesDistinctIvsAcrossRefills) {
     EXPECT_NE(iv, (std::array<uint8_t, 16>{}));
     EXPECT_TRUE(seen.insert(iv).second) << "IV repeated at take " << i;
   }
+}
+
+TEST(RandomBytes, APoolTheKernelRefusesSaysSoAndWritesNothing) {
+  // What the forwarder turns into a `no_entropy` drop: no IV rather than a weak or stale one.
+  static int calls;
+  calls = 0;
+  RandomPool pool([](void* out, size_t n) noexcept {
+    if (calls++ > 0) return false;  // one refill, then the kernel refuses
+    std::memset(out, 0x5c, n);
+    return true;
+  });
+  std::array<uint8_t, 16> iv{};
+  for (size_t i = 0; i < RandomPool::kSize / iv.size(); ++i) ASSERT_TRUE(pool.take(iv.data(), 16));
+  iv.fill(0xaa);
+  EXPECT_FALSE(pool.take(iv.data(), 16));
+  EXPECT_EQ(iv, (std::array<uint8_t, 16>{0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa,
+                                         0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa}));
+  EXPECT_EQ(calls, 2);
 }
 
 TEST(RandomBytes, EachThreadHasItsOwnPool) {
