@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "ipsec/esp_crypto.hpp"
 #include "packet/ip_packet.hpp"
 #include "policy/sp_batch.hpp"
 
@@ -16,6 +17,7 @@ namespace dpaccel {
 namespace {
 
 static_assert(kBurst <= kIpcompMaxBurst, "IPComp takes a whole burst per call");
+static_assert(kBurst <= kEspCryptoMaxBurst, "CPU-crypto takes a whole burst per call");
 
 // Packet data is touched first in classification: fetch a few packets ahead (as l3fwd does).
 // Outbound fetches three lines per packet (prefetch_for_esp) and 8 ahead beat 4 there (+1 % at
@@ -442,7 +444,7 @@ void GatewayWorker::submit(Sa& sa, EspJob* jobs, uint16_t n) {
     for (uint16_t i = 0; i < n; ++i) res[i] = CryptoResult::Ok;
     complete(jobs, res, n);
   } else if (sa.type == CryptoType::CpuCrypto) {
-    run_cpu_crypto(sa, jobs, n, res);
+    esp_cpu_crypto(dev_id_, sa, jobs, n, res);
     if (jobs[0].c.flags & kEspJobOutbound)
       complete_outbound(sa, jobs, res, n);
     else
@@ -452,80 +454,13 @@ void GatewayWorker::submit(Sa& sa, EspJob* jobs, uint16_t n) {
   }
 }
 
-void GatewayWorker::run_cpu_crypto(Sa& sa, EspJob* jobs, uint16_t n, CryptoResult* res) {
-  rte_crypto_vec vec[kBurst];
-  rte_crypto_sgl sgl[kBurst];
-  rte_crypto_va_iova_ptr iv[kBurst], aad[kBurst], digest[kBurst];
-  int32_t status[kBurst];
-  for (uint16_t i = 0; i < n; ++i) {
-    uint8_t* esp = rte_pktmbuf_mtod_offset(jobs[i].m, uint8_t*, jobs[i].c.esp_off);
-    vec[i].base = esp;
-    vec[i].iova = 0;  // CPU crypto works on virtual addresses: no per-packet IOVA lookups
-    vec[i].len = jobs[i].c.len;
-    sgl[i].vec = &vec[i];
-    sgl[i].num = 1;
-    iv[i].va = const_cast<uint8_t*>(jobs[i].iv);
-    aad[i].va = const_cast<uint8_t*>(jobs[i].aad);
-    digest[i].va = esp + jobs[i].c.len;
-    digest[i].iova = 0;
-  }
-  rte_crypto_sym_vec sv{};
-  sv.num = n;
-  sv.src_sgl = sgl;
-  sv.iv = iv;
-  sv.aad = aad;
-  sv.digest = digest;
-  sv.status = status;
-  rte_cryptodev_sym_cpu_crypto_process(dev_id_, sa.session, sa.ofs, &sv);
-  for (uint16_t i = 0; i < n; ++i)
-    res[i] = status[i] == 0         ? CryptoResult::Ok
-             : status[i] == EBADMSG ? CryptoResult::AuthFailed
-                                    : CryptoResult::Error;
-}
-
 void GatewayWorker::enqueue_ops(Sa& sa, EspJob* jobs, uint16_t n) {
   rte_crypto_op* ops[kBurst];
   if (rte_crypto_op_bulk_alloc(gw_.crypto().op_pool(), RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops, n) == 0) {
     for (uint16_t i = 0; i < n; ++i) drop_sa(jobs[i].m, DropReason::CryptoQueueFull, sa.index);
     return;
   }
-  const uint32_t hdr = kEspHeaderLen + sa.iv_len;
-  for (uint16_t i = 0; i < n; ++i) {
-    rte_crypto_op* op = ops[i];
-    const EspJob& j = jobs[i];
-    rte_crypto_sym_op* sym = op->sym;
-    rte_crypto_op_attach_sym_session(op, sa.session);
-    sym->m_src = j.m;
-    sym->m_dst = nullptr;
-    const uint32_t off = j.c.esp_off;
-    uint8_t* digest = rte_pktmbuf_mtod_offset(j.m, uint8_t*, off + j.c.len);
-    const rte_iova_t digest_iova = rte_pktmbuf_iova_offset(j.m, off + j.c.len);
-    auto* iv = rte_crypto_op_ctod_offset(op, uint8_t*, kOpIvOffset);
-    if (sa.aead) {
-      std::memcpy(iv, j.iv, 12);
-      auto* aad = rte_crypto_op_ctod_offset(op, uint8_t*, kOpAadOffset);
-      std::memcpy(aad, j.aad, sa.aad_len);
-      sym->aead.data.offset = off + hdr;
-      sym->aead.data.length = j.c.len - hdr;
-      sym->aead.digest.data = digest;
-      sym->aead.digest.phys_addr = digest_iova;
-      sym->aead.aad.data = aad;
-      sym->aead.aad.phys_addr = rte_crypto_op_ctophys_offset(op, kOpAadOffset);
-    } else {
-      if (sa.iv_len) std::memcpy(iv, j.iv, sa.iv_len);
-      if (sa.has_cipher) {
-        sym->cipher.data.offset = off + hdr;
-        sym->cipher.data.length = j.c.len - hdr - sa.sqh_len;
-      }
-      if (sa.has_auth) {
-        sym->auth.data.offset = off;
-        sym->auth.data.length = j.c.len;
-        sym->auth.digest.data = digest;
-        sym->auth.digest.phys_addr = digest_iova;
-      }
-    }
-    std::memcpy(rte_crypto_op_ctod_offset(op, void*, kOpCtxOffset), &j.c, sizeof j.c);
-  }
+  for (uint16_t i = 0; i < n; ++i) esp_fill_op(sa, jobs[i], ops[i]);
   uint16_t sent = rte_cryptodev_enqueue_burst(dev_id_, qp_, ops, n);
   in_flight_ += sent;
   for (uint16_t i = sent; i < n; ++i) drop_sa(jobs[i].m, DropReason::CryptoQueueFull, sa.index);
@@ -541,14 +476,7 @@ void GatewayWorker::poll_crypto() {
   in_flight_ -= n;
   EspJob jobs[kBurst];
   CryptoResult res[kBurst];
-  for (uint16_t i = 0; i < n; ++i) {
-    jobs[i].m = ops[i]->sym->m_src;
-    std::memcpy(&jobs[i].c, rte_crypto_op_ctod_offset(ops[i], void*, kOpCtxOffset),
-                sizeof jobs[i].c);
-    res[i] = ops[i]->status == RTE_CRYPTO_OP_STATUS_SUCCESS       ? CryptoResult::Ok
-             : ops[i]->status == RTE_CRYPTO_OP_STATUS_AUTH_FAILED ? CryptoResult::AuthFailed
-                                                                  : CryptoResult::Error;
-  }
+  for (uint16_t i = 0; i < n; ++i) res[i] = esp_job_from_op(ops[i], jobs[i]);
   rte_mempool_put_bulk(gw_.crypto().op_pool(), reinterpret_cast<void**>(ops), n);
   complete(jobs, res, n);
 }

@@ -60,7 +60,6 @@ class GatewayWorker {
   void fragment_and_protect(Sa& sa, rte_mbuf* m, uint32_t limit);
   void unprotect_group(Sa& sa, rte_mbuf** m, const L3Info* info, uint16_t n);
   void submit(Sa& sa, EspJob* jobs, uint16_t n);
-  void run_cpu_crypto(Sa& sa, EspJob* jobs, uint16_t n, CryptoResult* res);
   void enqueue_ops(Sa& sa, EspJob* jobs, uint16_t n);
   void poll_crypto();
   void complete(EspJob* jobs, const CryptoResult* res, uint16_t n);
