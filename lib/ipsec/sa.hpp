@@ -59,8 +59,26 @@ struct Sa {
   // to the end of the ciphertext (plus the 4-byte ESN high half when it is authenticated).
   rte_crypto_sym_ofs ofs{};
 
-  // Outbound: the last sequence number used. Lcores reserve a range per burst with fetch_add.
+  // Outbound: the last sequence number used. Lcores reserve a range per burst (reserve_seq).
   alignas(64) std::atomic<uint64_t> seq{0};
+
+  // Outbound: reserves up to n sequence numbers for a burst, numbered from *first, and returns how
+  // many it got. Fewer than n once the counter is exhausted: RFC 4303 §3.3.3 forbids cycling it
+  // (the last number is 2^32 - 1, or 2^64 - 1 with ESN; the SA must be re-keyed), and the counter
+  // then stays at its last number, so every later packet is refused too. A compare-and-swap, not a
+  // fetch_add: with ESN an add past 2^64 - 1 would wrap the counter to small numbers that later
+  // bursts would take as fresh (reachable from the configuration with `esn N` near 2^64).
+  uint32_t reserve_seq(uint32_t n, uint64_t* first) noexcept {
+    const uint64_t last = esn ? UINT64_MAX : UINT32_MAX;
+    uint64_t cur = seq.load(std::memory_order_relaxed);
+    uint64_t got;
+    do {
+      got = cur >= last ? 0 : (last - cur < n ? last - cur : n);
+      if (got == 0) return 0;
+    } while (!seq.compare_exchange_weak(cur, cur + got, std::memory_order_relaxed));
+    *first = cur + 1;
+    return uint32_t(got);
+  }
   // Inbound: anti-replay state; the lock is taken once per burst group, never per packet.
   alignas(64) rte_spinlock_t replay_lock;
   ReplayWindow replay;

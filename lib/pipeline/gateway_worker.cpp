@@ -273,17 +273,17 @@ void GatewayWorker::seal(Sa& sa, rte_mbuf** pk, EspInner* in, uint16_t ni) {
   if (ni == 0) return;
   EspJob jobs[kBurst];
   if (sa.ipcomp) ipcomp_->compress(sa, pk, in, ni, counters_.sa[sa.index].ipcomp);
-  // One atomic per group reserves its sequence numbers.
-  const uint64_t first = sa.seq.fetch_add(ni, std::memory_order_relaxed) + 1;
+  // One atomic per group reserves its sequence numbers; those it could not get would cycle the
+  // counter (RFC 4303 §3.3.3: the SA needs re-keying).
+  uint64_t first = 0;
+  const uint32_t got = sa.reserve_seq(ni, &first);
   uint16_t nj = 0;
   for (uint16_t t = 0; t < ni; ++t) {
-    const uint64_t seq = first + t;
-    // RFC 4303 §3.3.3: a 32-bit counter must not cycle; the SA needs re-keying.
-    if (!sa.esn && seq > UINT32_MAX) {
+    if (t >= got) [[unlikely]] {
       drop_sa(pk[t], DropReason::SeqOverflow, sa.index);
       continue;
     }
-    DropReason r = esp_outbound_prepare(sa, pk[t], in[t], seq, jobs[nj]);
+    DropReason r = esp_outbound_prepare(sa, pk[t], in[t], first + t, jobs[nj]);
     if (r != kPass)
       drop_sa(pk[t], r, sa.index);
     else

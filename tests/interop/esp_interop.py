@@ -404,6 +404,45 @@ def restart_case(fwd, wd, algo):
     return errors[:8]
 
 
+def exhaustion_case(fwd, wd, algo, ctype):
+    """An ESN SA whose counter is configured 3 short of 2^64 (`esn N` is the last number sent):
+    the next two packets go out as 2^64 - 2 and 2^64 - 1 and decrypt at scapy, and every later
+    one is dropped as seq_overflow — the counter must not cycle (RFC 4303 §3.3.3), and must not
+    wrap round to small numbers (the six arrive in one burst; later bursts after exhaustion are
+    tests/unit/test_sa_sequence.cpp's)."""
+    _, _, _, _, klen, alen = ALGOS[algo]
+    ck, ak = key(klen, algo + "c"), key(alen, algo + "a")
+    start = (1 << 64) - 3
+    plain = traffic(6, algo + "exhaust", ("10.0.1", "fd00:1::"), ("10.0.2", "fd00:2::"), [4])
+    port0_in = [Ether(src=MAC_P0, dst="02:00:00:00:00:01") / p for p in plain]
+    rep, _, out1 = run_fwd(fwd, config(algo, "ipv4-tunnel", ck, ak, False, True, ctype, start),
+                           port0_in, [], wd)
+    errors, fatal = clean_run_errors(rep, drops_expected=True)
+    if fatal:
+        return errors
+    if rep["drops"] != {"seq_overflow": 4}:
+        errors.append(f"drops {rep['drops']}, want seq_overflow: 4")
+    if len(out1) != 2:
+        return errors + [f"encrypted {len(out1)} of 6, want 2"]
+    rx_sa = scapy_sa(algo, 1001, ck, ak, "ipv4-tunnel", False, True, out=True)
+    for i, (e, p) in enumerate(zip(out1, plain)):
+        seq = start + 1 + i
+        outer = IP(bytes(e.payload))
+        esp = outer[ESP]
+        if esp.seq != seq & 0xFFFFFFFF:
+            errors.append(f"out#{i}: seq {esp.seq:#x}, want {seq & 0xFFFFFFFF:#x}")
+            continue
+        rx_sa.esn = seq >> 32
+        try:
+            d = rx_sa.decrypt(outer)
+        except Exception as ex:  # noqa: BLE001 — scapy raises several types for a bad ICV
+            errors.append(f"out#{i}: scapy cannot decrypt with ESN high half {seq >> 32:#x}: {ex!r}")
+            continue
+        if bytes(d) != bytes(p):
+            errors.append(f"out#{i}: decrypted packet differs")
+    return errors[:8]
+
+
 def main():
     fwd = sys.argv[1]
     quick = "--quick" in sys.argv
@@ -435,6 +474,9 @@ def main():
     for algo in ("aes-128-gcm", "aes-256-cbc/sha256-hmac"):
         tests.append((f"{algo} ipv4-tunnel fragment: fragmented before encryption",
                       lambda a=algo: fragment_case(fwd, wd, a)))
+    for algo, ctype in (("aes-128-gcm", "cpu-crypto"), ("chacha20-poly1305", "lookaside-none")):
+        tests.append((f"{algo} esn 2^64-3: 2 sent, then seq_overflow (the counter never cycles)",
+                      lambda a=algo, t=ctype: exhaustion_case(fwd, wd, a, t)))
     for algo in ("aes-128-gcm", "aes-128-cbc/sha256-hmac"):
         tests.append((f"{algo} transport NAT-T behind a NAT: TCP/UDP checksums fixed",
                       lambda a=algo: nat_transport_case(fwd, wd, a)))
