@@ -14,7 +14,7 @@ import sys
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from scapy.all import ARP, IP, TCP, UDP, Raw, Ether, IPOption_RR
+from scapy.all import ARP, IP, TCP, UDP, IPv6, IPv6ExtHdrHopByHop, Raw, Ether, IPOption_RR
 
 from fwd_runner import run_fwd, workdir
 
@@ -29,7 +29,10 @@ sa in 2002 cipher_algo aes-128-cbc cipher_key {':'.join(f'{b:02x}' for b in CBC_
 auth_algo sha1-hmac auth_key {':'.join(f'{b:02x}' for b in HMAC_KEY)} mode ipv4-tunnel src 172.16.0.2 dst 172.16.0.1
 sa out 1001 aead_algo aes-128-gcm aead_key {':'.join(f'{b:02x}' for b in GCM_KEY + GCM_SALT)} \\
 mode ipv4-tunnel src 172.16.0.1 dst 172.16.0.2
+sa out 1003 aead_algo aes-128-gcm aead_key {':'.join(f'{b:02x}' for b in GCM_KEY + GCM_SALT)} mode transport
 sp ipv4 in esp protect 2001 pri 1 src 10.0.2.0/24 dst 10.0.1.0/24
+sp ipv6 out esp protect 1003 pri 1 src fd00:1::/64 dst fd00:2::/64
+rt ipv6 dst fd00:2::/64 port 1
 sp ipv4 in esp protect 2002 pri 1 src 10.0.3.0/24 dst 10.0.1.0/24
 sp ipv4 in esp bypass pri 1 src 192.168.0.0/16 dst 10.0.1.0/24
 sp ipv4 out esp protect 1001 pri 1 src 10.0.1.0/24 dst 10.0.2.0/24
@@ -161,6 +164,12 @@ def main():
     port0.append(ETH0 / IP(src="10.0.1.5", dst="10.9.0.1") / TCP())      # bypass, but no route
     expect["not_ip"] += 1
     port0.append(ETH0 / ARP())
+    # IPv6 transport mode: ESP goes after the IPv6 header, so an extension header there (which
+    # would have to stay in front of ESP) is refused rather than encrypted along.
+    port0.append(ETH0 / IPv6(src="fd00:1::5", dst="fd00:2::9") / UDP(sport=9, dport=9) / Raw(b"v6"))
+    good_out += 1
+    expect["ipv6_ext_header"] = 1
+    port0.append(ETH0 / IPv6(src="fd00:1::5", dst="fd00:2::9") / IPv6ExtHdrHopByHop() / UDP(sport=9, dport=9))
 
     rep, out0, out1 = run_fwd(fwd, CONFIG, port0, port1, workdir())
     errors = []
