@@ -30,9 +30,10 @@ namespace {
 constexpr const char* kStarted[] = {
     "crypto_dpaccel_balance0", "crypto_dpaccel_balance1", "crypto_dpaccel_balance2",
     "crypto_dpaccel_balance3", "crypto_dpaccel_balance4", "crypto_dpaccel_balance5",
-    "crypto_dpaccel_balance6", "crypto_dpaccel_balance7", "crypto_dpaccel_cpu0",
-    "crypto_dpaccel_cpu1",     "crypto_aesni_mb0",        "crypto_dpaccel_worker0",
-    "crypto_dpaccel_worker1",  "crypto_dpaccel_worker2",  "crypto_dpaccel_worker3"};
+    "crypto_dpaccel_balance6", "crypto_dpaccel_balance7", "crypto_dpaccel_balance8",
+    "crypto_dpaccel_cpu0",     "crypto_dpaccel_cpu1",     "crypto_aesni_mb0",
+    "crypto_dpaccel_worker0",  "crypto_dpaccel_worker1",  "crypto_dpaccel_worker2",
+    "crypto_dpaccel_worker3"};
 
 class EalEnvironment : public ::testing::Environment {
  public:
@@ -79,7 +80,12 @@ class EalEnvironment : public ::testing::Environment {
              "--vdev=crypto_dpaccel_balance6,cpu=crypto_dpaccel_cpu_b6,"
              "accel=crypto_dpaccel_worker_b6",
              "--vdev=crypto_dpaccel_balance7,cpu=crypto_dpaccel_cpu_b7,"
-             "accel=crypto_dpaccel_worker_b7"}) < 0) {
+             "accel=crypto_dpaccel_worker_b7",
+             // two accelerators, one of them failing 30 % of its ops
+             "--vdev=crypto_dpaccel_cpu_b8", "--vdev=crypto_dpaccel_worker_b8,corelist=1",
+             "--vdev=crypto_dpaccel_worker_b9,corelist=1,error_rate=0.3,seed=9",
+             "--vdev=crypto_dpaccel_balance8,cpu=crypto_dpaccel_cpu_b8,"
+             "accel=crypto_dpaccel_worker_b8:crypto_dpaccel_worker_b9,mode=accel"}) < 0) {
       // A failed environment would only skip the tests; a broken set-up must fail the run.
       std::fprintf(stderr, "EAL init failed\n");
       std::exit(1);

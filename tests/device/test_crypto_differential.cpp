@@ -175,6 +175,14 @@ TEST_P(Differential, BalanceAdaptiveFullAcceleratorVsOpenSsl) {
   drain_balancer(dev("crypto_dpaccel_balance7"), dev("crypto_dpaccel_worker_b7"));
 }
 
+// Two accelerators (the second fails 30 % of its ops): the least loaded takes each op, errors are
+// re-run on the CPU, and every op is right and in order.
+TEST_P(Differential, BalanceTwoAcceleratorsVsOpenSsl) {
+  sweep(Api::Ops, dev("crypto_dpaccel_balance8"), false, false, 29);
+  drain_balancer(dev("crypto_dpaccel_balance8"), dev("crypto_dpaccel_worker_b8"));
+  drain_balancer(dev("crypto_dpaccel_balance8"), dev("crypto_dpaccel_worker_b9"));
+}
+
 // The same ops on DPDK's crypto_aesni_mb in this process give the same bytes. Only buffers that fit
 // one mbuf: for cipher+HMAC over chained mbufs, v22.11 aesni_mb reports success but leaves the
 // digest unwritten (seen here), which our segmented tests check against OpenSSL instead.

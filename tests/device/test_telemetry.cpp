@@ -124,6 +124,38 @@ TEST_F(Telemetry, BalancerShowsItsSplitAndReruns) {
   EXPECT_GT(first_of(t0, "accel0_latency_ns"), 0) << t0;
 }
 
+// With two accelerators each has its own columns, and they add up to the totals: both were used
+// (mode=accel sends each op to the least loaded), and the failing one's errors were re-run.
+TEST_F(Telemetry, BalancerShowsEachAccelerator) {
+  std::mt19937_64 rng(10);
+  Spec s = esp_gcm128_spec();
+  Material m = random_material(s, rng);
+  uint8_t b = dev("crypto_dpaccel_balance8");
+  rte_cryptodev_stats_reset(b);
+  for (int round = 0; round < 20; ++round) {
+    std::vector<Job> jobs(64);
+    for (auto& j : jobs) {
+      j.data = random_bytes(64 + rng() % 1400, rng);
+      j.regions = regions_for(s, j.data.size());
+    }
+    std::string why;
+    ASSERT_TRUE(run_jobs(Api::Ops, b, 0, s, m, true, jobs, &why)) << why;
+    for (auto& j : jobs) ASSERT_EQ(j.status, 0);
+  }
+  std::string t = telemetry("/dpaccel/crypto_balance/stats," + std::to_string(b));
+  EXPECT_NE(t.find("\"accel\":\"crypto_dpaccel_worker_b8:crypto_dpaccel_worker_b9\""),
+            std::string::npos)
+      << t;
+  const long long a0 = first_of(t, "accel0_ops"), a1 = first_of(t, "accel1_ops");
+  EXPECT_GT(a0, 0) << t;
+  EXPECT_GT(a1, 0) << t;
+  EXPECT_EQ(a0 + a1, first_of(t, "accel_ops")) << t;
+  EXPECT_EQ(first_of(t, "accel0_bytes") + first_of(t, "accel1_bytes"), first_of(t, "accel_bytes"))
+      << t;
+  EXPECT_GT(first_of(t, "reruns_error"), 0) << t;
+  EXPECT_EQ(first_of(t, "accel2_ops"), -1) << "a column for an accelerator that is not there";
+}
+
 TEST_F(Telemetry, BalancerSizesOpsByTheBytesTheyCover) {
   // Ops are counted, and sized for the cost model, by the bytes their transform covers, not by
   // their mbuf's length (dpdk-test-crypto-perf's IMIX puts every size in max-size mbufs).

@@ -62,13 +62,19 @@ int stats_cmd(const char*, const char* params, rte_tel_data* d) noexcept {
                         [](Q& q) { return threshold_bytes(q, Kind::Chacha); });
   pmd::add_qp_column<Q>(d, dev, "accel_from_bytes_chained",
                         [](Q& q) { return threshold_bytes(q, Kind::Chained); });
-  pmd::add_qp_column<Q>(d, dev, "accel0_rate_ops",
-                        [](Q& q) { return uint64_t(q.gauge[0].rate_ops()); });
-  pmd::add_qp_column<Q>(d, dev, "accel0_latency_ns", [hz](Q& q) {
-    return uint64_t(q.gauge[0].latency_cycles() * 1e9 / double(hz));
-  });
-  pmd::add_qp_column<Q>(d, dev, "accel0_inflight_bound",
-                        [](Q& q) { return uint64_t(q.gauge[0].inflight_cap(kInflightFloor)); });
+  // Per accelerator, in `accel` order: what went there and what the model measured of it.
+  for (size_t i = 0; i < dv.accel_names.size(); ++i) {
+    const std::string a = "accel" + std::to_string(i);
+    pmd::add_qp_column<Q>(d, dev, (a + "_ops").c_str(), [i](Q& q) { return q.c.accel_ops[i]; });
+    pmd::add_qp_column<Q>(d, dev, (a + "_bytes").c_str(), [i](Q& q) { return q.c.accel_bytes[i]; });
+    pmd::add_qp_column<Q>(d, dev, (a + "_rate_ops").c_str(),
+                          [i](Q& q) { return uint64_t(q.gauge[i].rate_ops()); });
+    pmd::add_qp_column<Q>(d, dev, (a + "_latency_ns").c_str(), [i, hz](Q& q) {
+      return uint64_t(q.gauge[i].latency_cycles() * 1e9 / double(hz));
+    });
+    pmd::add_qp_column<Q>(d, dev, (a + "_inflight_bound").c_str(),
+                          [i](Q& q) { return uint64_t(q.gauge[i].inflight_cap(kInflightFloor)); });
+  }
   return 0;
 }
 
