@@ -20,6 +20,7 @@ namespace dpaccel {
 inline constexpr uint16_t kEspCryptoMaxBurst = 32;
 
 // CPU-crypto: the device works on the n jobs in place and synchronously; res[i] says how each went.
+// Up to kEspCryptoMaxBurst jobs per device call (its vectors live on the stack).
 inline void esp_cpu_crypto(uint8_t dev_id, const Sa& sa, const EspJob* jobs, uint16_t n,
                            CryptoResult* res) {
   rte_crypto_vec vec[kEspCryptoMaxBurst];
@@ -27,30 +28,34 @@ inline void esp_cpu_crypto(uint8_t dev_id, const Sa& sa, const EspJob* jobs, uin
   rte_crypto_va_iova_ptr iv[kEspCryptoMaxBurst], aad[kEspCryptoMaxBurst],
       digest[kEspCryptoMaxBurst];
   int32_t status[kEspCryptoMaxBurst];
-  for (uint16_t i = 0; i < n; ++i) {
-    uint8_t* esp = rte_pktmbuf_mtod_offset(jobs[i].m, uint8_t*, jobs[i].c.esp_off);
-    vec[i].base = esp;
-    vec[i].iova = 0;  // CPU crypto works on virtual addresses: no per-packet IOVA lookups
-    vec[i].len = jobs[i].c.len;
-    sgl[i].vec = &vec[i];
-    sgl[i].num = 1;
-    iv[i].va = const_cast<uint8_t*>(jobs[i].iv);
-    aad[i].va = const_cast<uint8_t*>(jobs[i].aad);
-    digest[i].va = esp + jobs[i].c.len;
-    digest[i].iova = 0;
+  for (uint16_t base = 0; base < n; base += kEspCryptoMaxBurst) {
+    const uint16_t k = n - base < kEspCryptoMaxBurst ? uint16_t(n - base) : kEspCryptoMaxBurst;
+    for (uint16_t i = 0; i < k; ++i) {
+      const EspJob& j = jobs[base + i];
+      uint8_t* esp = rte_pktmbuf_mtod_offset(j.m, uint8_t*, j.c.esp_off);
+      vec[i].base = esp;
+      vec[i].iova = 0;  // CPU crypto works on virtual addresses: no per-packet IOVA lookups
+      vec[i].len = j.c.len;
+      sgl[i].vec = &vec[i];
+      sgl[i].num = 1;
+      iv[i].va = const_cast<uint8_t*>(j.iv);
+      aad[i].va = const_cast<uint8_t*>(j.aad);
+      digest[i].va = esp + j.c.len;
+      digest[i].iova = 0;
+    }
+    rte_crypto_sym_vec sv{};
+    sv.num = k;
+    sv.src_sgl = sgl;
+    sv.iv = iv;
+    sv.aad = aad;
+    sv.digest = digest;
+    sv.status = status;
+    rte_cryptodev_sym_cpu_crypto_process(dev_id, sa.session, sa.ofs, &sv);
+    for (uint16_t i = 0; i < k; ++i)
+      res[base + i] = status[i] == 0         ? CryptoResult::Ok
+                      : status[i] == EBADMSG ? CryptoResult::AuthFailed
+                                             : CryptoResult::Error;
   }
-  rte_crypto_sym_vec sv{};
-  sv.num = n;
-  sv.src_sgl = sgl;
-  sv.iv = iv;
-  sv.aad = aad;
-  sv.digest = digest;
-  sv.status = status;
-  rte_cryptodev_sym_cpu_crypto_process(dev_id, sa.session, sa.ofs, &sv);
-  for (uint16_t i = 0; i < n; ++i)
-    res[i] = status[i] == 0         ? CryptoResult::Ok
-             : status[i] == EBADMSG ? CryptoResult::AuthFailed
-                                    : CryptoResult::Error;
 }
 
 // Lookaside: fills one op (allocated from CryptoDevice::op_pool, so its private area has the

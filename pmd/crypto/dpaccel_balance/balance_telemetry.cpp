@@ -2,8 +2,8 @@
 //   /dpaccel/crypto_balance/stats            -> dev_ids of the driver's devices
 //   /dpaccel/crypto_balance/stats,<dev_id>   -> children, and per queue pair: ops and bytes per
 //        path, spills, re-runs, late returns, and why it chose what it chose: the smallest size
-//        (bytes) sent to the accelerator per kind of transform, and accelerator 0's measured rate,
-//        latency and the in-flight bound derived from them.
+//        (bytes) sent to the accelerator per kind of transform, and per accelerator (accelN_*)
+//        its ops and bytes, measured rate, latency and the in-flight bound derived from them.
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
 
