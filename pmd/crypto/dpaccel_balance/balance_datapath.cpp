@@ -343,12 +343,22 @@ namespace {
 // are the CPU device's too). Returns how many it took, or -1 (nothing done) when an op is not a
 // valid session op — the ring path then deals with it.
 int pass_through(QueuePair& qp, const Device& d, rte_crypto_op** ops, uint32_t n) noexcept {
+  // The bytes are only for the per-path counters, so this loop is most of what a passed burst
+  // costs per op: the ops of a burst mostly share a session, whose shape is looked up once per
+  // run of them, and an AEAD op's size is one load (callgrind, 64-byte AES-GCM through
+  // crypto-perf: 34 instructions per op with a region_of() call per op).
   uint64_t bytes = 0;
+  const void* last = nullptr;
+  const Session* s = nullptr;
   for (uint32_t k = 0; k < n; ++k) {
     const rte_crypto_op* op = ops[k];
     if (!is_session_op(op)) [[unlikely]]
       return -1;
-    bytes += op_bytes(*session_of(d, op->sym->session), op);
+    if (op->sym->session != last) [[unlikely]] {
+      last = op->sym->session;
+      s = session_of(d, op->sym->session);
+    }
+    bytes += s->aead ? op->sym->aead.data.length : op_bytes(*s, op);
   }
   uint16_t sent = rte_cryptodev_enqueue_burst(d.cpu_dev, qp.id, ops, static_cast<uint16_t>(n));
   if (sent < n) [[unlikely]]  // never with the CPU queue pair as deep as this one
