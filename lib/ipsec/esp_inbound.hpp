@@ -96,6 +96,10 @@ inline DropReason esp_inbound_finish(Sa& sa, EspJob& j, bool* inner_v6) {
   const bool v6 = next == kIpProtoIpv6;
   uint32_t ip_len;
   if (DropReason r = check_inner_ip(plain, inner_len, v6, &ip_len); r != kPass) return r;
+  // RFC 6040: congestion marks from the path between the gateways (outer ECT(1) or CE).
+  if (const uint8_t oe = ip_ecn(rte_pktmbuf_mtod(m, const uint8_t*), j.c.flags & kEspJobV6); oe & 1)
+      [[unlikely]]
+    if (DropReason r = decapsulate_ecn(const_cast<uint8_t*>(plain), v6, oe); r != kPass) return r;
   // Drops TFC padding after the inner packet too (RFC 4303 §2.7).
   narrow_single_segment(m, j.c.esp_off + hdr, ip_len);
   *inner_v6 = v6;

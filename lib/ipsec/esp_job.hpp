@@ -17,7 +17,8 @@ struct EspJobCore {
   uint8_t flags;        // kEspJob*
   uint16_t inner_len;   // outbound: clear-text IP bytes before encapsulation
   uint8_t ipcomp_next;  // inbound with kEspJobIpcomp: the IPComp header's next header
-  uint8_t pad[3];
+  uint8_t outer_ecn;    // inbound tunnel-mode IPComp: the outer header's ECN, for after inflating
+  uint8_t pad[2];
 };
 static_assert(sizeof(EspJobCore) <= 32);
 

@@ -237,8 +237,10 @@ void IpcompWorker::decompress(EspJob** jobs, uint16_t n, DropReason* verdict,
       rte_pktmbuf_trim(d, uint16_t(d->data_len - (l3 + out)));
     } else {
       uint32_t ip_len;
-      if (DropReason r = check_inner_ip(h, out, j.c.ipcomp_next == kIpProtoIpv6, &ip_len);
-          r != DropReason::Count) {
+      const bool v6 = j.c.ipcomp_next == kIpProtoIpv6;
+      DropReason r = check_inner_ip(h, out, v6, &ip_len);
+      if (r == DropReason::Count && (j.c.outer_ecn & 1)) r = decapsulate_ecn(h, v6, j.c.outer_ecn);
+      if (r != DropReason::Count) {
         verdict[i] = r;
         rte_pktmbuf_free(d);
         continue;

@@ -86,6 +86,46 @@ inline DropReason check_inner_ip(const uint8_t* p, uint32_t avail, bool v6, uint
   return DropReason::Count;
 }
 
+// The ECN field (RFC 3168: 00 Not-ECT, 01 ECT(1), 10 ECT(0), 11 CE) of the IP header at p.
+inline uint8_t ip_ecn(const uint8_t* p, bool v6) {
+  return v6 ? (p[1] >> 4) & 3 : p[1] & 3;
+}
+
+inline constexpr uint8_t kEcnNotEct = 0, kEcnEct1 = 1, kEcnEct0 = 2, kEcnCe = 3;
+
+// Tunnel decapsulation, RFC 6040 §4.2 (normal mode): congestion marks the path between the
+// gateways left on the outer header reach the inner one. Outer CE makes the inner packet CE, or
+// dropped when it is Not-ECT (its transport would not understand the mark); outer ECT(1) over an
+// inner ECT(0) gives ECT(1); everything else leaves the inner field alone. inner: the inner IP
+// header (its family `v6`), already checked by check_inner_ip. Only called when the outer field
+// has its low bit set (ECT(1) or CE), as the other two outer values change nothing.
+inline DropReason decapsulate_ecn(uint8_t* inner, bool v6, uint8_t outer_ecn) {
+  const uint8_t in = ip_ecn(inner, v6);
+  uint8_t out = in;
+  if (outer_ecn == kEcnCe) {
+    if (in == kEcnNotEct) return DropReason::EcnCeNotEct;
+    out = kEcnCe;
+  } else if (outer_ecn == kEcnEct1 && in == kEcnEct0) {
+    out = kEcnEct1;
+  }
+  if (out == in) return DropReason::Count;
+  if (v6) {
+    inner[1] = uint8_t((inner[1] & ~0x30) | out << 4);
+    return DropReason::Count;
+  }
+  // RFC 1624 incremental update of the checksum over the word holding version/IHL and TOS.
+  const uint16_t old_word = uint16_t(inner[0] << 8 | inner[1]);
+  inner[1] = uint8_t((inner[1] & ~3) | out);
+  const uint16_t new_word = uint16_t(inner[0] << 8 | inner[1]);
+  uint32_t sum = uint16_t(~(inner[10] << 8 | inner[11])) + uint16_t(~old_word) + new_word;
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  const uint16_t csum = uint16_t(~sum);
+  inner[10] = uint8_t(csum >> 8);
+  inner[11] = uint8_t(csum);
+  return DropReason::Count;
+}
+
 // Keeps bytes [off, off + len) of a one-segment mbuf's data: rte_pktmbuf_adj then
 // rte_pktmbuf_trim, without their checks and without the reloads between them (the caller checked
 // that the range lies inside the data; inbound ESP arrives in one segment, strip_l2 sees to it).

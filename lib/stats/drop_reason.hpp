@@ -26,6 +26,7 @@ namespace dpaccel {
   X(BadPadding, "bad_padding", "ESP padding bytes or pad length invalid")                       \
   X(BadNextHeader, "bad_next_header", "ESP next header does not fit the SA's mode")             \
   X(DummyPacket, "dummy_packet", "ESP next header 59 (TFC dummy packet, RFC 4303 2.6)")         \
+  X(EcnCeNotEct, "ecn_ce_not_ect", "outer ECN CE over a Not-ECT inner packet (RFC 6040)")       \
   X(PolicyMismatch, "policy_mismatch", "decrypted packet does not match its SA's policy")       \
   X(IpcompMalformed, "ipcomp_malformed",                                                        \
     "IPComp header truncated, with another CPI, or a next header unfit for the SA")             \

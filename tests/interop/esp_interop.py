@@ -443,6 +443,72 @@ def exhaustion_case(fwd, wd, algo, ctype):
     return errors[:8]
 
 
+def rfc6040_decap(inner, outer):
+    """RFC 6040 Figure 4 (normal mode): the inner ECN field after decapsulation; None: dropped."""
+    if outer == 3:
+        return None if inner == 0 else 3
+    if outer == 1 and inner == 2:
+        return 1
+    return inner
+
+
+def ecn_case(fwd, wd, mode):
+    """Inbound tunnel packets with every inner x outer ECN pair (IPv4 and IPv6 inner packets, the
+    outer header's ECN set by the peer's path): each leaves with the inner ECN RFC 6040 gives
+    (DSCP, flow label and everything else untouched, IPv4 checksum valid); Not-ECT under an outer
+    CE is dropped as ecn_ce_not_ect."""
+    algo = "aes-128-gcm"
+    _, _, _, _, klen, alen = ALGOS[algo]
+    ck, ak = key(klen, algo + "c"), key(alen, algo + "a")
+    base = traffic(2, "ecn" + mode, ("10.0.2", "fd00:2::"), ("10.0.1", "fd00:1::"), [4, 6])
+    tx_sa = scapy_sa(algo, 2001, ck, ak, mode, False, False, out=False)
+    esp_in, want = [], []
+    seq = 0
+    for p0 in base:
+        for inner in range(4):
+            for outer in range(4):
+                seq += 1
+                p = p0.copy()
+                if isinstance(p, IP):
+                    p.tos = 0xb8 | inner  # DSCP EF
+                    del p.chksum
+                    p = IP(bytes(p))
+                else:
+                    p.tc = 0x28 | inner
+                    p = IPv6(bytes(p))
+                if mode == "ipv4-tunnel":
+                    tx_sa.tunnel_header.tos = 0x20 | outer
+                else:
+                    tx_sa.tunnel_header.tc = 0x20 | outer
+                e = tx_sa.encrypt(p.copy(), seq_num=seq)
+                esp_in.append(Ether(src=MAC_P1, dst="02:00:00:00:00:01") / e)
+                after = rfc6040_decap(inner, outer)
+                if after is None:
+                    continue
+                q = p.copy()
+                if isinstance(q, IP):
+                    q.tos = 0xb8 | after
+                    del q.chksum
+                    q = IP(bytes(q))
+                else:
+                    q.tc = 0x28 | after
+                    q = IPv6(bytes(q))
+                want.append(bytes(q))
+    rep, out0, _ = run_fwd(fwd, config(algo, mode, ck, ak, False, False, "cpu-crypto", 0), [], esp_in, wd)
+    errors, fatal = clean_run_errors(rep, drops_expected=True)
+    if fatal:
+        return errors
+    if rep["drops"] != {"ecn_ce_not_ect": 2}:
+        errors.append(f"drops {rep['drops']}, want ecn_ce_not_ect: 2")
+    got = [bytes(d.payload) for d in out0]
+    if len(got) != len(want):
+        errors.append(f"{len(got)} packets out, want {len(want)}")
+    for i, (g, w) in enumerate(zip(got, want)):
+        if g != w:
+            errors.append(f"in#{i}: inner packet differs from RFC 6040's (ECN {g[1] & 3 if g[0] >> 4 == 4 else (g[1] >> 4) & 3})")
+    return errors[:8]
+
+
 def main():
     fwd = sys.argv[1]
     quick = "--quick" in sys.argv
@@ -477,6 +543,9 @@ def main():
     for algo, ctype in (("aes-128-gcm", "cpu-crypto"), ("chacha20-poly1305", "lookaside-none")):
         tests.append((f"{algo} esn 2^64-3: 2 sent, then seq_overflow (the counter never cycles)",
                       lambda a=algo, t=ctype: exhaustion_case(fwd, wd, a, t)))
+    for mode in ("ipv4-tunnel", "ipv6-tunnel"):
+        tests.append((f"{mode}: outer ECN reaches the inner header (RFC 6040)",
+                      lambda m=mode: ecn_case(fwd, wd, m)))
     for algo in ("aes-128-gcm", "aes-128-cbc/sha256-hmac"):
         tests.append((f"{algo} transport NAT-T behind a NAT: TCP/UDP checksums fixed",
                       lambda a=algo: nat_transport_case(fwd, wd, a)))

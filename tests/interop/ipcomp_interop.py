@@ -171,8 +171,9 @@ def ipcomp_body(p, mode, level, cpi=CPI_IN):
     return struct.pack("!BBH", nh, 0, cpi) + z.compress(data) + z.flush()
 
 
-def esp_in(p, mode, nh, body, seq):
-    """ESP from the peer carrying `body` with ESP next header `nh`."""
+def esp_in(p, mode, nh, body, seq, outer_tos=0):
+    """ESP from the peer carrying `body` with ESP next header `nh` (tunnel: an outer header with
+    TOS / traffic class `outer_tos`)."""
     sa = scapy_transport_sa(2001)
     if mode == "transport":
         hdr = p.copy()
@@ -184,9 +185,9 @@ def esp_in(p, mode, nh, body, seq):
             hdr.nh = nh
             del hdr.plen
     elif mode == "ipv4-tunnel":
-        hdr = IP(src=PEER4, dst=US4, proto=nh)
+        hdr = IP(src=PEER4, dst=US4, proto=nh, tos=outer_tos)
     else:
-        hdr = IPv6(src=PEER6, dst=US6, nh=nh)
+        hdr = IPv6(src=PEER6, dst=US6, nh=nh, tc=outer_tos)
     pkt = hdr.__class__(bytes(hdr / Raw(body)))
     return Ether(src=MAC_P1, dst="02:00:00:00:00:02") / sa.encrypt(pkt, seq_num=seq)
 
@@ -247,6 +248,47 @@ def run_mode(fwd, wd, mode, eal_extra=(), extra=(), sa_extra=""):
         if d[Ether].dst != MAC_P0 or bytes(d.payload) != bytes(p):
             errors.append(f"in#{i}: delivered packet differs")
     return errors[:10]
+
+
+def run_ecn(fwd, wd, mode):
+    """RFC 6040 through IPComp: the inner header only exists again after inflating, so the outer
+    ECN travels with the packet to there. Inner ECT(0) / Not-ECT / CE under an outer CE, ECT(1)
+    and Not-ECT: CE, dropped (ecn_ce_not_ect), CE; ECT(1), Not-ECT, CE; unchanged."""
+    rnd = random.Random("ecn" + mode)
+    table = {(2, 3): 3, (0, 3): None, (3, 3): 3, (2, 1): 1, (0, 1): 0, (3, 1): 3,
+             (2, 0): 2, (0, 0): 0, (3, 0): 3}
+    frames, want = [], []
+    for i, ((inner, outer), after) in enumerate(table.items()):
+        p = packet([4, 6][i % 2], i, text(rnd, 400), "2", "1")
+        if isinstance(p, IP):
+            p.tos = 0x48 | inner
+            del p.chksum
+            p = IP(bytes(p))
+        else:
+            p.tc = 0x48 | inner
+            p = IPv6(bytes(p))
+        frames.append(esp_in(p, mode, 108, ipcomp_body(p, mode, 1), i + 1, outer_tos=0x20 | outer))
+        if after is not None:
+            q = p.copy()
+            if isinstance(q, IP):
+                q.tos = 0x48 | after
+                del q.chksum
+                q = IP(bytes(q))
+            else:
+                q.tc = 0x48 | after
+                q = IPv6(bytes(q))
+            want.append(bytes(q))
+    rep, out0, _ = run_fwd(fwd, config(mode), [], frames, wd)
+    errors, fatal = clean_run_errors(rep, drops_expected=True)
+    if fatal:
+        return errors
+    if rep["drops"] != {"ecn_ce_not_ect": 1}:
+        errors.append(f"drops {rep['drops']}, want ecn_ce_not_ect: 1")
+    got = [bytes(d.payload) for d in out0]
+    if got != want:
+        errors.append(f"{len(got)} packets out, {len(want)} wanted; "
+                      f"first difference at {next((k for k, (g, w) in enumerate(zip(got, want)) if g != w), None)}")
+    return errors
 
 
 def run_skip(fwd, wd):
@@ -466,6 +508,8 @@ def main():
              ("transport, fixed Huffman, level 9",
               lambda: run_mode(fwd, wd, "transport", sa_extra=" ipcomp_huffman fixed ipcomp_level 9")),
              ("adaptive skip 3/7", lambda: run_skip(fwd, wd)),
+             ("ipv4-tunnel: outer ECN after inflating (RFC 6040)", lambda: run_ecn(fwd, wd, "ipv4-tunnel")),
+             ("ipv6-tunnel: outer ECN after inflating (RFC 6040)", lambda: run_ecn(fwd, wd, "ipv6-tunnel")),
              ("two workers", lambda: run_two_workers(fwd, wd)),
              ("malformed IPComp", lambda: run_malformed(fwd, wd)),
              ("malformed IPComp on DPDK's compress_isal",
