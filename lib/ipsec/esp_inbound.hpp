@@ -70,7 +70,9 @@ DropReason esp_inbound_strip_transport(const Sa& sa, EspJob& j, uint8_t next, ui
 // its family. With IPComp (j.c.flags gets kEspJobIpcomp) m holds instead the IP header (transport)
 // and the compressed payload, for ipcomp's decompression to finish (j.c.l3_len: the IP header
 // bytes in front of it, 0 in tunnel mode).
-inline DropReason esp_inbound_finish(Sa& sa, EspJob& j, bool* inner_v6) {
+// Always inline: with the RFC 6040 test g++ stopped inlining it (callgrind, 64 B inbound: 45 more
+// instructions a packet as a call; inlined, the test costs about 12, most of it register moves).
+[[gnu::always_inline]] inline DropReason esp_inbound_finish(Sa& sa, EspJob& j, bool* inner_v6) {
   if (sa.replay.update(j.c.seq) != ReplayWindow::Verdict::Ok) return DropReason::Replay;
   rte_mbuf* m = j.m;
   const uint32_t hdr = kEspHeaderLen + sa.iv_len;
@@ -97,9 +99,11 @@ inline DropReason esp_inbound_finish(Sa& sa, EspJob& j, bool* inner_v6) {
   uint32_t ip_len;
   if (DropReason r = check_inner_ip(plain, inner_len, v6, &ip_len); r != kPass) return r;
   // RFC 6040: congestion marks from the path between the gateways (outer ECT(1) or CE).
-  if (const uint8_t oe = ip_ecn(rte_pktmbuf_mtod(m, const uint8_t*), j.c.flags & kEspJobV6); oe & 1)
-      [[unlikely]]
-    if (DropReason r = decapsulate_ecn(const_cast<uint8_t*>(plain), v6, oe); r != kPass) return r;
+  const uint8_t* outer = plain - hdr - j.c.esp_off;
+  if (outer[1] & sa.outer_ecn_mark) [[unlikely]]
+    if (DropReason r = decapsulate_ecn(const_cast<uint8_t*>(plain), v6, ip_ecn(outer, sa.outer_v6));
+        r != kPass)
+      return r;
   // Drops TFC padding after the inner packet too (RFC 4303 §2.7).
   narrow_single_segment(m, j.c.esp_off + hdr, ip_len);
   *inner_v6 = v6;

@@ -53,6 +53,9 @@ struct Sa {
   // The common gateway SA: AEAD with an 8-byte IV and 4-byte padding, IPv4 tunnel, no NAT-T, no
   // ESN. Outbound ESP has a version of its per-packet code with all of that fixed.
   bool out_aead_tunnel4 = false;
+  // Inbound tunnel: the bit of the outer header's second byte that is set for ECN ECT(1) and CE
+  // (RFC 6040 decapsulation then has work to do): 0x01 under IPv4, 0x10 under IPv6.
+  uint8_t outer_ecn_mark = 0;
   void* session = nullptr;  // null for NULL/NULL
   uint8_t dev_id = 0;
   // cpu-crypto offsets relative to the ESP header; each packet's data vector spans the ESP header

@@ -52,6 +52,7 @@ Sa::Sa(const SaConfig& c, uint32_t idx)
   }
   out_aead_tunnel4 = aead && iv_len == 8 && block == 4 && !esn && !natt && sqh_len == 0 &&
                      c.mode == SaMode::Ipv4Tunnel;
+  if (c.tunnel()) outer_ecn_mark = outer_v6 ? 0x10 : 0x01;
   ofs.ofs.cipher.head = kEspHeaderLen + iv_len;
   ofs.ofs.cipher.tail = sqh_len;
   ofs.ofs.auth.head = 0;

@@ -98,8 +98,10 @@ inline constexpr uint8_t kEcnNotEct = 0, kEcnEct1 = 1, kEcnEct0 = 2, kEcnCe = 3;
 // dropped when it is Not-ECT (its transport would not understand the mark); outer ECT(1) over an
 // inner ECT(0) gives ECT(1); everything else leaves the inner field alone. inner: the inner IP
 // header (its family `v6`), already checked by check_inner_ip. Only called when the outer field
-// has its low bit set (ECT(1) or CE), as the other two outer values change nothing.
-inline DropReason decapsulate_ecn(uint8_t* inner, bool v6, uint8_t outer_ecn) {
+// has its low bit set (ECT(1) or CE), as the other two outer values change nothing. Out of line
+// and cold: the per-packet test is all the fast path should carry.
+[[gnu::cold, gnu::noinline]] inline DropReason decapsulate_ecn(uint8_t* inner, bool v6,
+                                                               uint8_t outer_ecn) {
   const uint8_t in = ip_ecn(inner, v6);
   uint8_t out = in;
   if (outer_ecn == kEcnCe) {
