@@ -452,7 +452,7 @@ def rfc6040_decap(inner, outer):
     return inner
 
 
-def ecn_case(fwd, wd, mode):
+def ecn_case(fwd, wd, mode, natt=False, ctype="cpu-crypto"):
     """Inbound tunnel packets with every inner x outer ECN pair (IPv4 and IPv6 inner packets, the
     outer header's ECN set by the peer's path): each leaves with the inner ECN RFC 6040 gives
     (DSCP, flow label and everything else untouched, IPv4 checksum valid); Not-ECT under an outer
@@ -461,7 +461,7 @@ def ecn_case(fwd, wd, mode):
     _, _, _, _, klen, alen = ALGOS[algo]
     ck, ak = key(klen, algo + "c"), key(alen, algo + "a")
     base = traffic(2, "ecn" + mode, ("10.0.2", "fd00:2::"), ("10.0.1", "fd00:1::"), [4, 6])
-    tx_sa = scapy_sa(algo, 2001, ck, ak, mode, False, False, out=False)
+    tx_sa = scapy_sa(algo, 2001, ck, ak, mode, natt, False, out=False)
     esp_in, want = [], []
     seq = 0
     for p0 in base:
@@ -494,7 +494,7 @@ def ecn_case(fwd, wd, mode):
                     q.tc = 0x28 | after
                     q = IPv6(bytes(q))
                 want.append(bytes(q))
-    rep, out0, _ = run_fwd(fwd, config(algo, mode, ck, ak, False, False, "cpu-crypto", 0), [], esp_in, wd)
+    rep, out0, _ = run_fwd(fwd, config(algo, mode, ck, ak, natt, False, ctype, 0), [], esp_in, wd)
     errors, fatal = clean_run_errors(rep, drops_expected=True)
     if fatal:
         return errors
@@ -543,9 +543,10 @@ def main():
     for algo, ctype in (("aes-128-gcm", "cpu-crypto"), ("chacha20-poly1305", "lookaside-none")):
         tests.append((f"{algo} esn 2^64-3: 2 sent, then seq_overflow (the counter never cycles)",
                       lambda a=algo, t=ctype: exhaustion_case(fwd, wd, a, t)))
-    for mode in ("ipv4-tunnel", "ipv6-tunnel"):
-        tests.append((f"{mode}: outer ECN reaches the inner header (RFC 6040)",
-                      lambda m=mode: ecn_case(fwd, wd, m)))
+    for mode, natt, ctype in (("ipv4-tunnel", False, "cpu-crypto"), ("ipv6-tunnel", False, "cpu-crypto"),
+                              ("ipv4-tunnel", True, "lookaside-none"), ("ipv6-tunnel", True, "cpu-crypto")):
+        tests.append((f"{mode}{' natt' if natt else ''} {ctype}: outer ECN reaches the inner header (RFC 6040)",
+                      lambda m=mode, n=natt, t=ctype: ecn_case(fwd, wd, m, n, t)))
     for algo in ("aes-128-gcm", "aes-128-cbc/sha256-hmac"):
         tests.append((f"{algo} transport NAT-T behind a NAT: TCP/UDP checksums fixed",
                       lambda a=algo: nat_transport_case(fwd, wd, a)))
