@@ -443,6 +443,17 @@ def exhaustion_case(fwd, wd, algo, ctype):
     return errors[:8]
 
 
+def with_tos(p, tos):
+    """p (scapy IP or IPv6) rebuilt with TOS / traffic class `tos` (and a fresh IPv4 checksum)."""
+    q = p.copy()
+    if isinstance(q, IP):
+        q.tos = tos
+        del q.chksum
+        return IP(bytes(q))
+    q.tc = tos
+    return IPv6(bytes(q))
+
+
 def rfc6040_decap(inner, outer):
     """RFC 6040 Figure 4 (normal mode): the inner ECN field after decapsulation; None: dropped."""
     if outer == 3:
@@ -468,14 +479,8 @@ def ecn_case(fwd, wd, mode, natt=False, ctype="cpu-crypto"):
         for inner in range(4):
             for outer in range(4):
                 seq += 1
-                p = p0.copy()
-                if isinstance(p, IP):
-                    p.tos = 0xb8 | inner  # DSCP EF
-                    del p.chksum
-                    p = IP(bytes(p))
-                else:
-                    p.tc = 0x28 | inner
-                    p = IPv6(bytes(p))
+                dscp = 0xb8 if isinstance(p0, IP) else 0x28  # EF, AF11
+                p = with_tos(p0, dscp | inner)
                 if mode == "ipv4-tunnel":
                     tx_sa.tunnel_header.tos = 0x20 | outer
                 else:
@@ -485,29 +490,26 @@ def ecn_case(fwd, wd, mode, natt=False, ctype="cpu-crypto"):
                 after = rfc6040_decap(inner, outer)
                 if after is None:
                     continue
-                q = p.copy()
-                if isinstance(q, IP):
-                    q.tos = 0xb8 | after
-                    del q.chksum
-                    q = IP(bytes(q))
-                else:
-                    q.tc = 0x28 | after
-                    q = IPv6(bytes(q))
-                want.append(bytes(q))
+                want.append(bytes(with_tos(p, dscp | after)))
     rep, out0, _ = run_fwd(fwd, config(algo, mode, ck, ak, natt, False, ctype, 0), [], esp_in, wd)
+    return delivered_errors(rep, out0, want, {"ecn_ce_not_ect": 2})
+
+
+def delivered_errors(rep, out, want, drops):
+    """A run that must deliver exactly the packets `want` (IP bytes, in order) and drop `drops`
+    (reason: count), every mbuf returned."""
     errors, fatal = clean_run_errors(rep, drops_expected=True)
     if fatal:
         return errors
-    if rep["drops"] != {"ecn_ce_not_ect": 2}:
-        errors.append(f"drops {rep['drops']}, want ecn_ce_not_ect: 2")
-    got = [bytes(d.payload) for d in out0]
+    if rep["drops"] != drops:
+        errors.append(f"drops {rep['drops']}, want {drops}")
+    got = [bytes(d.payload) for d in out]
     if len(got) != len(want):
         errors.append(f"{len(got)} packets out, want {len(want)}")
     for i, (g, w) in enumerate(zip(got, want)):
         if g != w:
-            errors.append(f"in#{i}: inner packet differs from RFC 6040's (ECN {g[1] & 3 if g[0] >> 4 == 4 else (g[1] >> 4) & 3})")
+            errors.append(f"out#{i}: delivered packet differs from the one expected")
     return errors[:8]
-
 
 def main():
     fwd = sys.argv[1]

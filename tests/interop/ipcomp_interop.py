@@ -26,7 +26,7 @@ import zlib
 from scapy.all import IP, IPv6, TCP, UDP, Raw, Ether
 from scapy.layers.ipsec import ESP, SecurityAssociation
 
-from esp_interop import MAC_P0, MAC_P1, PEER4, PEER6, US4, US6, gateway_lines
+from esp_interop import MAC_P0, MAC_P1, PEER4, PEER6, US4, US6, delivered_errors, gateway_lines, with_tos
 from fwd_runner import clean_run_errors, run_cases, run_fwd, workdir
 
 CPI_OUT, CPI_IN = 0x1234, 0x4321
@@ -259,37 +259,12 @@ def run_ecn(fwd, wd, mode):
              (2, 0): 2, (0, 0): 0, (3, 0): 3}
     frames, want = [], []
     for i, ((inner, outer), after) in enumerate(table.items()):
-        p = packet([4, 6][i % 2], i, text(rnd, 400), "2", "1")
-        if isinstance(p, IP):
-            p.tos = 0x48 | inner
-            del p.chksum
-            p = IP(bytes(p))
-        else:
-            p.tc = 0x48 | inner
-            p = IPv6(bytes(p))
+        p = with_tos(packet([4, 6][i % 2], i, text(rnd, 400), "2", "1"), 0x48 | inner)
         frames.append(esp_in(p, mode, 108, ipcomp_body(p, mode, 1), i + 1, outer_tos=0x20 | outer))
         if after is not None:
-            q = p.copy()
-            if isinstance(q, IP):
-                q.tos = 0x48 | after
-                del q.chksum
-                q = IP(bytes(q))
-            else:
-                q.tc = 0x48 | after
-                q = IPv6(bytes(q))
-            want.append(bytes(q))
+            want.append(bytes(with_tos(p, 0x48 | after)))
     rep, out0, _ = run_fwd(fwd, config(mode), [], frames, wd)
-    errors, fatal = clean_run_errors(rep, drops_expected=True)
-    if fatal:
-        return errors
-    if rep["drops"] != {"ecn_ce_not_ect": 1}:
-        errors.append(f"drops {rep['drops']}, want ecn_ce_not_ect: 1")
-    got = [bytes(d.payload) for d in out0]
-    if got != want:
-        errors.append(f"{len(got)} packets out, {len(want)} wanted; "
-                      f"first difference at {next((k for k, (g, w) in enumerate(zip(got, want)) if g != w), None)}")
-    return errors
-
+    return delivered_errors(rep, out0, want, {"ecn_ce_not_ect": 1})
 
 def run_skip(fwd, wd):
     """Adaptive skip: ipcomp_skip 3/7 over 30 incompressible then 20 compressible packets, some
