@@ -385,11 +385,19 @@ Result<SpRule> parse_sp(LineParser& p, const std::vector<std::string>& tok) {
     } else if (kw == "pri") {
       TRY_VALUE(v, p, kw);
       auto n = parse_number<uint32_t>(v, UINT32_MAX);
-      // rte_acl's priority range (RTE_ACL_MAX_PRIORITY); higher wins, as in ipsec-secgw.
-      if (!n || *n > 0x1FFFFFFF) return p.fail("pri '%s': expected 0..536870911", v.c_str());
+      // rte_acl's priority range (1..RTE_ACL_MAX_PRIORITY); higher wins, as in ipsec-secgw.
+      if (!n || *n < 1 || *n > 0x1FFFFFFF)
+        return p.fail("pri '%s': expected 1..536870911 (rte_acl has no priority 0)", v.c_str());
       r.priority = *n;
     } else if (kw == "src" || kw == "dst") {
       TRY_VALUE(v, p, kw);
+      // ipsec-secgw reads an address without a length as /0 (any address), which a file that
+      // names one host hardly means: say it, rather than differ silently in either direction.
+      if (v.find('/') == std::string::npos)
+        return p.fail(
+            "%s '%s': give a prefix length (/%u for this host, /0 for any address; ipsec-secgw "
+            "reads an address without one as /0)",
+            kw.c_str(), v.c_str(), r.v6 ? 128u : 32u);
       auto pr = parse_prefix(v, r.v6);
       if (!pr)
         return p.fail("%s '%s': expected an %s address/prefix", kw.c_str(), v.c_str(),
@@ -400,6 +408,13 @@ Result<SpRule> parse_sp(LineParser& p, const std::vector<std::string>& tok) {
       TRY_VALUE(v, p, kw);
       auto rg = parse_range<uint8_t>(v, 255);
       if (!rg) return p.fail("proto '%s': expected N or FROM:TO within 0..255", v.c_str());
+      // ipsec-secgw's guide calls X:Y a range and its code matches it as value:mask (6:6 also
+      // matches 7, 14, 15, ...; 6:255 is TCP alone): only the readings both agree on are taken.
+      if (rg->first != rg->second && !(rg->first == 0 && rg->second == 255))
+        return p.fail(
+            "proto '%s': give one protocol (N or N:N) or any (0:255); ipsec-secgw's guide reads "
+            "X:Y as a range and its code as value:mask, which differ here",
+            v.c_str());
       r.proto_lo = rg->first;
       r.proto_hi = rg->second;
     } else if (kw == "sport" || kw == "dport") {
@@ -413,6 +428,7 @@ Result<SpRule> parse_sp(LineParser& p, const std::vector<std::string>& tok) {
     }
   }
   if (!have_action) return p.fail("sp needs one of protect SPI, bypass or discard");
+  if (!seen.count("pri")) return p.fail("sp needs pri N (1..536870911; higher wins)");
   return r;
 }
 
