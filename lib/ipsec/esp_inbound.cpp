@@ -31,7 +31,7 @@ DropReason esp_inbound_strip_ipcomp(const Sa& sa, EspJob& j, uint32_t inner_len,
     rte_pktmbuf_trim(m, uint16_t(m->data_len - (l3 + clen)));
     *inner_v6 = j.c.flags & kEspJobV6;
   } else {
-    j.c.outer_ecn = ip_ecn(h, j.c.flags & kEspJobV6);  // applied after inflating (RFC 6040)
+    j.c.outer_ecn = ip_ecn(h, sa.outer_v6);  // applied after inflating (RFC 6040)
     rte_pktmbuf_adj(m, uint16_t(skip));
     rte_pktmbuf_trim(m, uint16_t(m->data_len - clen));
     *inner_v6 = ic_next == kIpProtoIpv6;
