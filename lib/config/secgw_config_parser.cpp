@@ -229,7 +229,9 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
       TRY_VALUE(v, p, kw);
       auto n = parse_number<uint64_t>(v, UINT64_MAX);
       if (!n) return p.fail("esn '%s': expected the initial 64-bit sequence number", v.c_str());
-      sa.esn = true;
+      // ipsec-secgw's meaning (librte_ipsec): N > 0 turns ESN on for this SA, and 0 leaves it
+      // as -e says; a peer running secgw with the same file must agree on both.
+      if (*n > 0) sa.esn = true;
       sa.esn_initial = *n;
     } else if (kw == "udp-encap") {
       sa.udp_encap = true;

@@ -63,7 +63,7 @@ struct SaConfig {
   std::vector<uint8_t> auth_key;
   IpAddress tunnel_src, tunnel_dst;  // tunnel modes only
   bool esn = false;                  // 64-bit sequence numbers (RFC 4303 §2.2.1)
-  uint64_t esn_initial = 0;          // `esn N`: out: last number sent; in: window top
+  uint64_t esn_initial = 0;          // `esn N`: out: first number sent; in: window top
   bool udp_encap = false;            // RFC 3948 NAT-T, UDP port 4500 both ends
   bool fragment = false;  // `fragment`: IPv4 inner packets too big for the port, DF clear, are
                           // fragmented before encryption (tunnel mode; dpaccel's keyword)

@@ -34,9 +34,10 @@ Sa::Sa(const SaConfig& c, uint32_t idx)
       fragment(c.fragment),
       cpi_be(rte_cpu_to_be_16(c.ipcomp.cpi)),
       sqh_len(uint8_t(!c.is_aead() && c.esn && c.auth->icv_len != 0 ? 4 : 0)),
-      // `esn N` is the sequence state: outbound, the last number sent (the next is N + 1);
-      // inbound, the highest number already received (the replay window's top).
-      seq(c.dir == SaDirection::Outbound ? c.esn_initial : 0),
+      // `esn N` as librte_ipsec (ipsec-secgw -l) reads it: outbound, N is the first number sent
+      // (0 and 1 both mean 1), so the counter of the last one sent starts at N - 1; inbound, N
+      // is the replay window's top, itself not yet received.
+      seq(c.dir == SaDirection::Outbound && c.esn_initial > 0 ? c.esn_initial - 1 : 0),
       replay(c.replay_window, c.esn, c.dir == SaDirection::Inbound ? c.esn_initial : 0) {
   rte_spinlock_init(&replay_lock);
   if (aead) std::memcpy(salt, c.aead_key.data() + c.aead->key_len, 4);

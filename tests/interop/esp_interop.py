@@ -124,7 +124,8 @@ def config(algo, mode, ck, ak, natt, esn, ctype, esn_start):
     if natt:
         extra += " udp-encap"
     if esn:
-        extra += f" esn {esn_start}"
+        # ipsec-secgw's meaning: the first number sent out, the window's top (not yet seen) in.
+        extra += f" esn {esn_start + 1}"
     return "\n".join([out_sa + extra, in_sa + extra] + gateway_lines()) + "\n"
 
 
@@ -405,10 +406,10 @@ def restart_case(fwd, wd, algo):
 
 
 def exhaustion_case(fwd, wd, algo, ctype):
-    """An ESN SA whose counter is configured 3 short of 2^64 (`esn N` is the last number sent):
-    the next two packets go out as 2^64 - 2 and 2^64 - 1 and decrypt at scapy, and every later
-    one is dropped as seq_overflow — the counter must not cycle (RFC 4303 §3.3.3), and must not
-    wrap round to small numbers (the six arrive in one burst; later bursts after exhaustion are
+    """An ESN SA configured to send 2^64 - 2 first (`esn 2^64-2`): the first two packets go out
+    as 2^64 - 2 and 2^64 - 1 and decrypt at scapy, and every later one is dropped as
+    seq_overflow — the counter must not cycle (RFC 4303 §3.3.3), and must not wrap round to small
+    numbers (the six arrive in one burst; later bursts after exhaustion are
     tests/unit/test_sa_sequence.cpp's)."""
     _, _, _, _, klen, alen = ALGOS[algo]
     ck, ak = key(klen, algo + "c"), key(alen, algo + "a")
@@ -543,7 +544,7 @@ def main():
         tests.append((f"{algo} ipv4-tunnel fragment: fragmented before encryption",
                       lambda a=algo: fragment_case(fwd, wd, a)))
     for algo, ctype in (("aes-128-gcm", "cpu-crypto"), ("chacha20-poly1305", "lookaside-none")):
-        tests.append((f"{algo} esn 2^64-3: 2 sent, then seq_overflow (the counter never cycles)",
+        tests.append((f"{algo} esn 2^64-2: 2 sent, then seq_overflow (the counter never cycles)",
                       lambda a=algo, t=ctype: exhaustion_case(fwd, wd, a, t)))
     for mode, natt, ctype in (("ipv4-tunnel", False, "cpu-crypto"), ("ipv6-tunnel", False, "cpu-crypto"),
                               ("ipv4-tunnel", True, "lookaside-none"), ("ipv6-tunnel", True, "cpu-crypto")):

@@ -37,6 +37,27 @@ TEST(SaSequence, BurstsTakeConsecutiveRangesFromOne) {
   EXPECT_EQ(sa.seq.load(), 37u);
 }
 
+// `esn N` means what it means to ipsec-secgw (librte_ipsec): N > 0 turns ESN on and is the first
+// number sent; 0 and 1 both start at 1, and `esn 0` leaves ESN off (a secgw peer given the same
+// file computes its AAD / ICV without the high half, so ours must too).
+TEST(SaSequence, EsnValueIsTheFirstNumberSentAsInIpsecSecgw) {
+  struct Want {
+    const char* extra;
+    bool esn;
+    uint64_t first;
+  };
+  for (const Want& w : {Want{"", false, 1}, Want{"esn 0", false, 1}, Want{"esn 1", true, 1},
+                        Want{"esn 2", true, 2}, Want{"esn 4294967296", true, 4294967296}}) {
+    auto c = sa_config(w.extra);
+    ASSERT_EQ(c.size(), 1u) << w.extra;
+    Sa sa(c[0], 0);
+    EXPECT_EQ(sa.esn, w.esn) << w.extra;
+    uint64_t first = 0;
+    ASSERT_EQ(sa.reserve_seq(3, &first), 3u) << w.extra;
+    EXPECT_EQ(first, w.first) << w.extra;
+  }
+}
+
 TEST(SaSequence, ThirtyTwoBitCounterStopsAtItsLastNumber) {
   auto c = sa_config("");
   ASSERT_EQ(c.size(), 1u);
@@ -52,7 +73,7 @@ TEST(SaSequence, ThirtyTwoBitCounterStopsAtItsLastNumber) {
 }
 
 TEST(SaSequence, EsnCrossesTwoToThe32) {
-  auto c = sa_config("esn 4294967294");  // the last number sent: 2^32 - 2
+  auto c = sa_config("esn 4294967295");  // the first number sent: 2^32 - 1
   ASSERT_EQ(c.size(), 1u);
   Sa sa(c[0], 0);
   uint64_t first = 0;
@@ -63,7 +84,7 @@ TEST(SaSequence, EsnCrossesTwoToThe32) {
 // With ESN the counter ends at 2^64 - 1 and stays there: an add past it would wrap to small
 // numbers that the next bursts would be given as fresh.
 TEST(SaSequence, EsnCounterStopsAtTwoToThe64MinusOne) {
-  auto c = sa_config("esn 18446744073709551613");  // 2^64 - 3
+  auto c = sa_config("esn 18446744073709551614");  // the first number sent: 2^64 - 2
   ASSERT_EQ(c.size(), 1u);
   Sa sa(c[0], 0);
   uint64_t first = 0;

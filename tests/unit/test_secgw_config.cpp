@@ -139,6 +139,22 @@ TEST(SecgwConfig, DefaultsFromTheCommandLine) {
   EXPECT_TRUE(r->sas[0].esn);
 }
 
+// As in ipsec-secgw: `esn 0` does not turn ESN on (but -e still does), any N > 0 does.
+TEST(SecgwConfig, EsnZeroLeavesEsnAsTheCommandLineSetsIt) {
+  const std::string sa =
+      "sa out 300 aead_algo aes-128-gcm aead_key 0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0 mode "
+      "transport ";
+  for (bool e : {false, true}) {
+    auto zero = parse_secgw_config(sa + "esn 0\n", "z.cfg", SaDefaults{64, e});
+    ASSERT_TRUE(zero.ok()) << zero.error();
+    EXPECT_EQ(zero->sas[0].esn, e);
+    auto one = parse_secgw_config(sa + "esn 1\n", "o.cfg", SaDefaults{64, e});
+    ASSERT_TRUE(one.ok()) << one.error();
+    EXPECT_TRUE(one->sas[0].esn);
+    EXPECT_EQ(one->sas[0].esn_initial, 1u);
+  }
+}
+
 struct BadLine {
   const char* text;
   const char* expect;  // substring of the error, after "bad.cfg:LINE: "
