@@ -27,8 +27,8 @@ import subprocess
 import sys
 import time
 
-from scapy.all import IP, IPv6, UDP, TCP, Raw, Ether, rdpcap, wrpcap
-from scapy.layers.ipsec import ESP
+from scapy.all import ICMP, IP, IPv6, UDP, TCP, Raw, Ether, rdpcap, wrpcap
+from scapy.layers.ipsec import ESP, SecurityAssociation
 
 from esp_interop import ALGOS, key, sa_words
 from fwd_runner import clean_run_errors, run_cases, run_fwd, workdir
@@ -177,6 +177,71 @@ def case(fwd, secgw, wd, algo, mode, sa_type, esn, all_esn, n=12):
     return errors[:8]
 
 
+def policy_case(fwd, secgw, wd):
+    """One file with overlapping policies (protect to two SAs, bypass, discard, by priority,
+    prefix, protocol and port range): every packet must meet the same fate at both programs —
+    sent in ESP under the same SA, sent in clear unchanged, or dropped — and every fate occurs."""
+    k1, k2 = key(20, "policy1001"), key(20, "policy1002")
+    gcm = "aead_algo aes-128-gcm aead_key "
+    tun = "mode ipv4-tunnel src 172.16.0.1 dst 172.16.0.2"
+    any_ports = "sport 0:65535 dport 0:65535"
+    cfg = "\n".join([
+        f"sa out 1001 {gcm}{':'.join(f'{x:02x}' for x in k1)} {tun}",
+        f"sa out 1002 {gcm}{':'.join(f'{x:02x}' for x in k2)} {tun}",
+        # secgw refuses to start without an inbound SA; this one sees no traffic.
+        f"sa in 2001 {gcm}{':'.join(f'{x:02x}' for x in k2)} mode ipv4-tunnel src 172.16.0.2 dst 172.16.0.1",
+        f"sp ipv4 in esp protect 2001 pri 1 src 10.0.2.0/24 dst 10.0.1.0/24 {any_ports}",
+        f"sp ipv4 out esp protect 1001 pri 10 src 10.0.1.0/24 dst 10.0.2.0/24 {any_ports}",
+        "sp ipv4 out esp protect 1002 pri 20 src 10.0.1.0/24 dst 10.0.2.0/24 proto 17:17 "
+        "sport 0:65535 dport 5000:5999",
+        f"sp ipv4 out esp bypass pri 30 src 10.0.1.0/24 dst 10.0.2.128/25 {any_ports}",
+        "sp ipv4 out esp discard pri 40 src 10.0.1.0/24 dst 10.0.2.0/24 proto 6:6 sport 0:65535 dport 23:23",
+        "rt ipv4 dst 172.16.0.2/32 port 1", "rt ipv4 dst 10.0.2.0/24 port 1", "rt ipv4 dst 10.0.1.0/24 port 0",
+        f"neigh port 0 {MAC_HOST}", f"neigh port 1 {MAC_PEER}"]) + "\n"
+    plain = []
+    for dst in ("10.0.2.5", "10.0.2.200", "10.0.3.1"):
+        for l4 in (UDP(sport=999, dport=53), UDP(sport=999, dport=5000), UDP(sport=999, dport=5999),
+                   UDP(sport=999, dport=6000), TCP(sport=999, dport=23), TCP(sport=999, dport=80),
+                   ICMP(type=8, id=7)):
+            plain.append(IP(bytes(IP(src="10.0.1.9", dst=dst, id=len(plain) + 1, ttl=64) / l4 / Raw(b"p" * 40))))
+    frames = [Ether(src=MAC_HOST, dst=MAC_GW) / p for p in plain]
+    sas = {spi: SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=k,
+                                    tunnel_header=IP(src="172.16.0.1", dst="172.16.0.2"))
+           for spi, k in ((1001, k1), (1002, k2))}
+
+    def fates(out1):
+        f, clear = {}, {}
+        for fr in out1:
+            ip = fr.payload
+            if ESP in ip:
+                inner = sas[ip[ESP].spi].decrypt(IP(bytes(ip)))
+                f[inner.id] = f"esp {ip[ESP].spi}"
+            else:
+                f[ip.id] = "clear"
+                clear[ip.id] = bytes(ip)
+        return {p.id: f.get(p.id, "dropped") for p in plain}, clear
+
+    _, sg_out, log = run_secgw(secgw, wd, "policy", cfg, frames, [], ["-w", "64"])
+    if sg_out is None:
+        return [f"ipsec-secgw: {log}"]
+    rep, _, our_out = run_fwd(fwd, cfg, frames, [], wd, extra_args=["-w", "64"])
+    errors, fatal = clean_run_errors(rep, drops_expected=True)
+    if fatal:
+        return errors
+    (sg_f, sg_clear), (our_f, our_clear) = fates(sg_out), fates(our_out)
+    for p in plain:
+        if sg_f[p.id] != our_f[p.id]:
+            errors.append(f"{p.dst} {p.payload.summary()}: secgw {sg_f[p.id]}, ours {our_f[p.id]}")
+    for i in set(sg_clear) & set(our_clear):
+        if sg_clear[i] != our_clear[i]:
+            errors.append(f"packet {i} sent in clear differs between the two")
+    if set(our_f.values()) != {"esp 1001", "esp 1002", "clear", "dropped"}:
+        errors.append(f"not every fate occurred: {sorted(set(our_f.values()))}")
+    if rep["dropped"] != list(our_f.values()).count("dropped"):
+        errors.append(f"dropped {rep['dropped']} ({rep['drops']}), fates say {list(our_f.values()).count('dropped')}")
+    return errors[:8]
+
+
 def main():
     fwd = sys.argv[1]
     r = subprocess.run([os.path.join(TOP, "scripts", "build-secgw"),
@@ -200,6 +265,8 @@ def main():
     for algo, mode, t, esn, all_esn in cases:
         name = f"{algo} {mode} {t}" + ("" if esn is None else f" esn {esn}") + (" -e" if all_esn else "")
         tests.append((name, lambda a=algo, m=mode, t=t, e=esn, ae=all_esn: case(fwd, secgw, wd, a, m, t, e, ae)))
+    tests.append(("policies: protect to two SAs, bypass, discard, by priority: same fate for every packet",
+                  lambda: policy_case(fwd, secgw, wd)))
     run_cases(tests)
 
 
