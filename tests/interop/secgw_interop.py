@@ -10,6 +10,8 @@ ports:
     means: the first number sent), and the same outer addresses;
   * gateway B as dpaccel-fwd on secgw's ESP packets, and as ipsec-secgw on ours: each must give
     back every clear-text packet exactly as it went into A.
+A last case gives both one file of overlapping policies (two protect SAs, bypass, discard, by
+priority, prefix, protocol and port range): every packet must meet the same fate at both.
 secgw runs its librte_ipsec path (-l), the one where per-SA `esn` has a meaning, on DPDK's
 crypto_aesni_mb; dpaccel-fwd on its default crypto_dpaccel_cpu. The `esn 0` cases are the ones
 where the two programs used to disagree (ESN on here, off there: every packet failed its ICV).
