@@ -2,6 +2,8 @@
 
 #include <rte_ethdev.h>
 
+#include <cstdio>
+
 #include "common/log.hpp"
 
 namespace dpaccel::fwd {
@@ -46,6 +48,14 @@ Result<void> setup_port(uint16_t port, const PortPlan& plan, rte_mempool* pool, 
   uint16_t mtu = 1500;
   if (rte_eth_dev_get_mtu(port, &mtu) == 0 && mtu) info.mtu = mtu;
   info.enabled = true;
+  // Which device each port number is (vdevs and NICs are numbered in probe order), for the log.
+  char name[RTE_ETH_NAME_MAX_LEN] = "?";
+  rte_eth_dev_get_name_by_port(port, name);
+  char mac[RTE_ETHER_ADDR_FMT_SIZE];
+  rte_ether_format_addr(mac, sizeof(mac), &info.mac);
+  std::printf("dpaccel-fwd: port %u (%s): %s, driver %s, MAC %s, MTU %u, %u rx / %u tx queues\n",
+              port, info.unprotected ? "unprotected" : "protected", name, dev.driver_name, mac,
+              unsigned(info.mtu), unsigned(plan.nb_rxq), unsigned(plan.nb_txq));
   return {};
 }
 

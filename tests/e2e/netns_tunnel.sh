@@ -10,9 +10,17 @@
 # a text file (goes compressed) whose SHA-256 must match, that the traffic really went through
 # the SAs and IPComp (gateway counters, telemetry), no unexpected drops, and every mbuf back in
 # its pool after SIGINT.
-# usage: netns_tunnel.sh PATH/TO/dpaccel-fwd        (needs root; exits 77 = skipped otherwise)
+#
+# With --tap, gateway A's protected port is a net_tap port instead: host A is then gateway A's
+# own namespace, whose kernel reaches the tunnel through the tap interface the PMD creates there.
+#
+#   [gwA's kernel 10.0.1.2] tap ══ [gwA] a1 ══ b1 [gwB] b0 ══ hB0 [hB 10.0.2.2]
+#
+# usage: netns_tunnel.sh PATH/TO/dpaccel-fwd [--tap]   (needs root; exits 77 = skipped otherwise)
 set -uo pipefail
 fwd=$(realpath "$1")
+tap_mode=0
+[ "${2:-}" = --tap ] && tap_mode=1
 if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1; then
   echo "skipped: needs root and ip netns"; exit 77
 fi
@@ -21,6 +29,10 @@ for tool in ping nc ethtool sha256sum; do
 done
 id=$$
 nsA=dpa_hA_$id nsB=dpa_hB_$id gA=dpa_gwA_$id gB=dpa_gwB_$id
+tap=dpatap$id
+[ $tap_mode = 1 ] && nsA=$gA  # host A is gateway A's namespace, on the tap
+# net_tap's DPDK side and the kernel side of its interface, both fixed so the files can name them.
+tap_mac_dpdk=02:00:00:00:0a:01 tap_mac_kernel=02:00:00:00:0a:02
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -37,30 +49,37 @@ check() {  # check <name> <command...>
   if "$@"; then echo "ok     $name"; pass=$((pass + 1)); else echo "FAILED $name"; fail=$((fail + 1)); fi
 }
 
-for n in $nsA $nsB $gA $gB; do
+for n in $(printf '%s\n' $nsA $nsB $gA $gB | sort -u); do
   ip netns add "$n"
   ip -n "$n" link set lo up
   ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 done
-ip link add hA0 netns $nsA type veth peer name a0 netns $gA
+[ $tap_mode = 1 ] || ip link add hA0 netns $nsA type veth peer name a0 netns $gA
 ip link add a1 netns $gA type veth peer name b1 netns $gB
 ip link add b0 netns $gB type veth peer name hB0 netns $nsB
-for pair in "$nsA hA0" "$gA a0" "$gA a1" "$gB b1" "$gB b0" "$nsB hB0"; do
+for pair in "$gA a1" "$gB b1" "$gB b0" "$nsB hB0"; do
   set -- $pair
   ip -n "$1" link set "$2" up
 done
+[ $tap_mode = 1 ] || { ip -n $nsA link set hA0 up; ip -n $gA link set a0 up; }
 mac() { ip -n "$1" -o link show "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
 # Hosts: an MTU that leaves room for ESP, checksums computed in software (a veth would otherwise
 # hand af_packet packets whose checksum the kernel never filled in).
-ip -n $nsA addr add 10.0.1.2/24 dev hA0
-ip -n $nsB addr add 10.0.2.2/24 dev hB0
-for h in "$nsA hA0 10.0.1.1 a0 $gA" "$nsB hB0 10.0.2.1 b0 $gB"; do
-  set -- $h
+host_setup() {  # host_setup <ns> <if> <gateway ip> <gateway mac>
   ip -n "$1" link set "$2" mtu 1400
   ip netns exec "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1
   ip -n "$1" route add default via "$3"
-  ip -n "$1" neigh add "$3" lladdr "$(mac "$5" "$4")" dev "$2"
-done
+  ip -n "$1" neigh add "$3" lladdr "$4" dev "$2"
+}
+ip -n $nsB addr add 10.0.2.2/24 dev hB0
+host_setup $nsB hB0 10.0.2.1 "$(mac $gB b0)"
+if [ $tap_mode = 0 ]; then
+  ip -n $nsA addr add 10.0.1.2/24 dev hA0
+  host_setup $nsA hA0 10.0.1.1 "$(mac $gA a0)"
+  hA_mac=$(mac $nsA hA0)
+else
+  hA_mac=$tap_mac_kernel
+fi
 
 key_ab=2b:7e:15:16:28:ae:d2:a6:ab:f7:15:88:09:cf:4f:3c:ca:fe:ba:be
 key_ba=60:3d:eb:10:15:ca:71:be:2b:73:ae:f0:85:7d:77:81:de:ad:be:ef
@@ -71,7 +90,7 @@ sp ipv4 out esp protect 1001 pri 1 src 10.0.1.0/24 dst 10.0.2.0/24
 sp ipv4 in esp protect 2001 pri 1 src 10.0.2.0/24 dst 10.0.1.0/24
 rt ipv4 dst 172.16.0.2/32 port 1
 rt ipv4 dst 10.0.1.0/24 port 0
-neigh port 0 $(mac $nsA hA0)
+neigh port 0 $hA_mac
 neigh port 1 $(mac $gB b1)
 CFG
 cat > "$work/gwB.cfg" <<CFG
@@ -85,20 +104,34 @@ neigh port 0 $(mac $nsB hB0)
 neigh port 1 $(mac $gA a1)
 CFG
 ncpu=$(nproc)
-start_gw() {  # start_gw <ns> <name> <if0> <if1> <lcore>
+start_gw() {  # start_gw <ns> <name> <port 0 vdev> <if1> <lcore>
   ip netns exec "$1" "$fwd" -l "$5" --no-huge -m 256 --no-pci --no-shconf --file-prefix "dpa_e2e_$2_$id" \
     --log-level lib.eal:warning \
-    --vdev "net_af_packet0,iface=$3" --vdev "net_af_packet1,iface=$4" \
+    --vdev "$3" --vdev "net_af_packet1,iface=$4" \
     -- -f "$work/$2.cfg" -p 0x3 -u 0x2 >"$work/$2.log" 2>&1 &
   pids+=($!)
 }
-start_gw $gA gwA a0 a1 0
-start_gw $gB gwB b0 b1 $((ncpu > 1 ? 1 : 0))
+if [ $tap_mode = 1 ]; then
+  start_gw $gA gwA "net_tap0,iface=$tap,mac=$tap_mac_dpdk" a1 0
+else
+  start_gw $gA gwA "net_af_packet0,iface=a0" a1 0
+fi
+start_gw $gB gwB "net_af_packet0,iface=b0" b1 $((ncpu > 1 ? 1 : 0))
 for i in $(seq 50); do
   grep -q "worker lcore" "$work/gwA.log" "$work/gwB.log" 2>/dev/null && \
     [ "$(grep -l "worker lcore" "$work/gwA.log" "$work/gwB.log" | wc -l)" = 2 ] && break
   sleep 0.2
 done
+if [ $tap_mode = 1 ]; then
+  # The PMD created the tap in gwA's namespace: give its kernel side the address and MAC the
+  # files name, and a route to B's hosts through the gateway (DPDK's side of the tap).
+  ip -n $gA link set $tap down
+  ip -n $gA link set $tap address $tap_mac_kernel
+  ip -n $gA addr add 10.0.1.2/24 dev $tap
+  ip -n $gA link set $tap up
+  host_setup $gA $tap 10.0.1.1 $tap_mac_dpdk
+  check "gwA's port 0 is net_tap's interface $tap" ip -n $gA -o addr show dev $tap to 10.0.1.2/24
+fi
 
 check "ping hA -> hB through the tunnel" ip netns exec $nsA ping -c 5 -i 0.2 -W 2 -q 10.0.2.2
 check "ping hB -> hA through the tunnel" ip netns exec $nsB ping -c 5 -i 0.2 -W 2 -q 10.0.1.2

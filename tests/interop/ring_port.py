@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""dpaccel-fwd on a net_ring port: an in-memory loopback (what a net_ring port transmits, its own
+rx queue receives), so one forwarder is both ends of a tunnel.
+
+Clear-text packets enter protected port 0 (net_pcap); SA 1001 encrypts them out of unprotected
+port 1 (net_ring); the ring hands them back to port 1, where the inbound SA of the same SPI and
+tunnel addresses decrypts them, and they leave port 0 again. Every packet must come back byte for
+byte, each having crossed the ring once encrypted: the report shows as many outbound as inbound
+packets, port 1 as many rx as tx, nothing dropped, every mbuf back in its pool.
+
+usage: ring_port.py PATH/TO/dpaccel-fwd
+"""
+import os
+import subprocess
+import sys
+
+from scapy.all import IP, UDP, TCP, Raw, Ether, rdpcap, wrpcap
+
+from fwd_runner import clean_run_errors, parse_report, run_cases, workdir
+
+KEY = "2b:7e:15:16:28:ae:d2:a6:ab:f7:15:88:09:cf:4f:3c:ca:fe:ba:be"
+
+
+def config(sa_type):
+    tun = "mode ipv4-tunnel src 172.16.0.1 dst 172.16.0.2"
+    return "\n".join([
+        f"sa out 1001 aead_algo aes-128-gcm aead_key {KEY} {tun} type {sa_type}",
+        f"sa in 1001 aead_algo aes-128-gcm aead_key {KEY} {tun} type {sa_type}",
+        "sp ipv4 out esp protect 1001 pri 1 src 10.0.1.0/24 dst 10.0.2.0/24",
+        "sp ipv4 in esp protect 1001 pri 1 src 10.0.1.0/24 dst 10.0.2.0/24",
+        "rt ipv4 dst 172.16.0.2/32 port 1", "rt ipv4 dst 10.0.2.0/24 port 0",
+        "neigh port 0 02:00:00:00:01:02", "neigh port 1 02:00:00:00:0b:01"]) + "\n"
+
+
+def ring_case(fwd, wd, sa_type, n=300):
+    plain = [IP(bytes(IP(src=f"10.0.1.{1 + i % 200}", dst=f"10.0.2.{1 + i % 100}", id=i) /
+                      (UDP(sport=1000 + i, dport=53) if i % 2 else TCP(sport=2000 + i, dport=80)) /
+                      Raw(bytes((i + j) & 0xFF for j in range(i * 37 % 1300)))))
+             for i in range(n)]
+    tag = f"{sa_type}_{os.getpid()}"
+    rx, tx, cfg = (os.path.join(wd, f"{x}_{tag}") for x in ("in.pcap", "out.pcap", "ring.cfg"))
+    wrpcap(rx, [Ether(src="02:00:00:00:01:02", dst="02:00:00:00:00:01") / p for p in plain], linktype=1)
+    open(cfg, "w").write(config(sa_type))
+    cmd = [fwd, "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--file-prefix",
+           f"dparing_{tag}", "--log-level", "lib.eal:warning",
+           "--vdev", f"net_pcap0,rx_pcap={rx},tx_pcap={tx}", "--vdev", "net_ring0",
+           "--", "-f", cfg, "-p", "0x3", "-u", "0x2", "--config", "(0,0,0),(1,0,0)", "--exit-idle-ms", "300"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    rep = parse_report(p.stdout)
+    rep.update(returncode=p.returncode, stdout=p.stdout, stderr=p.stderr)
+    errors, fatal = clean_run_errors(rep)
+    if fatal:
+        return errors
+    if (rep.get("outbound"), rep.get("inbound")) != (n, n):
+        errors.append(f"outbound {rep.get('outbound')} inbound {rep.get('inbound')}, want {n} each")
+    if "dpaccel-fwd: port 1 (unprotected): net_ring0, driver net_ring," not in p.stdout:
+        errors.append("the start-up lines do not show port 1 as net_ring0")
+    out = rdpcap(tx) if os.path.exists(tx) and os.path.getsize(tx) > 24 else []
+    got = sorted(bytes(f.payload) for f in out)
+    if got != sorted(bytes(q) for q in plain):
+        errors.append(f"{len(out)} packets back out of port 0 of {n}, or different bytes")
+    return errors
+
+
+def main():
+    fwd = sys.argv[1]
+    wd = workdir()
+    run_cases([(f"net_ring loopback, {t}: encrypted out, back in, decrypted, all {300} packets equal",
+                lambda t=t: ring_case(fwd, wd, t)) for t in ("lookaside-none", "cpu-crypto")])
+
+
+if __name__ == "__main__":
+    main()
