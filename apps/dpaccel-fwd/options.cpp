@@ -76,7 +76,8 @@ port, neighbours (neigh) its destination MAC. Every packet not forwarded is coun
   -P                 put the ports in promiscuous mode
   -w WINDOW          default anti-replay window for inbound SAs: 0 (off) or 64..4096 (default 64;
                      an SA's `replay_window N` overrides it)
-  -e                 extended (64-bit) sequence numbers for every SA (an SA's `esn N` sets its own)
+  -e                 extended (64-bit) sequence numbers for every SA (an SA's `esn N`, N > 0,
+                     turns them on for that SA alone and sets its first number)
   --cryptodev NAME   the crypto device to use (default: the first one; when there is none, a
                      crypto_dpaccel_cpu device is created)
   --compressdev NAME the compress device for SAs with IPComp (default: the first one; when

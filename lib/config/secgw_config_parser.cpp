@@ -227,8 +227,10 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
         return p.fail("type '%s': expected lookaside-none or cpu-crypto", v.c_str());
     } else if (kw == "esn") {
       TRY_VALUE(v, p, kw);
-      auto n = parse_number<uint64_t>(v, UINT64_MAX);
-      if (!n) return p.fail("esn '%s': expected the initial 64-bit sequence number", v.c_str());
+      // Decimal only: ipsec-secgw reads the value with atoll(), so `esn 0x10` is 0 (ESN off) there.
+      auto n = v.size() > 1 && (v[1] == 'x' || v[1] == 'X') ? std::nullopt
+                                                            : parse_number<uint64_t>(v, UINT64_MAX);
+      if (!n) return p.fail("esn '%s': expected the first sequence number, in decimal", v.c_str());
       // ipsec-secgw's meaning (librte_ipsec): N > 0 turns ESN on for this SA, and 0 leaves it
       // as -e says; a peer running secgw with the same file must agree on both.
       if (*n > 0) sa.esn = true;

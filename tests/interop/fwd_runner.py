@@ -2,8 +2,10 @@
 
 Shared by the interop, malformed-packet and demo checks. Port 0 is protected, port 1 unprotected.
 """
+import atexit
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -14,11 +16,12 @@ _counter = [0]
 
 
 def run_fwd(binary, config_text, port0_in, port1_in, workdir, extra_args=(), eal_extra=(),
-            timeout=60, workers=1):
+            timeout=60, workers=1, port1_vdev=None):
     """Writes config and input pcaps, runs the forwarder until idle, returns (report, out0, out1).
 
     With workers=N, port0_in and port1_in are lists of N packet lists: queue q of each port reads
     its own file and is polled by lcore q; out0/out1 gather what every tx queue of the port sent.
+    port1_vdev replaces port 1's pcap files by that device (port1_in is then ignored, out1 empty).
     """
     _counter[0] += 1
     tag = f"{os.getpid()}_{_counter[0]}"
@@ -28,6 +31,10 @@ def run_fwd(binary, config_text, port0_in, port1_in, workdir, extra_args=(), eal
     inputs = (port0_in, port1_in) if workers > 1 else ([port0_in], [port1_in])
     vdevs, outs = [], []
     for port, queues in enumerate(inputs):
+        if port == 1 and port1_vdev:
+            vdevs += ["--vdev", port1_vdev]
+            outs.append([])
+            continue
         args, tx = [], []
         for q, pkts in enumerate(queues):
             rx = os.path.join(workdir, f"in{port}{q}_{tag}.pcap")
@@ -95,7 +102,10 @@ def clean_run_errors(rep, drops_expected=False):
 
 
 def workdir():
-    return tempfile.mkdtemp(prefix="dpaccel-fwd-")
+    """A scratch directory for a test's files, removed when the test exits."""
+    d = tempfile.mkdtemp(prefix="dpaccel-fwd-")
+    atexit.register(shutil.rmtree, d, True)
+    return d
 
 
 def run_cases(cases):

@@ -10,13 +10,12 @@ packets, port 1 as many rx as tx, nothing dropped, every mbuf back in its pool.
 
 usage: ring_port.py PATH/TO/dpaccel-fwd
 """
-import os
-import subprocess
+import re
 import sys
 
-from scapy.all import IP, UDP, TCP, Raw, Ether, rdpcap, wrpcap
+from scapy.all import IP, UDP, TCP, Raw, Ether
 
-from fwd_runner import clean_run_errors, parse_report, run_cases, workdir
+from fwd_runner import clean_run_errors, run_cases, run_fwd, workdir
 
 KEY = "2b:7e:15:16:28:ae:d2:a6:ab:f7:15:88:09:cf:4f:3c:ca:fe:ba:be"
 
@@ -37,27 +36,21 @@ def ring_case(fwd, wd, sa_type, n=300):
                       (UDP(sport=1000 + i, dport=53) if i % 2 else TCP(sport=2000 + i, dport=80)) /
                       Raw(bytes((i + j) & 0xFF for j in range(i * 37 % 1300)))))
              for i in range(n)]
-    tag = f"{sa_type}_{os.getpid()}"
-    rx, tx, cfg = (os.path.join(wd, f"{x}_{tag}") for x in ("in.pcap", "out.pcap", "ring.cfg"))
-    wrpcap(rx, [Ether(src="02:00:00:00:01:02", dst="02:00:00:00:00:01") / p for p in plain], linktype=1)
-    open(cfg, "w").write(config(sa_type))
-    cmd = [fwd, "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--file-prefix",
-           f"dparing_{tag}", "--log-level", "lib.eal:warning",
-           "--vdev", f"net_pcap0,rx_pcap={rx},tx_pcap={tx}", "--vdev", "net_ring0",
-           "--", "-f", cfg, "-p", "0x3", "-u", "0x2", "--config", "(0,0,0),(1,0,0)", "--exit-idle-ms", "300"]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    rep = parse_report(p.stdout)
-    rep.update(returncode=p.returncode, stdout=p.stdout, stderr=p.stderr)
+    frames = [Ether(src="02:00:00:00:01:02", dst="02:00:00:00:00:01") / p for p in plain]
+    rep, out, _ = run_fwd(fwd, config(sa_type), frames, [], wd, port1_vdev="net_ring0",
+                          extra_args=["--exit-idle-ms", "300"])
     errors, fatal = clean_run_errors(rep)
     if fatal:
         return errors
     if (rep.get("outbound"), rep.get("inbound")) != (n, n):
         errors.append(f"outbound {rep.get('outbound')} inbound {rep.get('inbound')}, want {n} each")
-    if "dpaccel-fwd: port 1 (unprotected): net_ring0, driver net_ring," not in p.stdout:
+    if "dpaccel-fwd: port 1 (unprotected): net_ring0, driver net_ring," not in rep["stdout"]:
         errors.append("the start-up lines do not show port 1 as net_ring0")
-    out = rdpcap(tx) if os.path.exists(tx) and os.path.getsize(tx) > 24 else []
-    got = sorted(bytes(f.payload) for f in out)
-    if got != sorted(bytes(q) for q in plain):
+    m = re.search(r"^port 1 \(unprotected\): rx (\d+) tx (\d+)", rep["stdout"], re.M)
+    if not m or m.groups() != (str(n), str(n)):
+        errors.append(f"port 1: {m.group(0) if m else 'no counters'}, want rx {n} tx {n} (each packet "
+                      "crossed the ring once)")
+    if sorted(bytes(f.payload) for f in out) != sorted(bytes(q) for q in plain):
         errors.append(f"{len(out)} packets back out of port 0 of {n}, or different bytes")
     return errors
 
@@ -65,7 +58,7 @@ def ring_case(fwd, wd, sa_type, n=300):
 def main():
     fwd = sys.argv[1]
     wd = workdir()
-    run_cases([(f"net_ring loopback, {t}: encrypted out, back in, decrypted, all {300} packets equal",
+    run_cases([(f"net_ring loopback, {t}: encrypted out, back in, decrypted, every packet equal",
                 lambda t=t: ring_case(fwd, wd, t)) for t in ("lookaside-none", "cpu-crypto")])
 
 

@@ -28,12 +28,13 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from scapy.all import ICMP, IP, IPv6, UDP, TCP, Raw, Ether, rdpcap, wrpcap
 from scapy.layers.ipsec import ESP, SecurityAssociation
 
-from esp_interop import ALGOS, key, sa_words
+from esp_interop import ALGOS, hexkey, key, sa_words
 from fwd_runner import clean_run_errors, run_cases, run_fwd, workdir
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -106,23 +107,38 @@ def run_secgw(secgw, wd, tag, config_text, port0_in, port1_in, flags=()):
            "--file-prefix", f"dpasg_{tag}_{os.getpid()}", "--log-level", "lib.eal:warning",
            "--vdev", "crypto_aesni_mb0", *vdevs, "--",
            "-p", "0x3", "-u", "0x2", "-f", cfg, "-l", "--config", "(0,0,0),(1,0,0)", *flags]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     # Its main loop polls the pcap files once it has started (a second or so on a slow VM): give
-    # the few packets a generous second after that, however long start-up took.
-    lines = []
-    deadline = time.monotonic() + 60
-    for line in p.stdout:
-        lines.append(line)
-        if "entering main loop" in line or time.monotonic() > deadline:
-            break
-    time.sleep(1.0)
-    p.send_signal(signal.SIGINT)
+    # the few packets a generous second after that, however long start-up took. Its output is
+    # read by a thread, so a secgw that hangs silently still meets the deadline.
+    lines, started = [], threading.Event()
+
+    def read(stream):
+        for line in stream:
+            lines.append(line)
+            if "entering main loop" in line:
+                started.set()
+        started.set()  # exited
+
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    reader = threading.Thread(target=read, args=(p.stdout,), daemon=True)
+    reader.start()
     try:
-        rest, _ = p.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        rest, _ = p.communicate()
-        return None, None, "ipsec-secgw did not stop on SIGINT:\n" + ("".join(lines) + rest)[-1500:]
+        started.wait(60)
+        time.sleep(1.0)
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            reader.join(5)
+            return None, None, "ipsec-secgw did not stop on SIGINT:\n" + "".join(lines)[-1500:]
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    reader.join(5)
+    rest = ""
     log = "".join(lines) + rest
     if p.returncode != 0:
         return None, None, f"ipsec-secgw exited {p.returncode}:\n" + log[-1500:]
@@ -143,8 +159,7 @@ def inner_ip(frame):
     return bytes(frame.payload) if isinstance(frame.payload, (IP, IPv6)) else None
 
 
-def case(fwd, secgw, wd, algo, mode, sa_type, esn, all_esn, n=12):
-    tag = f"{abs(hash((algo, mode, sa_type, esn))) % 10**8}"
+def case(fwd, secgw, wd, tag, algo, mode, sa_type, esn, all_esn, n=12):
     cfg_a, cfg_b = (gateway(s, algo, mode, sa_type, esn) for s in "AB")
     flags = ["-w", "64"] + (["-e"] if all_esn else [])
     plain = traffic(n)
@@ -163,8 +178,10 @@ def case(fwd, secgw, wd, algo, mode, sa_type, esn, all_esn, n=12):
     sg_view, our_view = [esp_view(f) for f in sg_esp], [esp_view(f) for f in our_esp]
     if len(sg_esp) != n or None in sg_view:
         return errors + [f"ipsec-secgw as A sent {len(sg_esp)} ESP packets of {n} (or non-ESP): {log[-800:]}"]
+    if len(our_esp) != n or None in our_view:
+        errors.append(f"dpaccel-fwd as A sent {len(our_esp)} packets for {n}, or some not in ESP")
     # Per SA, in order (the two programs may send a burst's IPv4 and IPv6 groups in either order).
-    want_first = max(esn or 1, 1)
+    want_first = esn or 1  # `esn 0` and no `esn` both start at 1
     for spi in (1001, 1003):
         sg_spi, our_spi = [v for v in sg_view if v[2] == spi], [v for v in our_view if v and v[2] == spi]
         if sg_spi != our_spi:
@@ -203,10 +220,10 @@ def policy_case(fwd, secgw, wd):
     tun = "mode ipv4-tunnel src 172.16.0.1 dst 172.16.0.2"
     any_ports = "sport 0:65535 dport 0:65535"
     cfg = "\n".join([
-        f"sa out 1001 {gcm}{':'.join(f'{x:02x}' for x in k1)} {tun}",
-        f"sa out 1002 {gcm}{':'.join(f'{x:02x}' for x in k2)} {tun}",
+        f"sa out 1001 {gcm}{hexkey(k1)} {tun}",
+        f"sa out 1002 {gcm}{hexkey(k2)} {tun}",
         # secgw refuses to start without an inbound SA; this one sees no traffic.
-        f"sa in 2001 {gcm}{':'.join(f'{x:02x}' for x in k2)} mode ipv4-tunnel src 172.16.0.2 dst 172.16.0.1",
+        f"sa in 2001 {gcm}{hexkey(k2)} mode ipv4-tunnel src 172.16.0.2 dst 172.16.0.1",
         f"sp ipv4 in esp protect 2001 pri 1 src 10.0.2.0/24 dst 10.0.1.0/24 {any_ports}",
         f"sp ipv4 out esp protect 1001 pri 10 src 10.0.1.0/24 dst 10.0.2.0/24 {any_ports}",
         "sp ipv4 out esp protect 1002 pri 20 src 10.0.1.0/24 dst 10.0.2.0/24 proto 17:17 "
@@ -231,7 +248,11 @@ def policy_case(fwd, secgw, wd):
         for fr in out1:
             ip = fr.payload
             if ESP in ip:
-                inner = sas[ip[ESP].spi].decrypt(IP(bytes(ip)))
+                try:
+                    inner = sas[ip[ESP].spi].decrypt(IP(bytes(ip)))
+                except Exception as ex:  # noqa: BLE001 — an unknown SPI or a bad ICV
+                    errors.append(f"ESP packet SPI {ip[ESP].spi} seq {ip[ESP].seq}: not decrypted: {ex!r}")
+                    continue
                 f[inner.id] = f"esp {ip[ESP].spi}"
             else:
                 f[ip.id] = "clear"
@@ -311,9 +332,10 @@ def main():
              ("chacha20-poly1305", "transport", "lookaside-none", 7, True),
              ("null/sha256-hmac", "ipv4-tunnel", "lookaside-none", None, False)]
     tests = []
-    for algo, mode, t, esn, all_esn in cases:
+    for i, (algo, mode, t, esn, all_esn) in enumerate(cases):
         name = f"{algo} {mode} {t}" + ("" if esn is None else f" esn {esn}") + (" -e" if all_esn else "")
-        tests.append((name, lambda a=algo, m=mode, t=t, e=esn, ae=all_esn: case(fwd, secgw, wd, a, m, t, e, ae)))
+        tests.append((name, lambda i=i, a=algo, m=mode, t=t, e=esn, ae=all_esn:
+                      case(fwd, secgw, wd, f"c{i}", a, m, t, e, ae)))
     tests.append(("policies: protect to two SAs, bypass, discard, by priority: same fate for every packet",
                   lambda: policy_case(fwd, secgw, wd)))
     tests.append(("config/*.cfg are ipsec-secgw files (but for dpaccel's own keywords and NAT-T)",

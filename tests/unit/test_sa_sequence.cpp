@@ -94,6 +94,42 @@ TEST(SaSequence, EsnCounterStopsAtTwoToThe64MinusOne) {
   EXPECT_EQ(sa.seq.load(), UINT64_MAX);
 }
 
+// `esn 2^64-1`: one packet, the last number there is, then nothing.
+TEST(SaSequence, EsnStartingAtTheLastNumberSendsOne) {
+  auto c = sa_config("esn 18446744073709551615");
+  ASSERT_EQ(c.size(), 1u);
+  Sa sa(c[0], 0);
+  uint64_t first = 0;
+  ASSERT_EQ(sa.reserve_seq(32, &first), 1u);
+  EXPECT_EQ(first, UINT64_MAX);
+  EXPECT_EQ(sa.reserve_seq(1, &first), 0u);
+}
+
+// Inbound, `esn N` is the replay window's top, N itself not yet received (librte_ipsec's
+// rsn->sqn = N): N and numbers down to the window's bottom pass once, with their high half
+// inferred from N. (Below the bottom, RFC 4303 A2.2 takes a number for the next 2^32 round.)
+TEST(SaSequence, InboundEsnValueIsTheWindowTop) {
+  const std::string line =
+      "sa in 7 aead_algo aes-128-gcm aead_key 00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:"
+      "10:11:12:13 mode ipv4-tunnel src 192.0.2.2 dst 192.0.2.1 esn 4294967300\n";
+  auto cfg = parse_secgw_config(line, "test");
+  ASSERT_TRUE(cfg.ok()) << cfg.error();
+  Sa sa(cfg->sas[0], 0);
+  ASSERT_TRUE(sa.esn);
+  constexpr uint64_t n = 4294967300;  // 2^32 + 4
+  ASSERT_EQ(sa.replay.top(), n);
+  const uint32_t size = sa.replay.size();
+  ASSERT_GT(size, 8u);
+  for (uint64_t s : {n, n - 1, n - size + 1, n + 1}) {
+    auto c = sa.replay.check(uint32_t(s));
+    EXPECT_EQ(c.verdict, ReplayWindow::Verdict::Ok) << s;
+    EXPECT_EQ(c.seq, s) << s;  // high half inferred from the top
+    EXPECT_EQ(sa.replay.update(c.seq), ReplayWindow::Verdict::Ok) << s;
+  }
+  EXPECT_EQ(sa.replay.check(uint32_t(n)).verdict, ReplayWindow::Verdict::Duplicate);
+  EXPECT_EQ(sa.replay.check(uint32_t(n - 1)).verdict, ReplayWindow::Verdict::Duplicate);
+}
+
 // Lcores sharing an SA: every number up to the last is handed out exactly once, none beyond.
 TEST(SaSequence, ConcurrentBurstsShareTheLastNumbersExactly) {
   auto c = sa_config("");

@@ -153,6 +153,12 @@ TEST(SecgwConfig, EsnZeroLeavesEsnAsTheCommandLineSetsIt) {
     EXPECT_TRUE(one->sas[0].esn);
     EXPECT_EQ(one->sas[0].esn_initial, 1u);
   }
+  // secgw's atoll() reads `esn 0x10` as 0: refused here rather than read as 16.
+  auto hex = parse_secgw_config(sa + "esn 0x10\n", "h.cfg");
+  ASSERT_FALSE(hex.ok());
+  EXPECT_NE(hex.error().find("h.cfg:1: esn '0x10': expected the first sequence number, in decimal"),
+            std::string::npos)
+      << hex.error();
 }
 
 struct BadLine {
