@@ -469,16 +469,22 @@ void GatewayWorker::enqueue_ops(Sa& sa, EspJob* jobs, uint16_t n) {
 }
 
 void GatewayWorker::poll_crypto() {
-  if (in_flight_ == 0) return;
-  rte_crypto_op* ops[kBurst];
-  uint16_t n = rte_cryptodev_dequeue_burst(dev_id_, qp_, ops, kBurst);
-  if (n == 0) return;
-  in_flight_ -= n;
-  EspJob jobs[kBurst];
-  CryptoResult res[kBurst];
-  for (uint16_t i = 0; i < n; ++i) res[i] = esp_job_from_op(ops[i], jobs[i]);
-  rte_mempool_put_bulk(gw_.crypto().op_pool(), reinterpret_cast<void**>(ops), n);
-  complete(jobs, res, n);
+  // Everything that is done, not one burst: a pass over the rx queues enqueues up to a burst per
+  // queue (two with a `fragment` SA), so taking back one burst per pass let the queue pair fill
+  // under load in both directions, and a third of the packets were dropped as crypto_queue_full
+  // by a device that had finished them.
+  while (in_flight_ > 0) {
+    rte_crypto_op* ops[kBurst];
+    uint16_t n = rte_cryptodev_dequeue_burst(dev_id_, qp_, ops, kBurst);
+    if (n == 0) return;
+    in_flight_ -= n;
+    EspJob jobs[kBurst];
+    CryptoResult res[kBurst];
+    for (uint16_t i = 0; i < n; ++i) res[i] = esp_job_from_op(ops[i], jobs[i]);
+    rte_mempool_put_bulk(gw_.crypto().op_pool(), reinterpret_cast<void**>(ops), n);
+    complete(jobs, res, n);
+    if (n < kBurst) return;
+  }
 }
 
 // ---- after crypto ------------------------------------------------------------------------------

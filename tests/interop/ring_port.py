@@ -6,7 +6,8 @@ Clear-text packets enter protected port 0 (net_pcap); SA 1001 encrypts them out 
 port 1 (net_ring); the ring hands them back to port 1, where the inbound SA of the same SPI and
 tunnel addresses decrypts them, and they leave port 0 again. Every packet must come back byte for
 byte, each having crossed the ring once encrypted: the report shows as many outbound as inbound
-packets, port 1 as many rx as tx, nothing dropped, every mbuf back in its pool.
+packets, port 1 as many rx as tx, nothing dropped, every mbuf back in its pool. A last case
+fills the ring on purpose (tx_queue_full).
 
 usage: ring_port.py PATH/TO/dpaccel-fwd
 """
@@ -20,10 +21,10 @@ from fwd_runner import clean_run_errors, run_cases, run_fwd, workdir
 KEY = "2b:7e:15:16:28:ae:d2:a6:ab:f7:15:88:09:cf:4f:3c:ca:fe:ba:be"
 
 
-def config(sa_type):
+def config(sa_type, fragment=False):
     tun = "mode ipv4-tunnel src 172.16.0.1 dst 172.16.0.2"
     return "\n".join([
-        f"sa out 1001 aead_algo aes-128-gcm aead_key {KEY} {tun} type {sa_type}",
+        f"sa out 1001 aead_algo aes-128-gcm aead_key {KEY} {tun} type {sa_type}" + (" fragment" if fragment else ""),
         f"sa in 1001 aead_algo aes-128-gcm aead_key {KEY} {tun} type {sa_type}",
         "sp ipv4 out esp protect 1001 pri 1 src 10.0.1.0/24 dst 10.0.2.0/24",
         "sp ipv4 in esp protect 1001 pri 1 src 10.0.1.0/24 dst 10.0.2.0/24",
@@ -55,11 +56,37 @@ def ring_case(fwd, wd, sa_type, n=300):
     return errors
 
 
+def tx_full_case(fwd, wd, n=3000):
+    """The ring as an output that fills: a `fragment` SA turns each 1480-byte packet into two ESP
+    packets, so every pass puts two bursts on the ring and takes one back, and the ring (1024
+    slots) runs full. What it refuses must be dropped as tx_queue_full, counted, with every mbuf
+    back in its pool; and everything it took must come back in and out of port 0."""
+    plain = [Ether(src="02:00:00:00:01:02", dst="02:00:00:00:00:01") /
+             IP(src="10.0.1.1", dst="10.0.2.1", id=i, flags=0) / UDP(sport=1, dport=2) / Raw(b"x" * 1452)
+             for i in range(n)]
+    rep, out, _ = run_fwd(fwd, config("cpu-crypto", fragment=True), plain, [], wd, port1_vdev="net_ring0",
+                          extra_args=["--exit-idle-ms", "300", "--mbufs", "16384"])
+    errors, fatal = clean_run_errors(rep, drops_expected=True)
+    if fatal:
+        return errors
+    full = rep["drops"].get("tx_queue_full", 0)
+    if not full or set(rep["drops"]) != {"tx_queue_full"}:
+        errors.append(f"drops {rep['drops']}, want only tx_queue_full (and some)")
+    m = re.search(r"^port 1 \(unprotected\): rx (\d+) tx (\d+)", rep["stdout"], re.M)
+    if not m or int(m.group(1)) != int(m.group(2)) or int(m.group(2)) + full != 2 * n:
+        errors.append(f"port 1: {m.group(0) if m else 'no counters'}; want rx = tx = {2 * n} - {full}")
+    elif len(out) != int(m.group(1)):
+        errors.append(f"{len(out)} fragments out of port 0, want the {m.group(1)} that crossed the ring")
+    return errors
+
+
 def main():
     fwd = sys.argv[1]
     wd = workdir()
     run_cases([(f"net_ring loopback, {t}: encrypted out, back in, decrypted, every packet equal",
-                lambda t=t: ring_case(fwd, wd, t)) for t in ("lookaside-none", "cpu-crypto")])
+                lambda t=t: ring_case(fwd, wd, t)) for t in ("lookaside-none", "cpu-crypto")] +
+              [("net_ring full: what it refuses is tx_queue_full, counted, no mbuf lost",
+                lambda: tx_full_case(fwd, wd))])
 
 
 if __name__ == "__main__":
