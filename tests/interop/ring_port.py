@@ -6,8 +6,9 @@ Clear-text packets enter protected port 0 (net_pcap); SA 1001 encrypts them out 
 port 1 (net_ring); the ring hands them back to port 1, where the inbound SA of the same SPI and
 tunnel addresses decrypts them, and they leave port 0 again. Every packet must come back byte for
 byte, each having crossed the ring once encrypted: the report shows as many outbound as inbound
-packets, port 1 as many rx as tx, nothing dropped, every mbuf back in its pool. A last case
-fills the ring on purpose (tx_queue_full).
+packets, port 1 as many rx as tx, nothing dropped, every mbuf back in its pool. Two more cases
+fill the ring on purpose: as an output (tx_queue_full), and as a holder of most of the mbuf
+pool (no_mbuf between a packet's fragments).
 
 usage: ring_port.py PATH/TO/dpaccel-fwd
 """
@@ -80,13 +81,42 @@ def tx_full_case(fwd, wd, n=3000):
     return errors
 
 
+def fragment_no_mbuf_case(fwd, wd, n=3000):
+    """The smallest pool the forwarder takes (--mbufs 1024) with the ring holding up to 1023 of
+    its mbufs: a `fragment` SA cuts each packet into two fresh mbufs, and when the pool runs dry
+    between the two, the packet is dropped as no_mbuf and the fragment already cut must go back
+    to the pool (every one of this run's no_mbuf drops takes that branch: checked once by
+    instrumenting it). Nothing may be lost: rx + fragments - packets fragmented = tx + dropped,
+    and the pool is full at exit."""
+    plain = [Ether(src="02:00:00:00:01:02", dst="02:00:00:00:00:01") /
+             IP(src="10.0.1.1", dst="10.0.2.1", id=i, flags=0) / UDP(sport=1, dport=2) / Raw(b"x" * 1452)
+             for i in range(n)]
+    rep, _, _ = run_fwd(fwd, config("cpu-crypto", fragment=True), plain, [], wd, port1_vdev="net_ring0",
+                        extra_args=["--exit-idle-ms", "300", "--mbufs", "1024"])
+    errors, fatal = clean_run_errors(rep, drops_expected=True)
+    if fatal:
+        return errors
+    if not rep["drops"].get("no_mbuf"):
+        errors.append(f"drops {rep['drops']}: want no_mbuf (the pool never ran dry)")
+    m = re.search(r"^fragmented before encryption: (\d+) packets into (\d+) fragments", rep["stdout"], re.M)
+    if not m:
+        return errors + ["no fragmentation line in the report"]
+    packets, frags = map(int, m.groups())
+    if rep["rx"] + frags - packets != rep["tx"] + rep["dropped"]:
+        errors.append(f"rx {rep['rx']} + fragments {frags} - fragmented {packets} != tx {rep['tx']} + dropped "
+                      f"{rep['dropped']}")
+    return errors
+
+
 def main():
     fwd = sys.argv[1]
     wd = workdir()
     run_cases([(f"net_ring loopback, {t}: encrypted out, back in, decrypted, every packet equal",
                 lambda t=t: ring_case(fwd, wd, t)) for t in ("lookaside-none", "cpu-crypto")] +
               [("net_ring full: what it refuses is tx_queue_full, counted, no mbuf lost",
-                lambda: tx_full_case(fwd, wd))])
+                lambda: tx_full_case(fwd, wd)),
+               ("fragment SA, pool dry between a packet's two fragments: no_mbuf, the first freed",
+                lambda: fragment_no_mbuf_case(fwd, wd))])
 
 
 if __name__ == "__main__":
