@@ -14,8 +14,9 @@ usage: bidirectional_load.py PATH/TO/dpaccel-fwd
 import sys
 
 from scapy.all import IP, UDP, Raw, Ether
-from scapy.layers.ipsec import ESP, SecurityAssociation
+from scapy.layers.ipsec import ESP
 
+from esp_interop import scapy_sa
 from fwd_runner import clean_run_errors, run_cases, run_fwd, workdir
 
 KEY_OUT = "2b:7e:15:16:28:ae:d2:a6:ab:f7:15:88:09:cf:4f:3c:ca:fe:ba:be"
@@ -23,9 +24,9 @@ KEY_IN = "60:3d:eb:10:15:ca:71:be:2b:73:ae:f0:85:7d:77:81:de:ad:be:ef"
 N = 3000
 
 
-def gcm_sa(spi, key, src, dst):
-    return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=bytes.fromhex(key.replace(":", "")),
-                               tunnel_header=IP(src=src, dst=dst))
+def gcm_sa(spi, key, out):
+    """scapy's end of SA `spi`: out=True decrypts what we send (172.16.0.1 -> .2)."""
+    return scapy_sa("aes-128-gcm", spi, bytes.fromhex(key.replace(":", "")), b"", "ipv4-tunnel", False, False, out)
 
 
 def config(sa_type, fragment):
@@ -60,7 +61,7 @@ def load_case(fwd, wd, sa_type, fragment, esp_in):
         errors.append(f"{len(out0)} decrypted packets out of port 0, want {N}")
     elif sorted(bytes(f.payload) for f in out0) != sorted(bytes(p) for _, p in esp_in):
         errors.append("decrypted packets differ from what scapy encrypted")
-    rx_sa = gcm_sa(1001, KEY_OUT, "172.16.0.1", "172.16.0.2")
+    rx_sa = gcm_sa(1001, KEY_OUT, out=True)
     for f in out1[:: max(1, len(out1) // 50)]:
         try:
             rx_sa.decrypt(IP(bytes(f.payload)))
@@ -73,7 +74,7 @@ def load_case(fwd, wd, sa_type, fragment, esp_in):
 def main():
     fwd = sys.argv[1]
     wd = workdir()
-    tx_sa = gcm_sa(2001, KEY_IN, "172.16.0.2", "172.16.0.1")
+    tx_sa = gcm_sa(2001, KEY_IN, out=False)
     esp_in = []
     for i in range(N):
         p = IP(bytes(IP(src=f"10.0.2.{1 + i % 200}", dst=f"10.0.1.{1 + i % 250}", id=i & 0xFFFF) /

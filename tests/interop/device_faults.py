@@ -17,7 +17,6 @@ under its own reason, rx = tx + dropped, and every mbuf is back in its pool at e
 usage: device_faults.py PATH/TO/dpaccel-fwd PATH/TO/librte_crypto_dpaccel_worker.so
 """
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -106,8 +105,7 @@ def main():
         if rep.get("returncode") != 0:
             errs.append("forwarder failed: " + rep["stderr"][-300:])
         else:
-            m = re.search(r"fragmented before encryption: (\d+) packets into (\d+) fragments", rep["stdout"])
-            fragmented, fragments = map(int, m.groups()) if m else (0, 0)
+            fragmented, fragments = rep["fragmented"] or (0, 0)
             if set(rep["drops"]) != {"no_mbuf"}:
                 errs.append(f"drops {rep['drops']}, expected no_mbuf only")
             if fragments != 2 * fragmented:

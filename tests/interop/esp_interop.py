@@ -15,7 +15,6 @@ usage: esp_interop.py PATH/TO/dpaccel-fwd [--quick]
 import hashlib
 import hmac
 import random
-import re
 import struct
 import sys
 
@@ -336,13 +335,13 @@ def fragment_case(fwd, wd, algo):
         return errors
     if rep["drops"] != {"mtu_exceeded": 1}:
         errors.append(f"drops {rep['drops']}, want one mtu_exceeded (the DF-set packet)")
-    m = re.search(r"fragmented before encryption: (\d+) packets into (\d+) fragments", rep["stdout"])
+    frag = rep["fragmented"]  # (packets, fragments)
     # RFC 4303 framing: outer IPv4 + ESP header + IV + (inner + 2, padded to the block) + ICV.
     iv, block, icv = (8, 4, 16) if "gcm" in algo else (16, 16, 16)
     nfrag_pkts = sum(1 for p in plain if 20 + 8 + iv + -(-(len(p) + 2) // block) * block + icv > 1500)
-    if not m or int(m.group(1)) != nfrag_pkts:
-        errors.append(f"fragmented count: {m.group(0) if m else 'no line'}, want {nfrag_pkts} packets")
-    elif rep["rx"] + int(m.group(2)) - int(m.group(1)) != rep["tx"] + rep["dropped"]:
+    if not frag or frag[0] != nfrag_pkts:
+        errors.append(f"fragmented (packets, fragments): {frag}, want {nfrag_pkts} packets")
+    elif rep["rx"] + frag[1] - frag[0] != rep["tx"] + rep["dropped"]:
         errors.append(f"accounting: rx {rep['rx']} + fragments - fragmented != tx {rep['tx']} + dropped")
     rx_sa = scapy_sa(algo, 1001, ck, ak, "ipv4-tunnel", False, False, out=True)
     inner = []

@@ -73,6 +73,10 @@ def parse_report(text):
         r["spd_cache_hits"], r["spd_cache_misses"] = map(int, m.groups())
     for m in re.finditer(r"^  (\w+)\s+(\d+)  \(", text, re.M):
         r["drops"][m.group(1)] = int(m.group(2))
+    r["ports"] = {int(m.group(1)): (int(m.group(2)), int(m.group(3)))
+                  for m in re.finditer(r"^port (\d+) \((?:un)?protected\): rx (\d+) tx (\d+)", text, re.M)}
+    m = re.search(r"^fragmented before encryption: (\d+) packets into (\d+) fragments", text, re.M)
+    r["fragmented"] = tuple(map(int, m.groups())) if m else None  # (packets, fragments)
     r["ipcomp"] = {}
     for m in re.finditer(r"^  sa (in|out)\s+spi (\d+)\s+packets (\d+) bytes (\d+) dropped (\d+)\n"
                          r"(?:    ipcomp cpi \d+: (.*)\n)?", text, re.M):

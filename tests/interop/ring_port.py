@@ -12,7 +12,6 @@ pool (no_mbuf between a packet's fragments).
 
 usage: ring_port.py PATH/TO/dpaccel-fwd
 """
-import re
 import sys
 
 from scapy.all import IP, UDP, TCP, Raw, Ether
@@ -48,13 +47,23 @@ def ring_case(fwd, wd, sa_type, n=300):
         errors.append(f"outbound {rep.get('outbound')} inbound {rep.get('inbound')}, want {n} each")
     if "dpaccel-fwd: port 1 (unprotected): net_ring0, driver net_ring," not in rep["stdout"]:
         errors.append("the start-up lines do not show port 1 as net_ring0")
-    m = re.search(r"^port 1 \(unprotected\): rx (\d+) tx (\d+)", rep["stdout"], re.M)
-    if not m or m.groups() != (str(n), str(n)):
-        errors.append(f"port 1: {m.group(0) if m else 'no counters'}, want rx {n} tx {n} (each packet "
-                      "crossed the ring once)")
+    if rep["ports"].get(1) != (n, n):
+        errors.append(f"port 1 rx/tx {rep['ports'].get(1)}, want {n} each (each packet crossed the ring once)")
     if sorted(bytes(f.payload) for f in out) != sorted(bytes(q) for q in plain):
         errors.append(f"{len(out)} packets back out of port 0 of {n}, or different bytes")
     return errors
+
+
+def run_fragmenting(fwd, wd, n, mbufs):
+    """n 1480-byte DF-clear packets through a `fragment` SA (two ESP packets each) onto the ring,
+    with a pool of `mbufs`: (report, what left port 0, errors so far, whether the run failed)."""
+    plain = [Ether(src="02:00:00:00:01:02", dst="02:00:00:00:00:01") /
+             IP(src="10.0.1.1", dst="10.0.2.1", id=i, flags=0) / UDP(sport=1, dport=2) / Raw(b"x" * 1452)
+             for i in range(n)]
+    rep, out, _ = run_fwd(fwd, config("cpu-crypto", fragment=True), plain, [], wd, port1_vdev="net_ring0",
+                          extra_args=["--exit-idle-ms", "300", "--mbufs", str(mbufs)])
+    errors, fatal = clean_run_errors(rep, drops_expected=True)
+    return rep, out, errors, fatal
 
 
 def tx_full_case(fwd, wd, n=3000):
@@ -62,22 +71,17 @@ def tx_full_case(fwd, wd, n=3000):
     packets, so every pass puts two bursts on the ring and takes one back, and the ring (1024
     slots) runs full. What it refuses must be dropped as tx_queue_full, counted, with every mbuf
     back in its pool; and everything it took must come back in and out of port 0."""
-    plain = [Ether(src="02:00:00:00:01:02", dst="02:00:00:00:00:01") /
-             IP(src="10.0.1.1", dst="10.0.2.1", id=i, flags=0) / UDP(sport=1, dport=2) / Raw(b"x" * 1452)
-             for i in range(n)]
-    rep, out, _ = run_fwd(fwd, config("cpu-crypto", fragment=True), plain, [], wd, port1_vdev="net_ring0",
-                          extra_args=["--exit-idle-ms", "300", "--mbufs", "16384"])
-    errors, fatal = clean_run_errors(rep, drops_expected=True)
+    rep, out, errors, fatal = run_fragmenting(fwd, wd, n, 16384)
     if fatal:
         return errors
     full = rep["drops"].get("tx_queue_full", 0)
     if not full or set(rep["drops"]) != {"tx_queue_full"}:
         errors.append(f"drops {rep['drops']}, want only tx_queue_full (and some)")
-    m = re.search(r"^port 1 \(unprotected\): rx (\d+) tx (\d+)", rep["stdout"], re.M)
-    if not m or int(m.group(1)) != int(m.group(2)) or int(m.group(2)) + full != 2 * n:
-        errors.append(f"port 1: {m.group(0) if m else 'no counters'}; want rx = tx = {2 * n} - {full}")
-    elif len(out) != int(m.group(1)):
-        errors.append(f"{len(out)} fragments out of port 0, want the {m.group(1)} that crossed the ring")
+    rx, tx = rep["ports"].get(1, (-1, -1))
+    if rx != tx or tx + full != 2 * n:
+        errors.append(f"port 1 rx {rx} tx {tx}; want rx = tx = {2 * n} - {full}")
+    elif len(out) != rx:
+        errors.append(f"{len(out)} fragments out of port 0, want the {rx} that crossed the ring")
     return errors
 
 
@@ -88,20 +92,14 @@ def fragment_no_mbuf_case(fwd, wd, n=3000):
     to the pool (every one of this run's no_mbuf drops takes that branch: checked once by
     instrumenting it). Nothing may be lost: rx + fragments - packets fragmented = tx + dropped,
     and the pool is full at exit."""
-    plain = [Ether(src="02:00:00:00:01:02", dst="02:00:00:00:00:01") /
-             IP(src="10.0.1.1", dst="10.0.2.1", id=i, flags=0) / UDP(sport=1, dport=2) / Raw(b"x" * 1452)
-             for i in range(n)]
-    rep, _, _ = run_fwd(fwd, config("cpu-crypto", fragment=True), plain, [], wd, port1_vdev="net_ring0",
-                        extra_args=["--exit-idle-ms", "300", "--mbufs", "1024"])
-    errors, fatal = clean_run_errors(rep, drops_expected=True)
+    rep, _, errors, fatal = run_fragmenting(fwd, wd, n, 1024)
     if fatal:
         return errors
     if not rep["drops"].get("no_mbuf"):
         errors.append(f"drops {rep['drops']}: want no_mbuf (the pool never ran dry)")
-    m = re.search(r"^fragmented before encryption: (\d+) packets into (\d+) fragments", rep["stdout"], re.M)
-    if not m:
+    if not rep["fragmented"]:
         return errors + ["no fragmentation line in the report"]
-    packets, frags = map(int, m.groups())
+    packets, frags = rep["fragmented"]
     if rep["rx"] + frags - packets != rep["tx"] + rep["dropped"]:
         errors.append(f"rx {rep['rx']} + fragments {frags} - fragmented {packets} != tx {rep['tx']} + dropped "
                       f"{rep['dropped']}")

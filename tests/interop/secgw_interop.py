@@ -32,9 +32,9 @@ import threading
 import time
 
 from scapy.all import ICMP, IP, IPv6, UDP, TCP, Raw, Ether, rdpcap, wrpcap
-from scapy.layers.ipsec import ESP, SecurityAssociation
+from scapy.layers.ipsec import ESP
 
-from esp_interop import ALGOS, hexkey, key, sa_words
+from esp_interop import ALGOS, hexkey, key, sa_words, scapy_sa
 from fwd_runner import clean_run_errors, run_cases, run_fwd, workdir
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -239,8 +239,7 @@ def policy_case(fwd, secgw, wd):
                    ICMP(type=8, id=7)):
             plain.append(IP(bytes(IP(src="10.0.1.9", dst=dst, id=len(plain) + 1, ttl=64) / l4 / Raw(b"p" * 40))))
     frames = [Ether(src=MAC_HOST, dst=MAC_GW) / p for p in plain]
-    sas = {spi: SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=k,
-                                    tunnel_header=IP(src="172.16.0.1", dst="172.16.0.2"))
+    sas = {spi: scapy_sa("aes-128-gcm", spi, k, b"", "ipv4-tunnel", False, False, out=True)
            for spi, k in ((1001, k1), (1002, k2))}
 
     def fates(out1):
