@@ -2,10 +2,15 @@
 // accelerator, and devargs errors. (Correctness under every split and fault profile is the
 // differential suite's: Differential.Balance*.)
 #include <rte_bus_vdev.h>
+#include <rte_log.h>
+#include <rte_mempool.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <thread>
 
 #include "device_fixture.hpp"
@@ -137,6 +142,138 @@ TEST_F(Balance, OpsInFlightSayNotProcessed) {
     ASSERT_EQ(back.size(), 8u);
     for (auto* op : back) EXPECT_EQ(op->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
   }
+}
+
+unsigned count_mempools() {
+  unsigned n = 0;
+  rte_mempool_walk([](rte_mempool*, void* arg) { ++*static_cast<unsigned*>(arg); }, &n);
+  return n;
+}
+
+// What DPDK and our drivers log while `body` runs.
+template <typename F>
+std::string captured_log(F body) {
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  if (f == nullptr) return "open_memstream failed";
+  rte_openlog_stream(f);
+  body();
+  rte_openlog_stream(nullptr);
+  std::fclose(f);
+  std::string out(buf, len);
+  std::free(buf);
+  return out;
+}
+
+// A balancer over its own CPU device and accelerator (suffix names them), created and removed by
+// the test; whatever an early failure leaves is removed at the end, balancer first.
+struct TempBalancer {
+  std::string cpu, accel, balancer;
+  TempBalancer(const std::string& suffix, const std::string& accel_args,
+               const std::string& balancer_args)
+      : cpu("crypto_dpaccel_cpu_" + suffix),
+        accel("crypto_dpaccel_worker_" + suffix),
+        balancer("crypto_dpaccel_balance_" + suffix) {
+    ok = rte_vdev_init(cpu.c_str(), nullptr) == 0 &&
+         rte_vdev_init(accel.c_str(), accel_args.c_str()) == 0 &&
+         rte_vdev_init(
+             balancer.c_str(),
+             ("cpu=" + cpu + ",accel=" + accel + ",max_sessions=16," + balancer_args).c_str()) ==
+             0 &&
+         start_device(balancer, 1, 256) >= 0;
+  }
+  ~TempBalancer() {
+    for (const std::string& n : {balancer, accel, cpu})
+      if (int id = rte_cryptodev_get_dev_id(n.c_str()); id >= 0) {
+        rte_cryptodev_stop(static_cast<uint8_t>(id));
+        rte_vdev_uninit(n.c_str());
+      }
+  }
+  bool ok = false;
+};
+
+// What removing devices must not log: DPDK's stand-in fast path answering a stopped or closed
+// device, and private pools given up for lost.
+void expect_clean_removal(const std::string& log) {
+  EXPECT_EQ(log.find("unconfigured device"), std::string::npos) << log.substr(0, 2000);
+  EXPECT_EQ(log.find("leaked"), std::string::npos) << log.substr(0, 2000);
+}
+
+TEST_F(Balance, AcceleratorClosedBeforeTheBalancer) {
+  // rte_eal_cleanup() removes vdevs one by one, and an accelerator may go before its balancer,
+  // with what it still held: here the balancer's latency probe, which this accelerator keeps for
+  // 2 s. The balancer must then neither dequeue from the closed device (DPDK's stand-in logs an
+  // error per call) nor keep its private pools as if the device could still write into them; the
+  // probe's sub-session reference goes too.
+  const unsigned pools_before = count_mempools();
+  {
+    TempBalancer t("cl0", "corelist=1,latency_us=2000000", "mode=adaptive");
+    ASSERT_TRUE(t.ok);
+    const uint8_t b = dev(t.balancer.c_str()), w = dev(t.accel.c_str());
+    rte_cryptodev_stats st{};
+    {
+      GcmSession gs(b, 21);
+      ASSERT_NE(gs.sess, nullptr);
+      // A probe goes with a burst once 10 ms have passed since the last: bursts until one has.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      do {
+        std::vector<Bytes> plain(32);
+        for (auto& p : plain) p = random_bytes(256, gs.rng);
+        GcmOps ops(gs, plain);
+        ASSERT_TRUE(ops.ok());
+        ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, ops.data(), 32), 32);
+        std::vector<rte_crypto_op*> back = dequeue_n(b, 0, 32, std::chrono::seconds(10));
+        ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_order(back, ops, gs, plain));
+        ASSERT_EQ(rte_cryptodev_stats_get(w, &st), 0);
+        if (st.enqueued_count == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      } while (st.enqueued_count == 0 && std::chrono::steady_clock::now() < deadline);
+    }  // the application's session goes; the probe still holds its sub-session
+    ASSERT_GE(st.enqueued_count, 1u) << "no probe at the accelerator: the case is not reached";
+    ASSERT_EQ(st.dequeued_count, 0u) << "the probe came back: the case is not reached";
+    rte_cryptodev_stop(b);
+    const std::string log = captured_log([&t] {
+      EXPECT_EQ(rte_vdev_uninit(t.accel.c_str()), 0);
+      EXPECT_EQ(rte_vdev_uninit(t.balancer.c_str()), 0);
+    });
+    expect_clean_removal(log);
+    EXPECT_NE(log.find("was closed before the balancer, holding 1 private"), std::string::npos)
+        << log.substr(0, 2000);
+  }
+  EXPECT_EQ(count_mempools(), pools_before) << "the balancer's private pools were kept";
+}
+
+TEST_F(Balance, ReleaseTakesBackWhatAStoppedAcceleratorHolds) {
+  // The usual end: stop, then close. Stopping the balancer stops its accelerators, and a stopped
+  // device's public dequeue is DPDK's stand-in; the copies an accelerator finished must still
+  // come back when the queue pair is released (here 32 ops, 20 ms at the accelerator, never
+  // dequeued by the application), and the private pools with them.
+  const unsigned pools_before = count_mempools();
+  {
+    TempBalancer t("cl1", "corelist=1,latency_us=20000", "mode=accel,stall_us=100000");
+    ASSERT_TRUE(t.ok);
+    const uint8_t b = dev(t.balancer.c_str()), w = dev(t.accel.c_str());
+    {
+      GcmSession gs(b, 22);
+      ASSERT_NE(gs.sess, nullptr);
+      std::vector<Bytes> plain(32);
+      for (auto& p : plain) p = random_bytes(256, gs.rng);
+      GcmOps ops(gs, plain);
+      ASSERT_TRUE(ops.ok());
+      ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, ops.data(), 32), 32);
+      rte_cryptodev_stats st{};
+      ASSERT_EQ(rte_cryptodev_stats_get(w, &st), 0);
+      ASSERT_EQ(st.enqueued_count, 32u) << "mode=accel sends every op to the accelerator";
+      rte_cryptodev_stop(b);
+    }  // the application gives up its ops and session (the private copies keep a sub-session)
+    const std::string log = captured_log([&t] {
+      EXPECT_EQ(rte_vdev_uninit(t.balancer.c_str()), 0);  // closes its children too
+    });
+    expect_clean_removal(log);
+    EXPECT_NE(log.find("released with 32 ops not dequeued"), std::string::npos)
+        << log.substr(0, 2000);
+  }
+  EXPECT_EQ(count_mempools(), pools_before) << "the balancer's private pools were kept";
 }
 
 TEST_F(Balance, BadDevargsAreRefused) {

@@ -108,7 +108,9 @@ rte_crypto_op* make_private(QueuePair& qp, const Session& s, rte_crypto_op* op, 
 }  // namespace
 
 void free_private(rte_crypto_op* p) noexcept {
-  SubSessions* sub = meta_of(p)->sub;
+  PrivMeta* meta = meta_of(p);
+  SubSessions* sub = meta->sub;
+  meta->sub = nullptr;  // no accelerator holds it (qp_release reads this)
   rte_pktmbuf_free(p->sym->m_src);
   rte_crypto_op_free(p);
   sub_sessions_unref(sub);

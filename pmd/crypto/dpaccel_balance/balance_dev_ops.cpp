@@ -64,8 +64,11 @@ void release_children(const char* balancer) noexcept {
 }
 
 void destroy_sub_sessions(SubSessions* sub) noexcept {
+  // An accelerator closed before the balancer (qp_release) took its sessions with it; they live
+  // in the balancer's sub_pool, which goes with the balancer.
   for (uint8_t a = 0; a < sub->n_accel; ++a)
-    if (sub->accel_sess[a]) rte_cryptodev_sym_session_free(sub->accel_dev[a], sub->accel_sess[a]);
+    if (sub->accel_sess[a] && rte_cryptodev_is_valid_dev(sub->accel_dev[a]))
+      rte_cryptodev_sym_session_free(sub->accel_dev[a], sub->accel_sess[a]);
   delete sub;
 }
 
@@ -208,6 +211,49 @@ void dev_stop(rte_cryptodev* dev) noexcept {
   for (uint8_t c : children_of(*device_of(dev))) rte_cryptodev_stop(c);
 }
 
+// Whether accelerator a is still the device the balancer attached: at EAL clean-up the vdev bus
+// removes devices in the order they were created, so accelerators named before their balancer
+// (the usual command line) are closed before it.
+bool accel_present(const Device& d, size_t a) noexcept {
+  return rte_cryptodev_is_valid_dev(d.accel_devs[a]) &&
+         rte_cryptodev_get_dev_id(d.accel_names[a].c_str()) == d.accel_devs[a];
+}
+
+// Takes back what a child finished, whether it runs or not: rte_cryptodev_stop() points a
+// device's public fast path at DPDK's stand-ins, which return nothing and log an error per call,
+// and dev_stop has stopped the children by the time a queue pair is released; the driver's own
+// dequeue still hands back what the device completed.
+uint16_t child_dequeue(uint8_t id, uint16_t qp_id, rte_crypto_op** ops, uint16_t n) noexcept {
+  rte_cryptodev* c = rte_cryptodev_pmd_get_dev(id);
+  if (c == nullptr || c->data == nullptr || c->dequeue_burst == nullptr ||
+      qp_id >= c->data->nb_queue_pairs || c->data->queue_pairs[qp_id] == nullptr)
+    return 0;
+  return c->dequeue_burst(c->data->queue_pairs[qp_id], ops, n);
+}
+
+// The private copies accelerator a held when it was closed: gone with it (its queue pairs are
+// freed; a closed device writes nothing more). Their sub-session references are dropped; the
+// ops and mbufs go with the pools. Returns how many there were.
+uint32_t forget_copies_of_closed_accel(QueuePair* qp, size_t a) noexcept {
+  struct Walk {
+    size_t a;
+    uint32_t n;
+  } w{a, 0};
+  rte_mempool_obj_iter(
+      qp->priv_ops,
+      [](rte_mempool*, void* arg, void* obj, unsigned) {
+        auto* walk = static_cast<Walk*>(arg);
+        PrivMeta* meta = meta_of(static_cast<rte_crypto_op*>(obj));
+        if (meta->sub == nullptr || meta->accel != walk->a) return;  // free, or another's
+        SubSessions* sub = meta->sub;
+        meta->sub = nullptr;
+        sub_sessions_unref(sub);
+        ++walk->n;
+      },
+      &w);
+  return w.n;
+}
+
 int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
   auto* qp = static_cast<QueuePair*>(dev->data->queue_pairs[qp_id]);
   if (qp == nullptr) return 0;
@@ -215,6 +261,17 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
   // Take back every private op the accelerators still hold before their pools go.
   bool held = false;
   for (size_t a = 0; a < d->accel_devs.size(); ++a) {
+    if (qp->inflight[a].load() > 0 && qp->priv_ops && !accel_present(*d, a)) {
+      // Closed: its queue pairs are gone, and what it held (a latency probe, most often) with
+      // them.
+      const uint32_t lost = forget_copies_of_closed_accel(qp, a);
+      BAL_LOG(INFO,
+              "%s qp %u: accelerator %s was closed before the balancer, holding %u private "
+              "copies; they are freed with the balancer's pools",
+              dev->data->name, qp_id, d->accel_names[a].c_str(), lost);
+      qp->inflight[a].store(0);
+      continue;
+    }
     rte_crypto_op* back[32];
     // Bounded in time, not in calls: a stopped accelerator (dev_stop stops them first) may never
     // give back what it holds, e.g. a latency probe nobody was waiting for. Four stall limits
@@ -226,7 +283,7 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
     const uint64_t deadline =
         rte_get_timer_cycles() + uint64_t(std::clamp(4 * stall_s, 0.05, 2.0) * double(hz));
     while (qp->inflight[a].load() > 0 && rte_get_timer_cycles() < deadline) {
-      uint16_t n = rte_cryptodev_dequeue_burst(d->accel_devs[a], qp_id, back, 32);
+      uint16_t n = child_dequeue(d->accel_devs[a], qp_id, back, 32);
       for (uint16_t k = 0; k < n; ++k) free_private(back[k]);
       qp->inflight[a].fetch_sub(n);
     }
@@ -362,6 +419,15 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
   qp->priv_mbufs = rte_pktmbuf_pool_create(
       (base + "_mb").c_str(), n, 0, 0, static_cast<uint16_t>(RTE_PKTMBUF_HEADROOM + qp->priv_room),
       socket_id);
+  // A private op's meta names its sub-session while an accelerator holds it (free_private
+  // clears it): qp_release finds the copies a closed accelerator kept by it.
+  if (qp->priv_ops)
+    rte_mempool_obj_iter(
+        qp->priv_ops,
+        [](rte_mempool*, void*, void* obj, unsigned) {
+          meta_of(static_cast<rte_crypto_op*>(obj))->sub = nullptr;
+        },
+        nullptr);
   dev->data->queue_pairs[qp_id] = qp;
   const bool samples_ok = qp->samples.init(QueuePair::kSamples, socket_id);
   if (qp->ring == nullptr || qp->passes == nullptr || qp->priv_ops == nullptr ||

@@ -82,7 +82,7 @@ struct PrivMeta {
   uint64_t seq;    // position of the application's op in the order ring
   uint64_t t_enq;  // TSC at enqueue
   rte_crypto_op* app_op;
-  SubSessions* sub;             // kept alive by this copy
+  SubSessions* sub;             // kept alive by this copy; nullptr once back in its pool
   std::atomic<bool> abandoned;  // re-run on the CPU after a stall: free when it comes back
   uint8_t accel;
   bool timed;        // cost_in was measured (sampled ops)
