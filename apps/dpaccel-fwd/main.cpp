@@ -320,6 +320,7 @@ int run(int argc, char** argv) {
   }
   for (uint16_t p : started) stop_port(p);
   for (auto& [lc, s] : slots) s.worker.reset();
+  if (gw) gw->stop_devices();  // before the pool: a device may still hold (and write) its mbufs
   if (pool) {
     std::printf("mbufs in use at exit: %u\n", rte_mempool_in_use_count(pool));
     rte_mempool_free(pool);

@@ -60,9 +60,14 @@ Result<std::unique_ptr<CompressDevice>> CompressDevice::open(uint8_t dev_id, con
 }
 
 CompressDevice::~CompressDevice() {
+  stop();
   for (void* x : xforms_) rte_compressdev_private_xform_free(dev_id_, x);
-  if (started_) rte_compressdev_stop(dev_id_);
   rte_mempool_free(op_pool_);
+}
+
+void CompressDevice::stop() {
+  if (started_) rte_compressdev_stop(dev_id_);
+  started_ = false;
 }
 
 Result<void*> CompressDevice::make_xform(const rte_comp_xform& x, const char* what) {

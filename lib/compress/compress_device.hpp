@@ -36,6 +36,8 @@ class CompressDevice {
   // Raw DEFLATE (RFC 1951, as RFC 2394 puts it in IPComp), 32 KiB window, no checksum.
   Result<void*> deflate_xform(uint8_t level, rte_comp_huffman huffman);
   Result<void*> inflate_xform();
+  // Stops the device (idempotent; the destructor too).
+  void stop();
 
  private:
   CompressDevice() = default;

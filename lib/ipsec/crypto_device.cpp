@@ -56,7 +56,7 @@ Result<std::unique_ptr<CryptoDevice>> CryptoDevice::open(uint8_t dev_id, const P
 }
 
 CryptoDevice::~CryptoDevice() {
-  if (started_) rte_cryptodev_stop(dev_id_);
+  stop();
   rte_mempool_free(op_pool_);
   rte_mempool_free(sess_pool_);
 }
@@ -65,6 +65,11 @@ Result<void*> CryptoDevice::create_session(rte_crypto_sym_xform* xform) {
   void* s = rte_cryptodev_sym_session_create(dev_id_, xform, sess_pool_);
   if (!s) return errorf("%s", rte_strerror(rte_errno));
   return s;
+}
+
+void CryptoDevice::stop() {
+  if (started_) rte_cryptodev_stop(dev_id_);
+  started_ = false;
 }
 
 void CryptoDevice::free_session(void* sess) {

@@ -40,6 +40,9 @@ class CryptoDevice {
 
   Result<void*> create_session(rte_crypto_sym_xform* xform);
   void free_session(void* sess);
+  // Stops the device (idempotent; the destructor too): after it, the device works on nothing
+  // more, so what it still holds (ops, mbufs, sessions) may be freed.
+  void stop();
 
  private:
   CryptoDevice() = default;

@@ -65,10 +65,17 @@ Result<void> Gateway::setup_ipcomp(std::unique_ptr<CompressDevice> dev) {
 }
 
 Gateway::~Gateway() {
-  // Sessions go before the device that made them.
+  // The devices stop before anything they may still be working on goes; sessions then go before
+  // the device that made them.
+  stop_devices();
   sas_.reset();
   crypto_.reset();
   compress_.reset();  // frees the xforms
+}
+
+void Gateway::stop_devices() {
+  if (crypto_) crypto_->stop();
+  if (compress_) compress_->stop();
 }
 
 void Gateway::register_counters(LcoreCounters* c) {

@@ -47,6 +47,10 @@ class Gateway {
   CryptoDevice& crypto() { return *crypto_; }
   // Null when no SA has IPComp.
   CompressDevice* compress() { return compress_.get(); }
+  // Stops the crypto and compress devices (idempotent; the destructor does it first): call it
+  // before freeing the mbuf pool, since a device that did not give back what it held by the
+  // workers' drain (a slow accelerator) may still be working on those mbufs and on the sessions.
+  void stop_devices();
   const IpcompXforms& ipcomp_xforms(uint16_t worker) const { return xforms_[worker]; }
   // More than one worker: SA replay windows are shared and need their lock.
   bool shared_state() const { return nb_workers_ > 1; }
