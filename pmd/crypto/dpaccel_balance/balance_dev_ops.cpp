@@ -222,7 +222,8 @@ bool accel_present(const Device& d, size_t a) noexcept {
 // Takes back what a child finished, whether it runs or not: rte_cryptodev_stop() points a
 // device's public fast path at DPDK's stand-ins, which return nothing and log an error per call,
 // and dev_stop has stopped the children by the time a queue pair is released; the driver's own
-// dequeue still hands back what the device completed.
+// dequeue still hands back what the device completed. Only for a child that is still a device
+// (accel_present): a removed one's data pointer is left dangling by DPDK.
 uint16_t child_dequeue(uint8_t id, uint16_t qp_id, rte_crypto_op** ops, uint16_t n) noexcept {
   rte_cryptodev* c = rte_cryptodev_pmd_get_dev(id);
   if (c == nullptr || c->data == nullptr || c->dequeue_burst == nullptr ||
@@ -267,7 +268,7 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
       const uint32_t lost = forget_copies_of_closed_accel(qp, a);
       BAL_LOG(INFO,
               "%s qp %u: accelerator %s was closed before the balancer, holding %u private "
-              "copies; they are freed with the balancer's pools",
+              "copies; they go with the balancer's private pools",
               dev->data->name, qp_id, d->accel_names[a].c_str(), lost);
       qp->inflight[a].store(0);
       continue;
