@@ -192,8 +192,9 @@ def esp_in(p, mode, nh, body, seq, outer_tos=0):
     return Ether(src=MAC_P1, dst="02:00:00:00:00:02") / sa.encrypt(pkt, seq_num=seq)
 
 
-def run_mode(fwd, wd, mode, eal_extra=(), extra=(), sa_extra=""):
-    """Both directions, every packet predicted; ipcomp_skip off (the skip has its own case)."""
+def run_mode(fwd, wd, mode, eal_extra=(), extra=(), sa_extra="", min_size=90):
+    """Both directions, every packet predicted; ipcomp_skip off (the skip has its own case).
+    min_size: the SA's ipcomp_min (90 is the default; give sa_extra " ipcomp_min N" with it)."""
     rnd = random.Random(mode)
     fams = [4, 6]
     kinds, plain_out = [], []
@@ -205,7 +206,7 @@ def run_mode(fwd, wd, mode, eal_extra=(), extra=(), sa_extra=""):
         p = packet(fams[i % 2], i, body)
         kinds.append(("random" if kind == "random" else "text", payload_len(p, mode)))
         plain_out.append(p)
-    expect = model(kinds, 90, 0, 0, random_may_compress=True)
+    expect = model(kinds, min_size, 0, 0, random_may_compress=True)
     levels = [1, 2, 3, 4, 5, 6, 7, 8, 9, "stored", "fixed"]
     plain_in, frames_in = [], []
     for i in range(44):
@@ -226,6 +227,8 @@ def run_mode(fwd, wd, mode, eal_extra=(), extra=(), sa_extra=""):
         return errors
     seen = check_outbound(out1, plain_out, expect, mode, errors,
                           btype=1 if "fixed" in sa_extra else None)
+    if min_size > 90 and not any(90 <= n < min_size and x == "small" for (_, n), x in zip(kinds, seen)):
+        errors.append(f"no packet of 90..{min_size - 1} bytes went uncompressed: ipcomp_min not exercised")
     want = {k: seen.count(v) for k, v in (("compressed", "comp"), ("too_small", "small"),
                                           ("not_smaller", "plain"), ("skipped", "skip"))}
     want["failed"] = 0
@@ -482,6 +485,8 @@ def main():
                                extra=("--compressdev", "compress_isal0"))),
              ("transport, fixed Huffman, level 9",
               lambda: run_mode(fwd, wd, "transport", sa_extra=" ipcomp_huffman fixed ipcomp_level 9")),
+             ("ipv4-tunnel, ipcomp_min 500",
+              lambda: run_mode(fwd, wd, "ipv4-tunnel", sa_extra=" ipcomp_min 500", min_size=500)),
              ("adaptive skip 3/7", lambda: run_skip(fwd, wd)),
              ("ipv4-tunnel: outer ECN after inflating (RFC 6040)", lambda: run_ecn(fwd, wd, "ipv4-tunnel")),
              ("ipv6-tunnel: outer ECN after inflating (RFC 6040)", lambda: run_ecn(fwd, wd, "ipv6-tunnel")),

@@ -264,6 +264,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{"neigh port 0 02:00:00:00:00", "MAC address", 3},
         BadLine{"neigh port 0 02:00:00:00:00:01\nneigh port 0 02:00:00:00:00:02",
                 "already has a neigh", 4},
+        BadLine{"sa out 500 aead_algo aes-128-gcm aead_key GCMKEY mode transport replay_window "
+                "8192",
+                "replay_window '8192': expected 0 (off) or 64..4096", 3},
+        BadLine{"sp ipv4 out esp bypass pri 1 dst 10.0.0.0/8 frobnicate",
+                "unknown sp keyword 'frobnicate'", 3},
+        BadLine{"rt ipv4 dst 10.0.0.0/8 port 1 gw 10.0.0.1", "unknown rt keyword 'gw'", 3},
+        BadLine{"neigh port 0", "expected 'neigh port N MAC'", 3},
+        BadLine{"neigh port x 02:00:00:00:00:01", "port 'x': expected a port id", 3},
         BadLine{"route ipv4 dst 10.0.0.0/8 port 1", "unknown line type 'route'", 3}));
 
 TEST(SecgwConfig, MissingFile) {
