@@ -31,15 +31,15 @@ constexpr const char* kStarted[] = {
     "crypto_dpaccel_balance0", "crypto_dpaccel_balance1", "crypto_dpaccel_balance2",
     "crypto_dpaccel_balance3", "crypto_dpaccel_balance4", "crypto_dpaccel_balance5",
     "crypto_dpaccel_balance6", "crypto_dpaccel_balance7", "crypto_dpaccel_balance8",
-    "crypto_dpaccel_cpu0",     "crypto_dpaccel_cpu1",     "crypto_aesni_mb0",
-    "crypto_dpaccel_worker0",  "crypto_dpaccel_worker1",  "crypto_dpaccel_worker2",
-    "crypto_dpaccel_worker3"};
+    "crypto_dpaccel_balance9", "crypto_dpaccel_cpu0",     "crypto_dpaccel_cpu1",
+    "crypto_aesni_mb0",        "crypto_dpaccel_worker0",  "crypto_dpaccel_worker1",
+    "crypto_dpaccel_worker2",  "crypto_dpaccel_worker3"};
 
 class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     if (dpaccel::test::init_test_eal(
-            "devtest", 512,
+            "devtest", 640,
             {"--log-level=pmd.crypto.dpaccel_cpu:info", "--vdev=crypto_dpaccel_cpu0",
              "--vdev=crypto_dpaccel_cpu1,sync_api=raw_dp,max_nb_queue_pairs=4",
              "--vdev=crypto_aesni_mb0",
@@ -85,7 +85,11 @@ class EalEnvironment : public ::testing::Environment {
              "--vdev=crypto_dpaccel_cpu_b8", "--vdev=crypto_dpaccel_worker_b8,corelist=1",
              "--vdev=crypto_dpaccel_worker_b9,corelist=1,error_rate=0.3,seed=9",
              "--vdev=crypto_dpaccel_balance8,cpu=crypto_dpaccel_cpu_b8,"
-             "accel=crypto_dpaccel_worker_b8:crypto_dpaccel_worker_b9,mode=accel"}) < 0) {
+             "accel=crypto_dpaccel_worker_b8:crypto_dpaccel_worker_b9,mode=accel",
+             // a DPDK driver as the accelerator
+             "--vdev=crypto_dpaccel_cpu_b10", "--vdev=crypto_aesni_mb_b10",
+             "--vdev=crypto_dpaccel_balance9,cpu=crypto_dpaccel_cpu_b10,"
+             "accel=crypto_aesni_mb_b10,mode=accel"}) < 0) {
       // A failed environment would only skip the tests; a broken set-up must fail the run.
       std::fprintf(stderr, "EAL init failed\n");
       std::exit(1);
