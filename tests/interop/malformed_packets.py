@@ -3,7 +3,9 @@
 reason (counted exactly), the good ones around them forwarded, and every mbuf returned.
 
 ESP packets are built here byte by byte with the `cryptography` package (AES-GCM, AES-CBC and
-HMAC), so padding, next header, lengths and ICVs can be made wrong on purpose.
+HMAC), so padding, next header, lengths and ICVs can be made wrong on purpose. Outer IPv4 headers
+with well-formed options are accepted (RFC 791 allows them anywhere); options that claim more
+than the datagram holds are malformed_ip. The ESP damage is repeated under an outer IPv6 header.
 
 usage: malformed_packets.py PATH/TO/dpaccel-fwd
 """
@@ -25,12 +27,15 @@ HMAC_KEY = bytes(range(64, 84))
 CONFIG = f"""
 sa in 2001 aead_algo aes-128-gcm aead_key {':'.join(f'{b:02x}' for b in GCM_KEY + GCM_SALT)} \\
 mode ipv4-tunnel src 172.16.0.2 dst 172.16.0.1 replay_window 64
+sa in 2003 aead_algo aes-128-gcm aead_key {':'.join(f'{b:02x}' for b in GCM_KEY + GCM_SALT)} \\
+mode ipv6-tunnel src fd00:a::2 dst fd00:a::1 replay_window 64
 sa in 2002 cipher_algo aes-128-cbc cipher_key {':'.join(f'{b:02x}' for b in CBC_KEY)} \\
 auth_algo sha1-hmac auth_key {':'.join(f'{b:02x}' for b in HMAC_KEY)} mode ipv4-tunnel src 172.16.0.2 dst 172.16.0.1
 sa out 1001 aead_algo aes-128-gcm aead_key {':'.join(f'{b:02x}' for b in GCM_KEY + GCM_SALT)} \\
 mode ipv4-tunnel src 172.16.0.1 dst 172.16.0.2
 sa out 1003 aead_algo aes-128-gcm aead_key {':'.join(f'{b:02x}' for b in GCM_KEY + GCM_SALT)} mode transport
 sp ipv4 in esp protect 2001 pri 1 src 10.0.2.0/24 dst 10.0.1.0/24
+sp ipv4 in esp protect 2003 pri 1 src 10.0.4.0/24 dst 10.0.1.0/24
 sp ipv6 out esp protect 1003 pri 1 src fd00:1::/64 dst fd00:2::/64
 rt ipv6 dst fd00:2::/64 port 1
 sp ipv4 in esp protect 2002 pri 1 src 10.0.3.0/24 dst 10.0.1.0/24
@@ -45,6 +50,7 @@ neigh port 1 02:00:00:00:0b:01
 """
 ETH1 = Ether(src="02:00:00:00:0b:01", dst="02:00:00:00:00:02")
 ETH1T = Ether(src="02:00:00:00:0b:01", dst="02:00:00:00:00:02", type=0x0800)
+ETH1T6 = Ether(src="02:00:00:00:0b:01", dst="02:00:00:00:00:02", type=0x86DD)
 ETH0 = Ether(src="02:00:00:00:01:02", dst="02:00:00:00:00:01")
 
 
@@ -75,6 +81,10 @@ def cbc_esp(seq, payload, spi=2002, **tr):
 
 def outer(esp, **ip):
     return ETH1 / IP(src="172.16.0.2", dst="172.16.0.1", proto=50, **ip) / Raw(esp)
+
+
+def outer6(esp, **ip):
+    return ETH1 / IPv6(src="fd00:a::2", dst="fd00:a::1", nh=50, **ip) / Raw(esp)
 
 
 def main():
@@ -137,7 +147,29 @@ def main():
     bad("malformed_ip", ETH1T / Raw(bytes(IP(src="172.16.0.2", dst="172.16.0.1", proto=50, len=12) / Raw(full))))
     bad("malformed_ip", ETH1T / Raw(b"\x45\x00\x00"))
     bad("malformed_ip", ETH1T / Raw(bytes(IP(src="172.16.0.2", dst="172.16.0.1", proto=50, ihl=4) / Raw(full))))
+    # IPv4 options claimed beyond the packet: IHL 15 (60 bytes) in a 40-byte datagram.
+    bad("malformed_ip", ETH1T / Raw(bytes(IP(src="172.16.0.2", dst="172.16.0.1", proto=50, ihl=15, len=40)
+                                          / Raw(full))[:40]))
     bad("ip_fragment", ETH1 / IP(src="172.16.0.2", dst="172.16.0.1", proto=50, flags="MF") / Raw(full))
+    # The same damage under an outer IPv6 header (SA 2003, an IPv6 tunnel carrying IPv4).
+    v6in = inner(src="10.0.4.5")
+    good(outer6(gcm_esp(1, v6in, spi=2003)), v6in)
+    full6 = gcm_esp(2, v6in, spi=2003)
+    for cut in (1, 17):
+        bad("esp_malformed", outer6(full6[:-cut]))
+    bad("esp_malformed", outer6(full6[:8]))
+    flipped = bytearray(full6)
+    flipped[-1] ^= 1
+    bad("auth_failed", outer6(bytes(flipped)))
+    bad("unknown_spi", outer6(gcm_esp(3, v6in, spi=4243)))
+    bad("bad_padding", outer6(gcm_esp(4, v6in, spi=2003, pad=2, pad_bytes=b"\x02\x01")))
+    good(outer6(gcm_esp(5, inner(9, src="10.0.4.5"), spi=2003)), inner(9, src="10.0.4.5"))
+    bad("replay", outer6(gcm_esp(5, inner(9, src="10.0.4.5"), spi=2003)))
+    bad("malformed_ip", ETH1T6 / Raw(bytes(IPv6(src="fd00:a::2", dst="fd00:a::1", nh=50, plen=400) / Raw(full6))))
+    bad("malformed_ip", ETH1T6 / Raw(bytes(IPv6(src="fd00:a::2", dst="fd00:a::1", nh=50))[:30]))
+    # A payload length shorter than the frame: the rest is link padding, and 12 bytes of ESP are
+    # shorter than its header, IV and ICV.
+    bad("esp_malformed", ETH1T6 / Raw(bytes(IPv6(src="fd00:a::2", dst="fd00:a::1", nh=50, plen=12) / Raw(full6))))
     bad("not_ip", ETH1 / ARP())
     bad("natt_keepalive", ETH1 / IP(src="172.16.0.2", dst="172.16.0.1") / UDP(sport=4500, dport=4500) / Raw(b"\xff"))
     bad("natt_non_esp", ETH1 / IP(src="172.16.0.2", dst="172.16.0.1") / UDP(sport=4500, dport=4500) / Raw(b"\0" * 20))
