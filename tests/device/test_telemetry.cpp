@@ -77,6 +77,24 @@ TEST_F(Telemetry, PerQueuePairCountersOfBothDrivers) {
   EXPECT_EQ(bad.find("enqueued"), std::string::npos) << bad;
 }
 
+// The worker's in-flight depth (what a balancer reads) while it holds ops: worker1 keeps each op
+// 200 ms (latency_us), so 8 ops just enqueued are all in flight, and none once dequeued.
+TEST_F(Telemetry, WorkerShowsItsInFlightDepth) {
+  const uint8_t w = dev("crypto_dpaccel_worker1");
+  const std::string cmd = "/dpaccel/crypto_worker/stats," + std::to_string(w);
+  GcmSession gs(w, 31);
+  ASSERT_NE(gs.sess, nullptr);
+  GcmOps ops(gs, std::vector<Bytes>(8, random_bytes(128, gs.rng)));
+  ASSERT_TRUE(ops.ok());
+  ASSERT_EQ(rte_cryptodev_enqueue_burst(w, 0, ops.data(), 8), 8);
+  const std::string held = telemetry(cmd);
+  EXPECT_NE(held.find("\"in_flight\":[8,"), std::string::npos) << held;
+  std::vector<rte_crypto_op*> back = dequeue_n(w, 0, 8, std::chrono::seconds(10));
+  ASSERT_EQ(back.size(), 8u);
+  const std::string after = telemetry(cmd);
+  EXPECT_NE(after.find("\"in_flight\":[0,"), std::string::npos) << after;
+}
+
 // The first number of the array `key` in a telemetry JSON reply (-1 when absent).
 long long first_of(const std::string& json, const std::string& key) {
   size_t at = json.find("\"" + key + "\":[");
