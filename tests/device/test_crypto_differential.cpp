@@ -170,10 +170,21 @@ TEST_P(Differential, BalanceTwoAcceleratorsVsOpenSsl) {
                  {dev("crypto_dpaccel_worker_b8"), dev("crypto_dpaccel_worker_b9")});
 }
 
+// The sweep's sizes for s that v22.11 crypto_aesni_mb handles right: one mbuf (for cipher+HMAC
+// over chained mbufs it reports success but leaves the digest unwritten), and no HMAC over
+// nothing (we refuse it; aesni_mb reports success and, in the same burst, gives later ops wrong
+// digests). Both seen here.
+std::vector<size_t> sizes_aesni_mb_gets_right(const Spec& s) {
+  std::vector<size_t> sizes = sizes_for(s);
+  std::erase_if(sizes, [](size_t n) { return n > RTE_MBUF_DEFAULT_DATAROOM; });
+  if (s.auth == Auth::HmacSha1 || s.auth == Auth::HmacSha256)
+    std::erase_if(sizes, [&s](size_t n) { return regions_for(s, n).auth_len == 0; });
+  return sizes;
+}
+
 // A DPDK driver as the accelerator (crypto_aesni_mb, every op sent there by mode=accel): the
 // balancer's private copies, sub-sessions and copy-back work with a device that is not ours, and
-// every op is right against OpenSSL both ways. The sizes are SameAsAesniMb's (below): one mbuf,
-// and no HMAC over nothing, where v22.11 aesni_mb reports success with a wrong digest.
+// every op is right against OpenSSL both ways, at the sizes aesni_mb gets right.
 TEST_P(Differential, BalanceOverAesniMbVsOpenSsl) {
   const Spec& s = GetParam();
   const uint8_t b = dev("crypto_dpaccel_balance9"), mb = dev("crypto_aesni_mb_b10");
@@ -182,10 +193,7 @@ TEST_P(Differential, BalanceOverAesniMbVsOpenSsl) {
   void* probe = make_session(b, s, m, true);
   if (probe == nullptr) GTEST_SKIP() << "crypto_aesni_mb does not offer " << s.name;
   rte_cryptodev_sym_session_free(b, probe);
-  std::vector<size_t> sizes = sizes_for(s);
-  std::erase_if(sizes, [](size_t n) { return n > RTE_MBUF_DEFAULT_DATAROOM; });
-  if (s.auth == Auth::HmacSha1 || s.auth == Auth::HmacSha256)
-    std::erase_if(sizes, [&s](size_t n) { return regions_for(s, n).auth_len == 0; });
+  std::vector<size_t> sizes = sizes_aesni_mb_gets_right(s);
   rte_cryptodev_stats before{}, after{};
   ASSERT_EQ(rte_cryptodev_stats_get(mb, &before), 0);
   for (size_t first = 0; first < sizes.size(); first += kBurst) {
@@ -234,12 +242,7 @@ TEST_P(Differential, SameAsAesniMb) {
   void* peer_sess = make_session(aesni_mb(), s, m, true);
   if (peer_sess == nullptr) GTEST_SKIP() << "crypto_aesni_mb does not offer " << s.name;
   rte_cryptodev_sym_session_free(aesni_mb(), peer_sess);
-  std::vector<size_t> sizes = sizes_for(s);
-  std::erase_if(sizes, [](size_t n) { return n > RTE_MBUF_DEFAULT_DATAROOM; });
-  // HMAC over nothing: we refuse it; v22.11 aesni_mb reports success and, in the same burst, gives
-  // later ops wrong digests (seen here), so it is left out of the comparison.
-  if (s.auth == Auth::HmacSha1 || s.auth == Auth::HmacSha256)
-    std::erase_if(sizes, [&s](size_t n) { return regions_for(s, n).auth_len == 0; });
+  std::vector<size_t> sizes = sizes_aesni_mb_gets_right(s);
   for (size_t first = 0; first < sizes.size(); first += kBurst) {
     std::vector<Job> a;
     for (size_t i = first; i < std::min(sizes.size(), first + kBurst); ++i) {
