@@ -51,11 +51,13 @@ std::vector<Line> logical_lines(std::string_view text) {
   return out;
 }
 
+// Decimal, or hexadecimal with 0x unless hex_ok is false (where ipsec-secgw reads the value with
+// atoll(), `0x10` means 0 to it: refused rather than read differently).
 template <typename T>
-std::optional<T> parse_number(std::string_view s, T max) {
+std::optional<T> parse_number(std::string_view s, T max, bool hex_ok = true) {
   uint64_t v = 0;
   int base = 10;
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+  if (hex_ok && s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
     s.remove_prefix(2);
     base = 16;
   }
@@ -228,8 +230,7 @@ Result<SaConfig> parse_sa(LineParser& p, const std::vector<std::string>& tok,
     } else if (kw == "esn") {
       TRY_VALUE(v, p, kw);
       // Decimal only: ipsec-secgw reads the value with atoll(), so `esn 0x10` is 0 (ESN off) there.
-      auto n = v.size() > 1 && (v[1] == 'x' || v[1] == 'X') ? std::nullopt
-                                                            : parse_number<uint64_t>(v, UINT64_MAX);
+      auto n = parse_number<uint64_t>(v, UINT64_MAX, /*hex_ok=*/false);
       if (!n) return p.fail("esn '%s': expected the first sequence number, in decimal", v.c_str());
       // ipsec-secgw's meaning (librte_ipsec): N > 0 turns ESN on for this SA, and 0 leaves it
       // as -e says; a peer running secgw with the same file must agree on both.

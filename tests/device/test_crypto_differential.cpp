@@ -19,6 +19,19 @@ std::vector<size_t> sizes_for(const Spec& s) {
   return v;
 }
 
+// The jobs of burst sizes[first, first + kBurst): random data of each size, s's regions.
+std::vector<Job> burst_jobs(const Spec& s, const std::vector<size_t>& sizes, size_t first,
+                            std::mt19937_64& rng) {
+  std::vector<Job> jobs;
+  for (size_t i = first; i < std::min(sizes.size(), first + kBurst); ++i) {
+    Job j;
+    j.data = random_bytes(sizes[i], rng);
+    j.regions = regions_for(s, j.data.size());
+    jobs.push_back(std::move(j));
+  }
+  return jobs;
+}
+
 bool hmac_of_nothing(const Spec& s, const Job& j) {
   return (s.auth == Auth::HmacSha1 || s.auth == Auth::HmacSha256) && j.regions.auth_len == 0;
 }
@@ -32,12 +45,9 @@ class Differential : public DeviceTest, public ::testing::WithParamInterface<Spe
     Material m = random_material(s, rng);
     std::vector<size_t> sizes = sizes_for(s);
     for (size_t first = 0; first < sizes.size(); first += kBurst) {
-      std::vector<Job> jobs;
+      std::vector<Job> jobs = burst_jobs(s, sizes, first, rng);
       std::vector<RefResult> refs;
-      for (size_t i = first; i < std::min(sizes.size(), first + kBurst); ++i) {
-        Job j;
-        j.data = random_bytes(sizes[i], rng);
-        j.regions = regions_for(s, j.data.size());
+      for (Job& j : jobs) {
         j.out_of_place = oop;
         if (segmented && j.data.size() > 1) {
           std::uniform_int_distribution<size_t> cut(1, j.data.size() - 1);
@@ -46,7 +56,6 @@ class Differential : public DeviceTest, public ::testing::WithParamInterface<Spe
           if (oop) j.dst_cuts = {cut(rng)};
         }
         refs.push_back(reference_encrypt(s, m, j.data));
-        jobs.push_back(std::move(j));
       }
       std::vector<Job> plain = jobs;
       std::string why;
@@ -197,15 +206,9 @@ TEST_P(Differential, BalanceOverAesniMbVsOpenSsl) {
   rte_cryptodev_stats before{}, after{};
   ASSERT_EQ(rte_cryptodev_stats_get(mb, &before), 0);
   for (size_t first = 0; first < sizes.size(); first += kBurst) {
-    std::vector<Job> jobs;
+    std::vector<Job> jobs = burst_jobs(s, sizes, first, rng);
     std::vector<RefResult> refs;
-    for (size_t i = first; i < std::min(sizes.size(), first + kBurst); ++i) {
-      Job j;
-      j.data = random_bytes(sizes[i], rng);
-      j.regions = regions_for(s, j.data.size());
-      refs.push_back(reference_encrypt(s, m, j.data));
-      jobs.push_back(std::move(j));
-    }
+    for (const Job& j : jobs) refs.push_back(reference_encrypt(s, m, j.data));
     std::vector<Job> plain = jobs;
     std::string why;
     ASSERT_TRUE(run_jobs(Api::Ops, b, 0, s, m, true, jobs, &why)) << why;
@@ -244,13 +247,7 @@ TEST_P(Differential, SameAsAesniMb) {
   rte_cryptodev_sym_session_free(aesni_mb(), peer_sess);
   std::vector<size_t> sizes = sizes_aesni_mb_gets_right(s);
   for (size_t first = 0; first < sizes.size(); first += kBurst) {
-    std::vector<Job> a;
-    for (size_t i = first; i < std::min(sizes.size(), first + kBurst); ++i) {
-      Job j;
-      j.data = random_bytes(sizes[i], rng);
-      j.regions = regions_for(s, j.data.size());
-      a.push_back(std::move(j));
-    }
+    std::vector<Job> a = burst_jobs(s, sizes, first, rng);
     std::vector<Job> b = a;
     std::string why;
     ASSERT_TRUE(run_jobs(Api::Ops, ours(), 1, s, m, true, a, &why)) << why;

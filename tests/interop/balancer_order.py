@@ -135,16 +135,15 @@ def main():
         esp_in.append((tx_sa.encrypt(p, seq_num=i + 1), p))
     cases = [
         ("accelerator failing 30 % of ops (mode=accel): re-run on the CPU, in order",
-         "error_rate=0.3,seed=7", "mode=accel", lambda a, s, r: a > 0 and r > 0),
+         "error_rate=0.3,seed=7", "mode=accel", lambda a, s, r: a > 0 and r > 0, False),
         ("accelerator stalling 100 ms every 1000 ops (mode=accel): taken back, in order",
          "stall_ms=100,stall_after=500,stall_every=1000", "mode=accel,stall_us=20000",
          lambda a, s, r: a > 0 and r > 0, True),
         ("accelerator with room for 16 ops (mode=accel): the rest spill, in order",
-         "max_inflight=16,latency_us=300", "mode=accel", lambda a, s, r: a > 0 and s > 0),
+         "max_inflight=16,latency_us=300", "mode=accel", lambda a, s, r: a > 0 and s > 0, False),
         ("accelerator failing 30 % of ops, adaptive mode: in order",
-         "error_rate=0.3,seed=8", "mode=adaptive", lambda a, s, r: True),
+         "error_rate=0.3,seed=8", "mode=adaptive", lambda a, s, r: True, False),
     ]
-    cases = [c if len(c) == 5 else c + (False,) for c in cases]
     try:
         run_cases([(name, lambda w=w, b=b, met=met, mr=mr: case(fwd, wd, plugins, w, b, plain_out, esp_in,
                                                                  met, mr))

@@ -29,15 +29,18 @@ neigh port 1 02:00:00:00:0b:01
 """
 
 
-def start(fwd, wd, tag, app_args):
+def command(fwd, wd, tag, app_args, port0="net_null0,no-rx=1"):
+    """dpaccel-fwd on CFG, port 0 the given vdev, port 1 net_null."""
     cfg = os.path.join(wd, "options.cfg")
     with open(cfg, "w") as f:
         f.write(CFG)
-    cmd = [fwd, "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-           "--file-prefix", f"dpafwd_opt_{os.getpid()}_{tag}", "--log-level", "lib.eal:warning",
-           "--vdev", "net_null0,no-rx=1", "--vdev", "net_null1,no-rx=1",
-           "--", "-f", cfg, *app_args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    return [fwd, "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
+            "--file-prefix", f"dpafwd_opt_{os.getpid()}_{tag}", "--log-level", "lib.eal:warning",
+            "--vdev", port0, "--vdev", "net_null1,no-rx=1", "--", "-f", cfg, *app_args]
+
+
+def start(fwd, wd, tag, app_args):
+    return subprocess.run(command(fwd, wd, tag, app_args), capture_output=True, text=True, timeout=60)
 
 
 def main():
@@ -89,14 +92,9 @@ def main():
     # graceful stop with the final report; every packet taken in is accounted for, every mbuf back.
     pcap = os.path.join(wd, "sigterm-in.pcap")
     wrpcap(pcap, pkts)
-    cfg = os.path.join(wd, "sigterm.cfg")
-    with open(cfg, "w") as f:
-        f.write(CFG)
     proc = subprocess.Popen(
-        [fwd, "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-         "--file-prefix", f"dpafwd_opt_{os.getpid()}_term", "--log-level", "lib.eal:warning",
-         "--vdev", f"net_pcap0,rx_pcap={pcap},infinite_rx=1", "--vdev", "net_null1,no-rx=1",
-         "--", "-f", cfg, "-p", "0x3", "-u", "0x2", "--config", "(0,0,0),(1,0,0)", "--stats", "1"],
+        command(fwd, wd, "term", ["-p", "0x3", "-u", "0x2", "--config", "(0,0,0),(1,0,0)", "--stats", "1"],
+                port0=f"net_pcap0,rx_pcap={pcap},infinite_rx=1"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(3.5)
     proc.send_signal(signal.SIGTERM)

@@ -14,21 +14,24 @@
 namespace dpaccel {
 namespace {
 
-// An outbound SA from an ipsec-secgw line; `extra` adds keywords (esn N).
-std::vector<SaConfig> sa_config(const std::string& extra) {
+// The SA of one ipsec-secgw line (outbound, or inbound with `in`); `extra` adds keywords (esn N).
+// An Sa made from it points at it: keep it alive as long.
+SaConfig sa_config(const std::string& extra, bool in = false) {
   const std::string line =
-      "sa out 7 aead_algo aes-128-gcm aead_key 00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:"
-      "10:11:12:13 mode ipv4-tunnel src 192.0.2.1 dst 192.0.2.2 " +
-      extra + "\n";
+      std::string(in ? "sa in" : "sa out") +
+      " 7 aead_algo aes-128-gcm aead_key 00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:"
+      "10:11:12:13 mode ipv4-tunnel " +
+      (in ? "src 192.0.2.2 dst 192.0.2.1 " : "src 192.0.2.1 dst 192.0.2.2 ") + extra + "\n";
   auto cfg = parse_secgw_config(line, "test");
-  EXPECT_TRUE(cfg.ok()) << (cfg.ok() ? "" : cfg.error());
-  return cfg.ok() ? cfg->sas : std::vector<SaConfig>{};
+  const bool one = cfg.ok() && cfg->sas.size() == 1;
+  EXPECT_TRUE(one) << (cfg.ok() ? extra : cfg.error());
+  // On failure (already reported) the plain SA, so that the test fails rather than crashes.
+  return one ? cfg->sas[0] : sa_config("", in);
 }
 
 TEST(SaSequence, BurstsTakeConsecutiveRangesFromOne) {
-  auto c = sa_config("");
-  ASSERT_EQ(c.size(), 1u);
-  Sa sa(c[0], 0);
+  const SaConfig c = sa_config("");
+  Sa sa(c, 0);
   uint64_t first = 0;
   ASSERT_EQ(sa.reserve_seq(32, &first), 32u);
   EXPECT_EQ(first, 1u);
@@ -48,9 +51,8 @@ TEST(SaSequence, EsnValueIsTheFirstNumberSentAsInIpsecSecgw) {
   };
   for (const Want& w : {Want{"", false, 1}, Want{"esn 0", false, 1}, Want{"esn 1", true, 1},
                         Want{"esn 2", true, 2}, Want{"esn 4294967296", true, 4294967296}}) {
-    auto c = sa_config(w.extra);
-    ASSERT_EQ(c.size(), 1u) << w.extra;
-    Sa sa(c[0], 0);
+    const SaConfig c = sa_config(w.extra);
+    Sa sa(c, 0);
     EXPECT_EQ(sa.esn, w.esn) << w.extra;
     uint64_t first = 0;
     ASSERT_EQ(sa.reserve_seq(3, &first), 3u) << w.extra;
@@ -59,9 +61,8 @@ TEST(SaSequence, EsnValueIsTheFirstNumberSentAsInIpsecSecgw) {
 }
 
 TEST(SaSequence, ThirtyTwoBitCounterStopsAtItsLastNumber) {
-  auto c = sa_config("");
-  ASSERT_EQ(c.size(), 1u);
-  Sa sa(c[0], 0);
+  const SaConfig c = sa_config("");
+  Sa sa(c, 0);
   sa.seq.store(UINT32_MAX - 3);  // 2^32 - 4 numbers sent (not reachable from a file: re-keying
                                  // is due long before a test could send them)
   uint64_t first = 0;
@@ -73,9 +74,8 @@ TEST(SaSequence, ThirtyTwoBitCounterStopsAtItsLastNumber) {
 }
 
 TEST(SaSequence, EsnCrossesTwoToThe32) {
-  auto c = sa_config("esn 4294967295");  // the first number sent: 2^32 - 1
-  ASSERT_EQ(c.size(), 1u);
-  Sa sa(c[0], 0);
+  const SaConfig c = sa_config("esn 4294967295");  // the first number sent: 2^32 - 1
+  Sa sa(c, 0);
   uint64_t first = 0;
   ASSERT_EQ(sa.reserve_seq(4, &first), 4u);
   EXPECT_EQ(first, uint64_t{UINT32_MAX});
@@ -84,9 +84,8 @@ TEST(SaSequence, EsnCrossesTwoToThe32) {
 // With ESN the counter ends at 2^64 - 1 and stays there: an add past it would wrap to small
 // numbers that the next bursts would be given as fresh.
 TEST(SaSequence, EsnCounterStopsAtTwoToThe64MinusOne) {
-  auto c = sa_config("esn 18446744073709551614");  // the first number sent: 2^64 - 2
-  ASSERT_EQ(c.size(), 1u);
-  Sa sa(c[0], 0);
+  const SaConfig c = sa_config("esn 18446744073709551614");  // the first number sent: 2^64 - 2
+  Sa sa(c, 0);
   uint64_t first = 0;
   ASSERT_EQ(sa.reserve_seq(6, &first), 2u);
   EXPECT_EQ(first, UINT64_MAX - 1);
@@ -96,9 +95,8 @@ TEST(SaSequence, EsnCounterStopsAtTwoToThe64MinusOne) {
 
 // `esn 2^64-1`: one packet, the last number there is, then nothing.
 TEST(SaSequence, EsnStartingAtTheLastNumberSendsOne) {
-  auto c = sa_config("esn 18446744073709551615");
-  ASSERT_EQ(c.size(), 1u);
-  Sa sa(c[0], 0);
+  const SaConfig c = sa_config("esn 18446744073709551615");
+  Sa sa(c, 0);
   uint64_t first = 0;
   ASSERT_EQ(sa.reserve_seq(32, &first), 1u);
   EXPECT_EQ(first, UINT64_MAX);
@@ -109,12 +107,8 @@ TEST(SaSequence, EsnStartingAtTheLastNumberSendsOne) {
 // rsn->sqn = N): N and numbers down to the window's bottom pass once, with their high half
 // inferred from N. (Below the bottom, RFC 4303 A2.2 takes a number for the next 2^32 round.)
 TEST(SaSequence, InboundEsnValueIsTheWindowTop) {
-  const std::string line =
-      "sa in 7 aead_algo aes-128-gcm aead_key 00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:"
-      "10:11:12:13 mode ipv4-tunnel src 192.0.2.2 dst 192.0.2.1 esn 4294967300\n";
-  auto cfg = parse_secgw_config(line, "test");
-  ASSERT_TRUE(cfg.ok()) << cfg.error();
-  Sa sa(cfg->sas[0], 0);
+  const SaConfig c = sa_config("esn 4294967300", /*in=*/true);
+  Sa sa(c, 0);
   ASSERT_TRUE(sa.esn);
   constexpr uint64_t n = 4294967300;  // 2^32 + 4
   ASSERT_EQ(sa.replay.top(), n);
@@ -132,9 +126,8 @@ TEST(SaSequence, InboundEsnValueIsTheWindowTop) {
 
 // Lcores sharing an SA: every number up to the last is handed out exactly once, none beyond.
 TEST(SaSequence, ConcurrentBurstsShareTheLastNumbersExactly) {
-  auto c = sa_config("");
-  ASSERT_EQ(c.size(), 1u);
-  Sa sa(c[0], 0);
+  const SaConfig c = sa_config("");
+  Sa sa(c, 0);
   constexpr uint64_t kLeft = 100000;
   sa.seq.store(UINT32_MAX - kLeft);
   std::vector<std::vector<uint64_t>> got(2);

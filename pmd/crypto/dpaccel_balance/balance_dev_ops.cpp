@@ -420,15 +420,6 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
   qp->priv_mbufs = rte_pktmbuf_pool_create(
       (base + "_mb").c_str(), n, 0, 0, static_cast<uint16_t>(RTE_PKTMBUF_HEADROOM + qp->priv_room),
       socket_id);
-  // A private op's meta names its sub-session while an accelerator holds it (free_private
-  // clears it): qp_release finds the copies a closed accelerator kept by it.
-  if (qp->priv_ops)
-    rte_mempool_obj_iter(
-        qp->priv_ops,
-        [](rte_mempool*, void*, void* obj, unsigned) {
-          meta_of(static_cast<rte_crypto_op*>(obj))->sub = nullptr;
-        },
-        nullptr);
   dev->data->queue_pairs[qp_id] = qp;
   const bool samples_ok = qp->samples.init(QueuePair::kSamples, socket_id);
   if (qp->ring == nullptr || qp->passes == nullptr || qp->priv_ops == nullptr ||

@@ -82,7 +82,10 @@ struct PrivMeta {
   uint64_t seq;    // position of the application's op in the order ring
   uint64_t t_enq;  // TSC at enqueue
   rte_crypto_op* app_op;
-  SubSessions* sub;             // kept alive by this copy; nullptr once back in its pool
+  // Kept alive by this copy. nullptr while the op is in its pool (rte_crypto_op_pool_create
+  // zeroes every element, free_private clears it): qp_release finds the copies a closed
+  // accelerator kept by it.
+  SubSessions* sub;
   std::atomic<bool> abandoned;  // re-run on the CPU after a stall: free when it comes back
   uint8_t accel;
   bool timed;        // cost_in was measured (sampled ops)
