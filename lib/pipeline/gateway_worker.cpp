@@ -83,10 +83,15 @@ GatewayWorker::GatewayWorker(Gateway& gw, std::vector<RxQueueRef> rx, uint16_t c
       std::memcpy(tp.l2[v6].data(), &h, sizeof h);
     }
   }
-  // Routes and MTUs are fixed while traffic flows: each `fragment` SA's limit is known now.
+  // Routes and MTUs are fixed while traffic flows: each outbound tunnel SA's limits are known now.
   frag_limit_.assign(gw.sas().size(), 0);
-  for (size_t i = 0; i < gw.sas().size(); ++i)
-    if (const Sa& sa = gw.sas().at(uint32_t(i)); sa.fragment) frag_limit_[i] = fragment_limit(sa);
+  payload_limit_.assign(gw.sas().size(), kNoPayloadLimit);
+  for (size_t i = 0; i < gw.sas().size(); ++i) {
+    const Sa& sa = gw.sas().at(uint32_t(i));
+    if (sa.dir != SaDirection::Outbound || sa.mode == SaMode::Transport) continue;
+    payload_limit_[i] = tunnel_payload_limit(sa);
+    if (sa.fragment) frag_limit_[i] = fragment_limit(payload_limit_[i]);
+  }
   gw.register_counters(&counters_);
 }
 
@@ -194,18 +199,28 @@ void GatewayWorker::protect_group(Sa& sa, rte_mbuf** m, const bool* v6, uint16_t
   rte_mbuf* pk[kBurst];
   EspInner in[kBurst];
   uint16_t ni = 0;
-  const uint32_t limit = frag_limit_[sa.index];
+  // A tunnel SA's ESP packets all leave by one port: a packet whose ESP packet would not fit its
+  // MTU is fragmented (SA `fragment`) or dropped here, before it takes a sequence number and a
+  // crypto op; with IPComp, seal() decides after compressing, which may make it fit. (Transport
+  // mode is routed packet by packet: send() checks those.)
+  const uint32_t limit = payload_limit_[sa.index];
   for (uint16_t t = 0; t < n; ++t) {
     DropReason r = esp_outbound_inner(sa, m[t], v6[t], in[ni]);
     if (r != kPass) {
       drop_sa(m[t], r, sa.index);
-    } else if (limit && !v6[t] && !in[ni].df && in[ni].ip_len > limit &&
-               rte_ipv4_hdr_len(rte_pktmbuf_mtod(m[t], const rte_ipv4_hdr*)) ==
-                   sizeof(rte_ipv4_hdr)) [[unlikely]] {
-      // Packets of one SA leave in order: what came before goes first.
-      seal(sa, pk, in, ni);
-      ni = 0;
-      fragment_and_protect(sa, m[t], limit);
+    } else if (in[ni].ip_len > limit) [[unlikely]] {
+      const uint32_t frag = frag_limit_[sa.index];
+      if (frag && !v6[t] && !in[ni].df &&
+          rte_ipv4_hdr_len(rte_pktmbuf_mtod(m[t], const rte_ipv4_hdr*)) == sizeof(rte_ipv4_hdr)) {
+        // Packets of one SA leave in order: what came before goes first.
+        seal(sa, pk, in, ni);
+        ni = 0;
+        fragment_and_protect(sa, m[t], frag);
+      } else if (sa.ipcomp) {
+        pk[ni++] = m[t];
+      } else {
+        drop_sa(m[t], DropReason::MtuExceeded, sa.index);
+      }
     } else {
       pk[ni++] = m[t];
     }
@@ -213,18 +228,24 @@ void GatewayWorker::protect_group(Sa& sa, rte_mbuf** m, const bool* v6, uint16_t
   seal(sa, pk, in, ni);
 }
 
-uint32_t GatewayWorker::fragment_limit(const Sa& sa) const {
+uint32_t GatewayWorker::tunnel_payload_limit(const Sa& sa) const {
   uint32_t dst4;
   std::memcpy(&dst4, sa.outer_dst, 4);
   const int port = sa.outer_v6 ? gw_.routes().lookup6(sa.outer_dst) : gw_.routes().lookup4(dst4);
-  if (port < 0 || !tx_port_[port].enabled) return 0;
-  // ESP packet = outer header (+ UDP) + ESP header + IV + ciphertext (inner + 2, padded to the
-  // block) + ICV, as esp_outbound_prepare lays it out.
+  if (port < 0 || !tx_port_[port].enabled) return kNoPayloadLimit;  // send() drops: no_route
+  // ESP packet = outer header (+ UDP) + ESP header + IV + ciphertext (payload + 2, padded to the
+  // block) + ICV, as esp_outbound_prepare lays it out (an ESN's high half is gone by then).
   const uint32_t fixed = (sa.outer_v6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr)) +
                          (sa.natt ? kUdpHeaderLen : 0) + kEspHeaderLen + sa.iv_len + sa.icv_len;
   const uint32_t mtu = tx_port_[port].mtu;
-  if (mtu < fixed + sa.block + 2 + sizeof(rte_ipv4_hdr) + 8) return 0;
+  if (mtu < fixed + sa.block) return 0;  // not even an empty payload fits
   return ((mtu - fixed) & ~uint32_t(sa.block - 1)) - 2;
+}
+
+uint32_t GatewayWorker::fragment_limit(uint32_t payload_limit) {
+  // A fragment needs its IPv4 header and at least 8 payload bytes.
+  if (payload_limit == kNoPayloadLimit || payload_limit < sizeof(rte_ipv4_hdr) + 8) return 0;
+  return payload_limit;
 }
 
 void GatewayWorker::fragment_and_protect(Sa& sa, rte_mbuf* m, uint32_t limit) {
@@ -272,7 +293,23 @@ void GatewayWorker::fragment_and_protect(Sa& sa, rte_mbuf* m, uint32_t limit) {
 void GatewayWorker::seal(Sa& sa, rte_mbuf** pk, EspInner* in, uint16_t ni) {
   if (ni == 0) return;
   EspJob jobs[kBurst];
-  if (sa.ipcomp) ipcomp_->compress(sa, pk, in, ni, counters_.sa[sa.index].ipcomp);
+  if (sa.ipcomp) {
+    ipcomp_->compress(sa, pk, in, ni, counters_.sa[sa.index].ipcomp);
+    // What protect_group let through for IPComp to shrink: too big still, dropped unsealed.
+    if (const uint32_t limit = payload_limit_[sa.index]; limit != kNoPayloadLimit) {
+      uint16_t k = 0;
+      for (uint16_t t = 0; t < ni; ++t) {
+        if (pk[t]->data_len > limit) {
+          drop_sa(pk[t], DropReason::MtuExceeded, sa.index);
+          continue;
+        }
+        pk[k] = pk[t];
+        in[k++] = in[t];
+      }
+      ni = k;
+      if (ni == 0) return;
+    }
+  }
   // One atomic per group reserves its sequence numbers; those it could not get would cycle the
   // counter (RFC 4303 §3.3.3: the SA needs re-keying).
   uint64_t first = 0;

@@ -52,9 +52,14 @@ class GatewayWorker {
   void protect_group(Sa& sa, rte_mbuf** m, const bool* v6, uint16_t n);
   // The ready part of a group: IPComp, sequence numbers, ESP framing, crypto.
   void seal(Sa& sa, rte_mbuf** pk, EspInner* in, uint16_t n);
-  // SA `fragment`: the largest inner packet whose ESP packet fits the MTU of the port the SA's
-  // tunnel leaves by (0: unknown route, no fragmenting). Computed once per SA (frag_limit_).
-  uint32_t fragment_limit(const Sa& sa) const;
+  // Outbound tunnel SA: the largest payload (inner packet, or what IPComp made of it) whose ESP
+  // packet fits the MTU of the port the tunnel leaves by; kNoPayloadLimit when no port is known
+  // (send() then drops as no_route). Computed once per SA (payload_limit_).
+  static constexpr uint32_t kNoPayloadLimit = UINT32_MAX;
+  uint32_t tunnel_payload_limit(const Sa& sa) const;
+  // SA `fragment`: the largest fragment to cut, from the SA's payload limit (0: no fragmenting,
+  // as when the MTU leaves no room for a fragment's header and 8 bytes).
+  static uint32_t fragment_limit(uint32_t payload_limit);
   // Splits m (IPv4, no options, DF clear) into fragments of at most `limit` bytes and protects
   // them in order; m goes back to its pool.
   void fragment_and_protect(Sa& sa, rte_mbuf* m, uint32_t limit);
@@ -112,8 +117,9 @@ class GatewayWorker {
   };
   std::array<TxPort, kMaxPorts> tx_port_;
   std::vector<uint16_t> tx_dirty_;
-  std::vector<uint32_t> frag_limit_;  // per SA index: fragment_limit(), 0 without `fragment`
-  uint32_t last_dst4_ = 0;            // one-entry route cache (routes do not change while running)
+  std::vector<uint32_t> frag_limit_;     // per SA index: fragment_limit(), 0 without `fragment`
+  std::vector<uint32_t> payload_limit_;  // per SA index: tunnel_payload_limit() or kNoPayloadLimit
+  uint32_t last_dst4_ = 0;  // one-entry route cache (routes do not change while running)
   int last_port4_ = -1;
   uint32_t last_spi_be_ = 0;  // one-entry SAD cache
   int32_t last_sa_ = -1;

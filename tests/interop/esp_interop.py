@@ -312,7 +312,9 @@ def fragment_case(fwd, wd, algo):
     MTU, DF clear, are fragmented before encryption. Every ESP packet fits the MTU, scapy decrypts
     each to a fragment, and the fragments reassemble to the packets sent; a second dpaccel-fwd
     decrypts them too (non-first fragments carry no ports: any-port policies take them). A DF-set
-    packet too big is dropped as mtu_exceeded, small ones pass whole."""
+    packet too big is dropped as mtu_exceeded before it is sealed: it takes no sequence number
+    (the ESP packets count 1, 2, 3... with no gap) and counts as the SA's drop; small ones pass
+    whole."""
     from scapy.all import defragment
     _, _, _, _, klen, alen = ALGOS[algo]
     ck, ak = key(klen, algo + "c"), key(alen, algo + "a")
@@ -328,7 +330,7 @@ def fragment_case(fwd, wd, algo):
     sa_line = f"1001 {sa_words(algo, ck, ak)} mode ipv4-tunnel src {US4} dst {PEER4}"
     cfg = config(algo, "ipv4-tunnel", ck, ak, False, False, "lookaside-none", 0).replace(
         f"sa out {sa_line}", f"sa out {sa_line} fragment")
-    port0_in = [Ether(src=MAC_P0, dst="02:00:00:00:00:01") / p for p in plain + [too_big_df]]
+    port0_in = [Ether(src=MAC_P0, dst="02:00:00:00:00:01") / p for p in plain[:4] + [too_big_df] + plain[4:]]
     rep, _, out1 = run_fwd(fwd, cfg, port0_in, [], wd)
     errors, fatal = clean_run_errors(rep, drops_expected=True)
     if fatal:
@@ -343,6 +345,13 @@ def fragment_case(fwd, wd, algo):
         errors.append(f"fragmented (packets, fragments): {frag}, want {nfrag_pkts} packets")
     elif rep["rx"] + frag[1] - frag[0] != rep["tx"] + rep["dropped"]:
         errors.append(f"accounting: rx {rep['rx']} + fragments - fragmented != tx {rep['tx']} + dropped")
+    nfrags = frag[1] if frag else 0
+    want_sa = (len(plain) - nfrag_pkts + nfrags, 1)
+    if rep["sa"].get(("out", 1001)) != want_sa:
+        errors.append(f"SA 1001 (packets, dropped) {rep['sa'].get(('out', 1001))}, want {want_sa}")
+    seqs = [IP(bytes(e.payload))[ESP].seq for e in out1]
+    if seqs != list(range(1, len(out1) + 1)):
+        errors.append(f"ESP sequence numbers {seqs}: want 1..{len(out1)} with no gap")
     rx_sa = scapy_sa(algo, 1001, ck, ak, "ipv4-tunnel", False, False, out=True)
     inner = []
     for i, e in enumerate(out1):

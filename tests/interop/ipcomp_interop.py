@@ -302,6 +302,43 @@ def run_skip(fwd, wd):
     return errors[:10]
 
 
+def run_mtu(fwd, wd):
+    """Tunnel packets whose ESP packet would exceed the port's 1500-byte MTU uncompressed: sent
+    when IPComp makes them fit; dropped as mtu_exceeded before sealing when it cannot (random
+    data), so they take no sequence number (the ESP packets count 1, 2, 3...) and count as the
+    SA's drops."""
+    rnd = random.Random("mtu")
+    plan = ["text", "random", "short", "text", "random", "text"]
+    sent, kept = [], []
+    for i, kind in enumerate(plan):
+        body = {"text": lambda: text(rnd, 1440), "random": lambda: rnd.randbytes(1440),
+                "short": lambda: text(rnd, 200)}[kind]()
+        p = packet(4, i, body)
+        # Uncompressed: outer IPv4 + ESP header + IV + (inner + 2, padded to 4) + ICV.
+        if kind != "short" and 20 + 8 + 8 + -(-(len(p) + 2) // 4) * 4 + 16 <= 1500:
+            return [f"packet {i} ({len(p)} bytes) would fit uncompressed: the case tests nothing"]
+        sent.append(p)
+        if kind != "random":
+            kept.append(p)
+    port0 = [Ether(src=MAC_P0, dst="02:00:00:00:00:01") / p for p in sent]
+    rep, _, out1 = run_fwd(fwd, config("ipv4-tunnel", " ipcomp_skip 0/0"), port0, [], wd)
+    errors, fatal = clean_run_errors(rep, drops_expected=True)
+    if fatal:
+        return errors
+    if rep["drops"] != {"mtu_exceeded": 2}:
+        errors.append(f"drops {rep['drops']}, want the 2 random packets as mtu_exceeded")
+    if rep["sa"].get(("out", 1001)) != (len(kept), 2):
+        errors.append(f"SA 1001 (packets, dropped) {rep['sa'].get(('out', 1001))}, want ({len(kept)}, 2)")
+    seqs = [IP(bytes(e.payload))[ESP].seq for e in out1]
+    if seqs != list(range(1, len(out1) + 1)):
+        errors.append(f"ESP sequence numbers {seqs}: want 1..{len(out1)} with no gap")
+    for i, e in enumerate(out1):
+        if len(e.payload) > 1500:
+            errors.append(f"ESP packet {i}: {len(e.payload)} bytes, over the MTU")
+    check_outbound(out1, kept, ["comp"] * len(kept), "ipv4-tunnel", errors)
+    return errors[:10]
+
+
 def run_two_workers(fwd, wd):
     """Two workers, each with its own compress queue pair and xforms: every packet compressed by
     one of them inflates back to an input packet; the counters add up."""
@@ -490,6 +527,7 @@ def main():
              ("adaptive skip 3/7", lambda: run_skip(fwd, wd)),
              ("ipv4-tunnel: outer ECN after inflating (RFC 6040)", lambda: run_ecn(fwd, wd, "ipv4-tunnel")),
              ("ipv6-tunnel: outer ECN after inflating (RFC 6040)", lambda: run_ecn(fwd, wd, "ipv6-tunnel")),
+             ("too big for the MTU unless compressed", lambda: run_mtu(fwd, wd)),
              ("two workers", lambda: run_two_workers(fwd, wd)),
              ("malformed IPComp", lambda: run_malformed(fwd, wd)),
              ("malformed IPComp on DPDK's compress_isal",

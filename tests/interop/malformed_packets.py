@@ -186,8 +186,9 @@ def main():
     expect["mtu_exceeded"] = 1
     port0.append(ETH0 / IP(src="10.0.1.5", dst="10.0.2.9") / UDP(sport=9, dport=9) / Raw(b"z" * 1460))
     # 2040-byte frame: fits the 2048-byte data room, but not with ESP's trailer and ICV after it.
+    # Transport mode (SA 1003): a tunnel SA drops a packet that large as mtu_exceeded first.
     expect["no_room"] = 1
-    port0.append(ETH0 / IP(src="10.0.1.5", dst="10.0.2.9") / UDP(sport=9, dport=9) / Raw(b"r" * (2040 - 42)))
+    port0.append(ETH0 / IPv6(src="fd00:1::5", dst="fd00:2::9") / UDP(sport=9, dport=9) / Raw(b"r" * (2040 - 62)))
     expect["policy_discard"] = 1
     port0.append(ETH0 / IP(src="10.0.1.66", dst="10.0.2.9") / UDP(sport=9, dport=9))
     expect["no_policy"] = expect.get("no_policy", 0) + 1
@@ -232,10 +233,10 @@ def main():
     # from the policy on outbound. SA 2001: 6 esp_malformed, 4 auth_failed, 2 bad_padding, 1 bad
     # next header, 1 dummy, 1 inner malformed_ip, 1 policy_mismatch, 3 replays, 1 sa_mismatch;
     # 2002: unaligned, flipped, bad padding; 2003 (IPv6 outer): 4 esp_malformed, 1 auth_failed,
-    # 1 bad_padding, 1 replay. Outbound 1001 encrypted 6 (the sixth then exceeded the MTU) and
-    # had no room for one; 1003 refused the extension header.
+    # 1 bad_padding, 1 replay. Outbound 1001 sealed 5 and dropped the sixth before sealing (its
+    # ESP packet would exceed the MTU); 1003 refused the extension header and had no room for one.
     want_sa = {("in", 2001): (6, 20), ("in", 2002): (1, 3), ("in", 2003): (2, 7),
-               ("out", 1001): (6, 1), ("out", 1003): (1, 1)}
+               ("out", 1001): (5, 1), ("out", 1003): (1, 2)}
     checks += 1
     if rep["sa"] != want_sa:
         errors.append(f"per-SA packets/dropped {rep['sa']}, expected {want_sa}")
