@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <new>
+#include <string>
 
 #include "vdev_args.hpp"
 
@@ -78,10 +79,15 @@ void sum_queue_pair_stats(rte_cryptodev* dev, rte_cryptodev_stats* out, F&& stat
 template <typename DeviceT>
 int remove_cryptodev_vdev(rte_vdev_device* vdev, const rte_cryptodev_ops& ops,
                           int logtype) noexcept {
-  const char* name = rte_vdev_device_name(vdev);
-  if (name == nullptr) return -EINVAL;
+  const char* vname = rte_vdev_device_name(vdev);
+  if (vname == nullptr) return -EINVAL;
+  const std::string created = created_device_name(vname, rte_vdev_device_args(vdev));
+  const char* name = created.c_str();
   rte_cryptodev* dev = rte_cryptodev_pmd_get_named_dev(name);
-  if (dev == nullptr) return -ENODEV;
+  if (dev == nullptr) {
+    rte_log(RTE_LOG_ERR, logtype, "%s: no cryptodev named %s to remove\n", vname, name);
+    return -ENODEV;
+  }
   if (dev->data->dev_started) {
     rte_log(RTE_LOG_ERR, logtype, "%s: cannot remove a started device: stop it first\n", name);
     return -EBUSY;

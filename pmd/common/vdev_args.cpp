@@ -102,4 +102,21 @@ int parse_vdev_args(const char* vdev_name, const char* args, uint32_t default_ma
   return 0;
 }
 
+std::string created_device_name(const char* vdev_name, const char* args) {
+  std::string name = vdev_name;
+  if (args == nullptr || args[0] == '\0') return name;
+  // Probing accepted these devargs, so they parse; driver keys need no list here.
+  rte_kvargs* kv = rte_kvargs_parse(args, nullptr);
+  if (kv == nullptr) return name;
+  rte_kvargs_process(
+      kv, "name",
+      [](const char*, const char* value, void* out) {
+        if (value && value[0]) *static_cast<std::string*>(out) = value;
+        return 0;
+      },
+      &name);
+  rte_kvargs_free(kv);
+  return name;
+}
+
 }  // namespace dpaccel::pmd

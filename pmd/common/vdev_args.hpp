@@ -32,6 +32,11 @@ struct VdevArgs {
 int parse_vdev_args(const char* vdev_name, const char* args, uint32_t default_max_qps,
                     const std::vector<VdevArgSpec>& driver_keys, int logtype, VdevArgs& out);
 
+// The name the device of a probed vdev was created under: its "name=" devarg (the last one, as
+// parse_vdev_args takes it) or the vdev's own name. remove() looks the device up by this name, not
+// by the vdev's: a device created as name=X is not found under the vdev name.
+std::string created_device_name(const char* vdev_name, const char* args);
+
 // Parses a non-negative decimal (or 0x hex) integer no larger than max. Returns false when it isn't
 // one.
 bool parse_uint(std::string_view s, uint64_t max, uint64_t& out) noexcept;

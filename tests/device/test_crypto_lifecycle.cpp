@@ -111,6 +111,19 @@ int64_t hotplug_heap_growth(const std::string& driver, int rounds) {
          static_cast<int64_t>(before.heap_allocsz_bytes);
 }
 
+// A device created under a name= devarg is found by that name when its vdev goes: removal
+// used to look for the vdev's own name, fail with -ENODEV and leave the device behind.
+TEST_F(Lifecycle, DeviceCreatedUnderNameDevargIsRemoved) {
+  ASSERT_EQ(rte_vdev_init("crypto_dpaccel_cpu_named", "max_nb_queue_pairs=2,name=dpaccel_named_cd"),
+            0);
+  EXPECT_LT(rte_cryptodev_get_dev_id("crypto_dpaccel_cpu_named"), 0);
+  ASSERT_GE(start_device("dpaccel_named_cd", 2, 128), 0);
+  EXPECT_EQ(rte_vdev_uninit("crypto_dpaccel_cpu_named"), -EBUSY);  // found, and started
+  rte_cryptodev_stop(static_cast<uint8_t>(rte_cryptodev_get_dev_id("dpaccel_named_cd")));
+  EXPECT_EQ(rte_vdev_uninit("crypto_dpaccel_cpu_named"), 0);
+  EXPECT_LT(rte_cryptodev_get_dev_id("dpaccel_named_cd"), 0);
+}
+
 TEST_F(Lifecycle, HotPlugManyDevicesAndQueuePairsLeaksNothing) {
   // DPDK 22.11's cryptodev library itself keeps about 2.5 KB of heap per configured device after
   // rte_vdev_uninit (seen with crypto_aesni_mb as much as with ours), so the check is relative:

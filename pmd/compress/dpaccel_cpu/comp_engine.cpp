@@ -8,6 +8,7 @@
 // initialisation is most of its time on small packets. Segmented mbufs go through ISA-L's
 // streaming calls, fed segment by segment (no copy).
 #include <isa-l/crc.h>
+#include <rte_cpuflags.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
@@ -87,12 +88,16 @@ int stream_deflate(isal_zstream& s, rte_comp_op* op, uint32_t room, int flush, b
   s.avail_out = out_n;
   s.next_in = in;
   s.avail_in = in_n;
-  s.flush = flush;
+  // ISA-L flushes whenever a call's input runs out with a flush asked for: the op's flush goes
+  // with its last source segment only, or an op over k segments would end k blocks (and a FULL
+  // flush would forget the history at every segment boundary).
+  s.flush = src.left ? NO_FLUSH : flush;
   s.end_of_stream = end && src.left == 0;
   int r = 0;
   // Each pass consumes input, fills output or finishes; the guard only stops a library surprise.
-  for (uint32_t guard = 0;; ++guard) {
-    if (guard > 4 * (op->src.length + room) + 64 || isal_deflate(&s) != COMP_OK) {
+  const uint64_t max_passes = 4 * (uint64_t(op->src.length) + room) + 64;
+  for (uint64_t guard = 0;; ++guard) {
+    if (guard > max_passes || isal_deflate(&s) != COMP_OK) {
       r = -1;
       break;
     }
@@ -101,6 +106,7 @@ int stream_deflate(isal_zstream& s, rte_comp_op* op, uint32_t room, int flush, b
       auto [p, n] = src.next();
       s.next_in = p;
       s.avail_in = n;
+      s.flush = src.left ? NO_FLUSH : flush;
       s.end_of_stream = end && src.left == 0;
     } else if (s.avail_out == 0) {
       auto [p, n] = dst.next();
@@ -139,7 +145,8 @@ int stream_inflate(inflate_state& st, rte_comp_op* op, uint32_t room, Checksum& 
   finished = false;
   // Streaming inflate returns when its input or output segment runs out (0, END_INPUT or
   // OUT_OVERFLOW): feed the next one, or stop.
-  for (uint32_t guard = 0;; ++guard) {
+  const uint64_t max_passes = 4 * (uint64_t(op->src.length) + room) + 64;
+  for (uint64_t guard = 0;; ++guard) {
     rc = isal_inflate(&st);
     ck.update(out_seg, uint32_t(st.next_out - out_seg));
     out_seg = st.next_out;
@@ -163,7 +170,7 @@ int stream_inflate(inflate_state& st, rte_comp_op* op, uint32_t room, Checksum& 
       st.next_in = p;
       st.avail_in = n;
       fed += n;
-    } else if (guard > 4 * (op->src.length + room) + 64) {
+    } else if (guard > max_passes) {
       rc = ISAL_INVALID_STATE;
       break;
     }
@@ -388,8 +395,11 @@ void stream_delete(Stream* st) noexcept {
 
 void process_op(QueuePair& qp, rte_comp_op* op) noexcept {
   // op->stream and op->private_xform share a union: whichever the op type names must be there.
+  // Regions outside the mbufs are the caller's mistake, not a lack of room (a destination offset
+  // at the very end of m_dst is: no room, out of space as usual).
   if (!op->private_xform || !op->m_src || !op->m_dst ||
-      uint64_t{op->src.offset} + op->src.length > rte_pktmbuf_pkt_len(op->m_src)) {
+      uint64_t{op->src.offset} + op->src.length > rte_pktmbuf_pkt_len(op->m_src) ||
+      op->dst.offset > rte_pktmbuf_pkt_len(op->m_dst)) {
     fail(op, RTE_COMP_OP_STATUS_INVALID_ARGS);
     return;
   }
@@ -440,8 +450,9 @@ int make_priv_xform(const rte_comp_xform& x, PrivXform& out) noexcept {
     out.checksum = c.chksum;
     out.hist_bits = c.window_size;
     out.fixed_huffman = c.deflate.huffman == RTE_COMP_HUFFMAN_FIXED;
-    // The documented mapping (README): the same ISA-L levels compress_isal uses, so ratios
-    // compare: default and 1-2 -> 1, 3-5 -> 2, 6-9 -> 3; fixed Huffman needs ISA-L level 0.
+    // The documented mapping (README): the ISA-L levels compress_isal uses, so ratios and
+    // outputs compare: default and 1 -> 1, 2 -> 2, 3-9 -> 3 (2 without AVX2, where ISA-L's
+    // level 3 is not optimised); fixed Huffman needs ISA-L level 0.
     int lvl = c.level == RTE_COMP_LEVEL_PMD_DEFAULT ? 1 : c.level;
     // Small inputs with dynamic or default codes: our encoder, with the level's effort
     // (fixed codes stay on ISA-L level 0, which has no table building to save).
@@ -449,10 +460,11 @@ int make_priv_xform(const rte_comp_xform& x, PrivXform& out) noexcept {
     if (out.fixed_huffman) {
       out.isal_level = 0;
       out.level_buf_size = 0;
-    } else if (lvl <= 2) {
+    } else if (lvl <= 1) {
       out.isal_level = 1;
       out.level_buf_size = ISAL_DEF_LVL1_DEFAULT;
-    } else if (lvl <= 5) {
+    } else if (lvl == 2 || !(rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX2) ||
+                             rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512F))) {
       out.isal_level = 2;
       out.level_buf_size = ISAL_DEF_LVL2_DEFAULT;
     } else {

@@ -40,10 +40,16 @@ int probe(rte_vdev_device* vdev) noexcept {
 }
 
 int remove(rte_vdev_device* vdev) noexcept {
-  const char* name = rte_vdev_device_name(vdev);
-  if (!name) return -EINVAL;
+  const char* vname = rte_vdev_device_name(vdev);
+  if (!vname) return -EINVAL;
+  // Created under name= when the devargs give one (probe above), so looked up by that name.
+  const std::string created = pmd::created_device_name(vname, rte_vdev_device_args(vdev));
+  const char* name = created.c_str();
   rte_compressdev* dev = rte_compressdev_pmd_get_named_dev(name);
-  if (!dev) return -ENODEV;
+  if (!dev) {
+    COMP_LOG(ERR, "%s: no compressdev named %s to remove", vname, name);
+    return -ENODEV;
+  }
   if (dev->data->dev_started) {
     COMP_LOG(ERR, "%s: stop the device before removing it", name);
     return -EBUSY;

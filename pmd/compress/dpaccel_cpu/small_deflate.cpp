@@ -236,11 +236,11 @@ struct DynamicHeader {
 }  // namespace
 
 SmallDeflate::Effort SmallDeflate::effort_for_level(int level) {
-  // Measured against ISA-L at the level compress_isal maps to (README: 1-2 -> 1, 3-5 -> 2,
-  // 6-9 -> 3), on the project's docs and on the tests' synthetic text and binary data: levels
-  // 1-2 probe the hash head only and stay within 0.2 % of ISA-L level 1's ratio (mostly
-  // better); 3-9 follow chains with lazy matching, for a better ratio than ISA-L 2 and 3.
-  // max_input: about where each stops being faster than ISA-L on this Zen 5.
+  // Measured against ISA-L levels 1, 2 and 3 (compress_isal maps 1 -> 1, 2 -> 2, 3-9 -> 3), on the
+  // project's docs and on the tests' synthetic text and binary data: levels 1-2 probe the hash head
+  // only and stay within 0.2 % of ISA-L level 1's ratio (mostly better); 3-9 follow chains with
+  // lazy matching, for a better ratio than ISA-L 2 and 3. max_input: about where each stops being
+  // faster than ISA-L on this Zen 5.
   if (level <= 2) return {1, 0, 8, 1024};
   if (level <= 5) return {8, 8, 258, 1024};
   return {32, 32, 258, 1024};
