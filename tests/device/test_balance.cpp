@@ -276,6 +276,46 @@ TEST_F(Balance, ReleaseTakesBackWhatAStoppedAcceleratorHolds) {
   EXPECT_EQ(count_mempools(), pools_before) << "the balancer's private pools were kept";
 }
 
+// An op the accelerator fails is re-run on the CPU through CPU-crypto. For a cipher-only session
+// the op's auth fields mean nothing (an application reusing ops may leave anything there): the
+// re-run used to check them as a region, and answered INVALID_ARGS for an op the CPU device's
+// queue pair runs fine. Every op here goes to an accelerator that fails every op.
+TEST_F(Balance, RerunOfACipherOnlyOpIgnoresItsAuthFields) {
+  TempBalancer t("rr0", "corelist=1,error_rate=1,seed=1", "mode=accel");
+  ASSERT_TRUE(t.ok);
+  const uint8_t b = dev(t.balancer.c_str()), w = dev(t.accel.c_str());
+  std::mt19937_64 rng(41);
+  int specs = 0;
+  for (const Spec& s : all_specs()) {
+    if (s.is_aead() || s.auth != Auth::None || s.cipher == Cipher::None) continue;
+    SCOPED_TRACE(s.name);
+    ++specs;
+    Material m = random_material(s, rng);
+    std::vector<Job> jobs;
+    for (size_t n : {64u, 256u, 1024u}) {
+      Job j;
+      j.data = random_bytes(n, rng);
+      j.regions = regions_for(s, n);
+      j.regions.auth_off = 60000;  // far past the data: not a region of this session
+      j.regions.auth_len = 4000;
+      jobs.push_back(j);
+    }
+    rte_cryptodev_stats before{}, after{};
+    ASSERT_EQ(rte_cryptodev_stats_get(w, &before), 0);
+    std::string why;
+    ASSERT_TRUE(run_jobs(Api::Ops, b, 0, s, m, true, jobs, &why)) << why;
+    ASSERT_EQ(rte_cryptodev_stats_get(w, &after), 0);
+    EXPECT_EQ(after.enqueued_count - before.enqueued_count, jobs.size())
+        << "the ops did not go to the failing accelerator first";
+    for (const Job& j : jobs) {
+      SCOPED_TRACE("size " + std::to_string(j.data.size()));
+      EXPECT_EQ(j.status, RTE_CRYPTO_OP_STATUS_SUCCESS);
+      EXPECT_EQ(j.out, reference_encrypt(s, m, j.data).data);
+    }
+  }
+  EXPECT_GE(specs, 2);  // AES-CBC and AES-CTR alone
+}
+
 TEST_F(Balance, BadDevargsAreRefused) {
   EXPECT_NE(rte_vdev_init("crypto_dpaccel_balance_bad0", "accel=crypto_dpaccel_worker0"), 0)
       << "cpu= is required";

@@ -182,12 +182,16 @@ TEST_P(Differential, BalanceTwoAcceleratorsVsOpenSsl) {
 // The sweep's sizes for s that v22.11 crypto_aesni_mb handles right: one mbuf (for cipher+HMAC
 // over chained mbufs it reports success but leaves the digest unwritten), and no HMAC over
 // nothing (we refuse it; aesni_mb reports success and, in the same burst, gives later ops wrong
-// digests). Both seen here.
+// digests), and no AES-CBC over nothing: aesni_mb submits jobs unchecked, and IPsec-MB 1.3's AVX2
+// CBC decrypt given 0 bytes reads on until it faults (seen on an AVX2 + VAES + SHA-NI AMD EPYC;
+// its AVX-512 path copes). All seen here.
 std::vector<size_t> sizes_aesni_mb_gets_right(const Spec& s) {
   std::vector<size_t> sizes = sizes_for(s);
   std::erase_if(sizes, [](size_t n) { return n > RTE_MBUF_DEFAULT_DATAROOM; });
   if (s.auth == Auth::HmacSha1 || s.auth == Auth::HmacSha256)
     std::erase_if(sizes, [&s](size_t n) { return regions_for(s, n).auth_len == 0; });
+  if (s.cipher == Cipher::AesCbc)
+    std::erase_if(sizes, [&s](size_t n) { return regions_for(s, n).cipher_len == 0; });
   return sizes;
 }
 

@@ -7,9 +7,12 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <memory>
+#include <new>
 
 #include "balance_device.hpp"
 #include "op_region.hpp"
+#include "region_sgl.hpp"
 
 namespace dpaccel::balance {
 namespace {
@@ -294,38 +297,62 @@ void run_on_cpu(const Device& d, rte_crypto_op* op) noexcept {
   }
   const Session& s = *session_of(d, op->sym->session);
   rte_crypto_sym_op* y = op->sym;
-  std::array<rte_crypto_vec, 64> sv, dv;
-  auto describe = [](rte_mbuf* m, std::array<rte_crypto_vec, 64>& v) -> uint32_t {
-    uint32_t n = 0;
-    for (; m && n < v.size(); m = m->next, ++n)
-      v[n] = {rte_pktmbuf_mtod(m, void*), rte_pktmbuf_iova(m), m->data_len, 0};
-    return m ? 0 : n;  // 0: longer chain than we describe
-  };
-  rte_crypto_sgl src{sv.data(), describe(y->m_src, sv)}, dst{dv.data(), 0};
-  bool oop = y->m_dst && y->m_dst != y->m_src;
-  if (oop) dst.num = describe(y->m_dst, dv);
-  uint32_t total = rte_pktmbuf_pkt_len(y->m_src);
-  auto ofs_of = [total](uint32_t off, uint32_t len, uint16_t& head, uint16_t& tail) {
-    if (uint64_t{off} + len > total || total > UINT16_MAX) return false;
-    head = static_cast<uint16_t>(off);
-    tail = static_cast<uint16_t>(total - off - len);
-    return true;
-  };
+  // What the CPU device's queue pair would accept, this accepts too: regions inside the source,
+  // of those transforms the session has (a cipher-only session's auth fields mean nothing), the
+  // data described from the regions' first byte (region_sgl.hpp), in as many vecs as it takes.
+  const uint32_t total = rte_pktmbuf_pkt_len(y->m_src);
+  auto inside = [total](uint32_t off, uint32_t len) { return uint64_t{off} + len <= total; };
+  const bool oop = y->m_dst && y->m_dst != y->m_src;
   rte_crypto_sym_ofs ofs{};
-  bool ok = src.num != 0 && (!oop || dst.num != 0);
-  if (s.aead) {
-    ok = ok &&
-         ofs_of(y->aead.data.offset, y->aead.data.length, ofs.ofs.cipher.head, ofs.ofs.cipher.tail);
-  } else {
-    ok = ok &&
-         ofs_of(y->cipher.data.offset, y->cipher.data.length, ofs.ofs.cipher.head,
-                ofs.ofs.cipher.tail) &&
-         ofs_of(y->auth.data.offset, y->auth.data.length, ofs.ofs.auth.head, ofs.ofs.auth.tail);
+  OpRegion u{};
+  bool ok = s.aead ? inside(y->aead.data.offset, y->aead.data.length)
+                   : (!s.has_cipher || inside(y->cipher.data.offset, y->cipher.data.length)) &&
+                         (!s.has_auth || inside(y->auth.data.offset, y->auth.data.length));
+  if (ok) {
+    // The span from the first region's start to the last one's end (region_of() answers {0, 0}
+    // for empty regions, which have a place here: an empty cipher region at the end of the data).
+    auto span = [&u](uint32_t off, uint32_t len, bool first) {
+      u = first ? OpRegion{off, off + len}
+                : OpRegion{std::min(u.begin, off), std::max(u.end, off + len)};
+    };
+    if (s.aead) {
+      span(y->aead.data.offset, y->aead.data.length, true);
+    } else {
+      if (s.has_cipher) span(y->cipher.data.offset, y->cipher.data.length, true);
+      if (s.has_auth) span(y->auth.data.offset, y->auth.data.length, !s.has_cipher);
+    }
+    if (!s.aead && s.has_cipher)
+      ok = pmd::region_ofs_in(u, y->cipher.data.offset, y->cipher.data.length, ofs.ofs.cipher.head,
+                              ofs.ofs.cipher.tail);
+    if (!s.aead && s.has_auth)
+      ok = ok && pmd::region_ofs_in(u, y->auth.data.offset, y->auth.data.length, ofs.ofs.auth.head,
+                                    ofs.ofs.auth.tail);
   }
-  if (!ok) {
+  const uint32_t n_src = ok ? pmd::range_vec_count(y->m_src, u.begin, u.bytes()) : 0;
+  const uint32_t n_dst = ok && oop ? pmd::range_vec_count(y->m_dst, u.begin, u.bytes()) : 0;
+  if (n_src == 0 || (oop && n_dst == 0)) {
     op->status = RTE_CRYPTO_OP_STATUS_INVALID_ARGS;
     return;
   }
+  // Up to 64 vecs a side on the stack; a longer chain (rare: this path serves ops while the CPU
+  // device's queue pair is busy, and re-runs) gets heap storage.
+  constexpr uint32_t kLocal = 64;
+  std::array<rte_crypto_vec, 2 * kLocal> local;
+  std::unique_ptr<rte_crypto_vec[]> heap;
+  rte_crypto_vec* sv = local.data();
+  rte_crypto_vec* dv = local.data() + kLocal;
+  if (n_src > kLocal || n_dst > kLocal) [[unlikely]] {
+    heap.reset(new (std::nothrow) rte_crypto_vec[n_src + n_dst]);
+    if (!heap) {
+      op->status = RTE_CRYPTO_OP_STATUS_ERROR;
+      return;
+    }
+    sv = heap.get();
+    dv = heap.get() + n_src;
+  }
+  pmd::fill_range_vecs(y->m_src, u.begin, u.bytes(), sv);
+  if (oop) pmd::fill_range_vecs(y->m_dst, u.begin, u.bytes(), dv);
+  rte_crypto_sgl src{sv, n_src}, dst{dv, n_dst};
   rte_crypto_va_iova_ptr iv{rte_crypto_op_ctod_offset(op, void*, s.iv_offset), 0};
   rte_crypto_va_iova_ptr digest{digest_ptr(s, op), 0};
   rte_crypto_va_iova_ptr aad{s.aead ? y->aead.aad.data : nullptr, 0};
