@@ -181,6 +181,19 @@ std::vector<Spec> all_specs() {
                .iv_len = 12,
                .digest_len = 16,
                .aad_len = 12});
+  // No AAD at all, and a short tag (RFC 4106 allows 8 and 12; the API any length up to 16).
+  v.push_back({.name = "aes_gcm_256_tag8_aad0",
+               .aead = Aead::AesGcm,
+               .key_len = 32,
+               .iv_len = 12,
+               .digest_len = 8,
+               .aad_len = 0});
+  v.push_back({.name = "chacha20_poly1305_aad0",
+               .aead = Aead::Chacha20Poly1305,
+               .key_len = 32,
+               .iv_len = 12,
+               .digest_len = 16,
+               .aad_len = 0});
   for (auto c : {Cipher::AesCbc, Cipher::AesCtr})
     for (unsigned k : {16u, 24u, 32u})
       for (auto a : {Auth::HmacSha1, Auth::HmacSha256}) {

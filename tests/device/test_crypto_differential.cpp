@@ -118,6 +118,12 @@ TEST_P(Differential, CpuCryptoVsOpenSsl) {
 TEST_P(Differential, CpuCryptoSegmentedVsOpenSsl) {
   sweep(Api::CpuCrypto, ours(), true, false, 6);
 }
+TEST_P(Differential, CpuCryptoOutOfPlaceVsOpenSsl) {
+  sweep(Api::CpuCrypto, ours(), false, true, 40);
+}
+TEST_P(Differential, CpuCryptoSegmentedOutOfPlaceVsOpenSsl) {
+  sweep(Api::CpuCrypto, ours(), true, true, 41);
+}
 TEST_P(Differential, RawDpVsOpenSsl) {
   sweep(Api::RawDp, ours_raw(), false, false, 7);
 }
