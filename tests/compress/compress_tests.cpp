@@ -423,6 +423,43 @@ TEST_F(Negative, OutOfSpaceIsTerminatedBothWays) {
   EXPECT_EQ(d2.status, RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED);
 }
 
+// A private xform (stateless) or a stream (stateful) for x on our device, freed when it goes.
+class OpHandle {
+ public:
+  OpHandle(const rte_comp_xform& x, bool stateful) : stateful_(stateful) {
+    ok_ = (stateful ? rte_compressdev_stream_create(dev(), &x, &h_)
+                    : rte_compressdev_private_xform_create(dev(), &x, &h_)) == 0;
+  }
+  ~OpHandle() {
+    if (!ok_) return;
+    if (stateful_)
+      rte_compressdev_stream_free(dev(), h_);
+    else
+      rte_compressdev_private_xform_free(dev(), h_);
+  }
+  OpHandle(const OpHandle&) = delete;
+  OpHandle& operator=(const OpHandle&) = delete;
+  bool ok() const { return ok_; }
+  // Sets op's type and handle (op->stream and op->private_xform share a union).
+  void attach(rte_comp_op* op) const {
+    op->op_type = stateful_ ? RTE_COMP_OP_STATEFUL : RTE_COMP_OP_STATELESS;
+    op->private_xform = h_;
+  }
+
+ private:
+  void* h_ = nullptr;
+  bool stateful_;
+  bool ok_ = false;
+};
+
+// Enqueues op on our device's queue pair 0 and waits for it; the op that came back, or nullptr.
+rte_comp_op* run_one(rte_comp_op* op) {
+  if (rte_compressdev_enqueue_burst(dev(), 0, &op, 1) != 1) return nullptr;
+  rte_comp_op* got = nullptr;
+  for (int i = 0; i < 1000 && !rte_compressdev_dequeue_burst(dev(), 0, &got, 1); ++i) usleep(100);
+  return got;
+}
+
 // Offsets that point outside the mbufs are the caller's mistake, not a lack of room: a source
 // region past the end of m_src, or a destination offset past the end of m_dst, ends
 // INVALID_ARGS with nothing consumed or produced (as compress_isal answers). A destination offset
@@ -461,17 +498,13 @@ TEST_F(Negative, OffsetsOutsideTheMbufsAreInvalidArgs) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
-    void* handle = nullptr;
-    if (c.stateful)
-      ASSERT_EQ(rte_compressdev_stream_create(dev(), &c.x, &handle), 0);
-    else
-      ASSERT_EQ(rte_compressdev_private_xform_create(dev(), &c.x, &handle), 0);
+    OpHandle handle(c.x, c.stateful);
+    ASSERT_TRUE(handle.ok());
     rte_mbuf* src = chain(*c.in, 0);
     rte_mbuf* dst = chain({}, 2000);
     rte_comp_op* op = rte_comp_op_alloc(g_ops);
     ASSERT_TRUE(src && dst && op);
-    op->op_type = c.stateful ? RTE_COMP_OP_STATEFUL : RTE_COMP_OP_STATELESS;
-    op->private_xform = handle;
+    handle.attach(op);
     op->m_src = src;
     op->m_dst = dst;
     op->src.offset = c.src_extra ? 3 : 0;
@@ -480,10 +513,7 @@ TEST_F(Negative, OffsetsOutsideTheMbufsAreInvalidArgs) {
         c.dst_offset_beyond == UINT32_MAX ? 0 : rte_pktmbuf_pkt_len(dst) + c.dst_offset_beyond;
     op->flush_flag = RTE_COMP_FLUSH_FINAL;
     op->consumed = op->produced = 12345;  // must be set by the driver
-    ASSERT_EQ(rte_compressdev_enqueue_burst(dev(), 0, &op, 1), 1);
-    rte_comp_op* got = nullptr;
-    for (int i = 0; i < 1000 && !rte_compressdev_dequeue_burst(dev(), 0, &got, 1); ++i) usleep(100);
-    ASSERT_EQ(got, op);
+    ASSERT_EQ(run_one(op), op);
     EXPECT_EQ(op->status, c.want);
     EXPECT_EQ(op->produced, 0u);
     if (c.want == RTE_COMP_OP_STATUS_INVALID_ARGS) {
@@ -492,10 +522,6 @@ TEST_F(Negative, OffsetsOutsideTheMbufsAreInvalidArgs) {
     rte_pktmbuf_free(src);
     rte_pktmbuf_free(dst);
     rte_comp_op_free(op);
-    if (c.stateful)
-      rte_compressdev_stream_free(dev(), handle);
-    else
-      rte_compressdev_private_xform_free(dev(), handle);
   }
 }
 
@@ -545,11 +571,8 @@ TEST_F(Negative, NothingWrittenOutsideTheDestination) {
   }
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
-    void* handle = nullptr;
-    if (c.stateful)
-      ASSERT_EQ(rte_compressdev_stream_create(dev(), &c.x, &handle), 0);
-    else
-      ASSERT_EQ(rte_compressdev_private_xform_create(dev(), &c.x, &handle), 0);
+    OpHandle handle(c.x, c.stateful);
+    ASSERT_TRUE(handle.ok());
     rte_mbuf* src = chain(c.in, 0);
     rte_mbuf* dst = rte_pktmbuf_alloc(g_mbufs);
     rte_comp_op* op = rte_comp_op_alloc(g_ops);
@@ -557,18 +580,14 @@ TEST_F(Negative, NothingWrittenOutsideTheDestination) {
     auto* buf = static_cast<uint8_t*>(dst->buf_addr);
     std::memset(buf, kCanary, dst->buf_len);
     ASSERT_NE(rte_pktmbuf_append(dst, uint16_t(c.offset + c.room)), nullptr);
-    op->op_type = c.stateful ? RTE_COMP_OP_STATEFUL : RTE_COMP_OP_STATELESS;
-    op->private_xform = handle;
+    handle.attach(op);
     op->m_src = src;
     op->m_dst = dst;
     op->src.offset = 0;
     op->src.length = uint32_t(c.in.size());
     op->dst.offset = c.offset;
     op->flush_flag = RTE_COMP_FLUSH_FINAL;
-    ASSERT_EQ(rte_compressdev_enqueue_burst(dev(), 0, &op, 1), 1);
-    rte_comp_op* got = nullptr;
-    for (int i = 0; i < 1000 && !rte_compressdev_dequeue_burst(dev(), 0, &got, 1); ++i) usleep(100);
-    ASSERT_EQ(got, op);
+    ASSERT_EQ(run_one(op), op);
     EXPECT_LE(op->produced, c.room);
     const size_t begin = dst->data_off + c.offset, end = begin + c.room;
     size_t bad = 0, first_bad = 0;
@@ -580,10 +599,6 @@ TEST_F(Negative, NothingWrittenOutsideTheDestination) {
     rte_pktmbuf_free(src);
     rte_pktmbuf_free(dst);
     rte_comp_op_free(op);
-    if (c.stateful)
-      rte_compressdev_stream_free(dev(), handle);
-    else
-      rte_compressdev_private_xform_free(dev(), handle);
   }
 }
 
