@@ -19,6 +19,7 @@
 #include <tuple>
 
 #include "comp_device.hpp"
+#include "small_inflate.hpp"
 
 namespace dpaccel::comp {
 
@@ -176,6 +177,9 @@ int stream_inflate(inflate_state& st, rte_comp_op* op, uint32_t room, Checksum& 
     }
   }
   consumed = fed - st.avail_in;
+  // At the end of the stream, whole bytes ISA-L read ahead into its bit buffer are not the
+  // stream's: bytes after it were counted as consumed (the stateless call gives them back).
+  if (finished && st.read_in_length > 0) consumed -= uint32_t(st.read_in_length) / 8;
   produced = st.total_out - out0;
   return rc;
 }
@@ -274,13 +278,27 @@ void decompress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
   inflate_state& st = qp.inflate;
   const uint32_t room = dst_room(op);
   Checksum ck{x.checksum};
+  const bool contiguous = single_segment(op->m_src, op->src.offset, op->src.length) &&
+                          single_segment(op->m_dst, op->dst.offset, room);
+  // Small inputs of stored and fixed-code blocks: our decoder, without ISA-L's per-block table
+  // copy; anything else it gives back having decided nothing, to ISA-L (small_inflate.hpp).
+  if (contiguous && op->src.length <= kSmallInflateMax) {
+    uint8_t* out = rte_pktmbuf_mtod_offset(op->m_dst, uint8_t*, op->dst.offset);
+    const SmallInflateResult r =
+        small_inflate(rte_pktmbuf_mtod_offset(op->m_src, const uint8_t*, op->src.offset),
+                      op->src.length, out, room);
+    if (r.done) {
+      ck.update(out, r.produced);
+      succeed(op, r.consumed, r.produced, ck.value());
+      return;
+    }
+  }
   isal_inflate_reset(&st);
   st.crc_flag = ISAL_DEFLATE;
   st.hist_bits = x.hist_bits;
   int rc;
   uint32_t consumed = 0;
-  if (single_segment(op->m_src, op->src.offset, op->src.length) &&
-      single_segment(op->m_dst, op->dst.offset, room)) {
+  if (contiguous) {
     st.next_in = rte_pktmbuf_mtod_offset(op->m_src, uint8_t*, op->src.offset);
     st.avail_in = op->src.length;
     uint8_t* out = rte_pktmbuf_mtod_offset(op->m_dst, uint8_t*, op->dst.offset);

@@ -2,6 +2,7 @@
 #include "small_deflate.hpp"
 
 #include "deflate_huffman.hpp"
+#include "deflate_tables.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -18,16 +19,10 @@ using huffman::build_lengths;
 using huffman::Used;
 constexpr unsigned kMaxSyms = SmallDeflate::kLitLenSyms;  // a dynamic block's (HLIT <= 286)
 
-// RFC 1951 §3.2.5: length and distance codes, their bases and extra bits.
-constexpr uint16_t kLenBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
-                                   31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-constexpr uint8_t kLenExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
-                                   2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-constexpr uint16_t kDistBase[30] = {1,    2,    3,    4,    5,    7,    9,    13,    17,    25,
-                                    33,   49,   65,   97,   129,  193,  257,  385,   513,   769,
-                                    1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
-constexpr uint8_t kDistExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
-                                    6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+using rfc1951::kDistBase;
+using rfc1951::kDistExtra;
+using rfc1951::kLenBase;
+using rfc1951::kLenExtra;
 // §3.2.7: the order in which the code-length code's lengths are sent.
 constexpr uint8_t kClOrder[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
 constexpr uint8_t kClExtra[19] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 7};
