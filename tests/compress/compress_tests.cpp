@@ -870,6 +870,41 @@ TEST_F(Stateful, StatsCountFailuresNotRecoverableOps) {
   EXPECT_EQ(s.enqueue_err_count, 0u);
 }
 
+// Bytes after the end of the DEFLATE stream are not consumed, whatever room each op has: ISA-L
+// reads ahead into its bit buffer, and an op that ends the stream, or only empties ISA-L's
+// output buffer after an earlier op read the end, must give back only its own bytes (it once
+// reported 0 minus the read-ahead, about 4e9). Every op's consumed is at most what it was
+// offered; in all, exactly the stream; the output is the original.
+TEST_F(Stateful, TrailingBytesAfterTheStreamAreNotConsumed) {
+  const auto text = make_data(Kind::Text, 6000, 61);
+  const auto z = zlib_raw(text, 6);
+  auto src = z;
+  src.insert(src.end(), {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
+  for (size_t room : {1u, 7u, 100u, 1000u, 5999u, 6000u, 7000u}) {
+    SCOPED_TRACE("room " + std::to_string(room));
+    void* st = nullptr;
+    const rte_comp_xform dx = decomp_xform();
+    ASSERT_EQ(rte_compressdev_stream_create(dev(), &dx, &st), 0);
+    size_t off = 0;
+    std::vector<uint8_t> out;
+    rte_comp_op_status last = RTE_COMP_OP_STATUS_NOT_PROCESSED;
+    for (int i = 0; i < 20000 && last != RTE_COMP_OP_STATUS_SUCCESS; ++i) {
+      StreamOp r = stream_op(st, src.data() + off, src.size() - off, room, RTE_COMP_FLUSH_FINAL);
+      last = r.status;
+      ASSERT_TRUE(last == RTE_COMP_OP_STATUS_SUCCESS ||
+                  last == RTE_COMP_OP_STATUS_OUT_OF_SPACE_RECOVERABLE)
+          << int(last);
+      ASSERT_LE(r.consumed, src.size() - off);
+      off += r.consumed;
+      out.insert(out.end(), r.out.begin(), r.out.end());
+    }
+    EXPECT_EQ(last, RTE_COMP_OP_STATUS_SUCCESS);
+    EXPECT_EQ(off, z.size());
+    EXPECT_EQ(out, text);
+    rte_compressdev_stream_free(dev(), st);
+  }
+}
+
 TEST_F(Stateful, CorruptStreamFailsAndStaysFailed) {
   auto zz = zlib_raw(make_data(Kind::Text, 5000, 1), 6);
   zz[zz.size() / 3] ^= 0xff;

@@ -177,9 +177,11 @@ int stream_inflate(inflate_state& st, rte_comp_op* op, uint32_t room, Checksum& 
     }
   }
   consumed = fed - st.avail_in;
-  // At the end of the stream, whole bytes ISA-L read ahead into its bit buffer are not the
-  // stream's: bytes after it were counted as consumed (the stateless call gives them back).
-  if (finished && st.read_in_length > 0) consumed -= uint32_t(st.read_in_length) / 8;
+  // Once the final block is decoded, whole bytes ISA-L read ahead into its bit buffer are not the
+  // stream's (the stateless call gives them back too). Only this op's own bytes can be given
+  // back: in a stream, ISA-L may have read them in an earlier op.
+  if ((finished || st.block_state == ISAL_BLOCK_INPUT_DONE) && st.read_in_length > 0)
+    consumed -= std::min(consumed, uint32_t(st.read_in_length) / 8);
   produced = st.total_out - out0;
   return rc;
 }
