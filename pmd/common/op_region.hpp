@@ -28,7 +28,8 @@ inline OpRegion op_region(const rte_crypto_sym_op* y, bool aead, bool has_cipher
     begin = std::min(begin, y->auth.data.offset);
     end = std::max(end, y->auth.data.offset + y->auth.data.length);
   }
-  return begin < end ? OpRegion{begin, end} : OpRegion{0, 0};
+  // An empty region keeps its place ({off, off}): a CPU-crypto run describes the data from there.
+  return begin <= end ? OpRegion{begin, end} : OpRegion{0, 0};
 }
 
 }  // namespace dpaccel::pmd

@@ -14,40 +14,27 @@
 
 namespace dpaccel::pmd {
 
-// How many vecs bytes [begin, begin + len) of chain m take: one per segment they touch (one, of
-// length 0, for an empty range inside the data). 0 when the chain ends before the range does.
-inline uint32_t range_vec_count(const rte_mbuf* m, uint32_t begin, uint32_t len) noexcept {
+// Describes bytes [begin, begin + len) of chain m: one vec per segment they touch (one, of length
+// 0, for an empty range), written to v unless v is null. Returns how many, or 0 when the chain
+// ends before the range does. Call with null to size v, then again to fill it.
+inline uint32_t range_vecs(rte_mbuf* m, uint32_t begin, uint32_t len, rte_crypto_vec* v) noexcept {
   if (m == nullptr || uint64_t{begin} + len > rte_pktmbuf_pkt_len(m)) return 0;
-  if (len == 0) return 1;
-  while (begin >= m->data_len) {  // the range ends inside the chain, so a segment follows
+  // Whole segments before the range (an empty range at the very end stays in the last one).
+  while (m->next != nullptr && begin >= m->data_len) {
     begin -= m->data_len;
     m = m->next;
   }
   uint32_t n = 0;
-  for (; len > 0 && m != nullptr; m = m->next, begin = 0, ++n)
-    len -= m->data_len - begin < len ? m->data_len - begin : len;
-  return len == 0 ? n : 0;
-}
-
-// Fills v with the range's vecs (range_vec_count() of them, which must not be 0).
-inline void fill_range_vecs(rte_mbuf* m, uint32_t begin, uint32_t len, rte_crypto_vec* v) noexcept {
-  if (len == 0) {  // one empty vec where the range starts (or at the end of the data)
-    while (m->next != nullptr && begin >= m->data_len) {
-      begin -= m->data_len;
-      m = m->next;
-    }
-    v[0] = {rte_pktmbuf_mtod_offset(m, void*, begin), rte_pktmbuf_iova_offset(m, begin), 0, 0};
-    return;
-  }
-  while (begin >= m->data_len) {
-    begin -= m->data_len;
-    m = m->next;
-  }
-  for (uint32_t n = 0; len > 0; m = m->next, begin = 0, ++n) {
-    uint32_t take = m->data_len - begin < len ? m->data_len - begin : len;
-    v[n] = {rte_pktmbuf_mtod_offset(m, void*, begin), rte_pktmbuf_iova_offset(m, begin), take, 0};
+  do {
+    const uint32_t take = m->data_len - begin < len ? m->data_len - begin : len;
+    if (v != nullptr)
+      v[n] = {rte_pktmbuf_mtod_offset(m, void*, begin), rte_pktmbuf_iova_offset(m, begin), take, 0};
+    ++n;
     len -= take;
-  }
+    begin = 0;
+    m = m->next;
+  } while (len > 0 && m != nullptr);
+  return len == 0 ? n : 0;
 }
 
 // Head and tail of region [off, off + len) inside the described range u. False when the region is

@@ -207,18 +207,30 @@ std::vector<uint8_t> make_data(Kind k, size_t n, uint32_t seed) {
   return v;
 }
 
-std::vector<uint8_t> zlib_raw(const std::vector<uint8_t>& in, int level) {
+// zlib's raw DEFLATE of in with a strategy (Z_FIXED: fixed-code blocks only), optionally with a
+// sync flush half-way (an empty stored block between two runs of blocks).
+std::vector<uint8_t> zlib_raw_strategy(const std::vector<uint8_t>& in, int level, int strategy,
+                                       bool flush_half_way) {
   z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::vector<uint8_t> out(deflateBound(&z, uLong(in.size())) + 16);
-  z.next_in = const_cast<Bytef*>(in.data());
-  z.avail_in = uInt(in.size());
+  EXPECT_EQ(deflateInit2(&z, level, Z_DEFLATED, -15, 8, strategy), Z_OK);
+  std::vector<uint8_t> out(deflateBound(&z, uLong(in.size())) + 64);
   z.next_out = out.data();
   z.avail_out = uInt(out.size());
+  const size_t half = flush_half_way ? in.size() / 2 : 0;
+  z.next_in = const_cast<Bytef*>(in.data());
+  if (half) {
+    z.avail_in = uInt(half);
+    EXPECT_EQ(deflate(&z, Z_SYNC_FLUSH), Z_OK);
+  }
+  z.avail_in = uInt(in.size() - half);
   EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
   out.resize(z.total_out);
   deflateEnd(&z);
   return out;
+}
+
+std::vector<uint8_t> zlib_raw(const std::vector<uint8_t>& in, int level) {
+  return zlib_raw_strategy(in, level, Z_DEFAULT_STRATEGY, false);
 }
 
 bool zlib_raw_inflate(const std::vector<uint8_t>& in, std::vector<uint8_t>& out, size_t expect) {
@@ -1000,28 +1012,6 @@ TEST_F(RoundTrip, SameAsCompressIsal) {
     }
   }
   EXPECT_GT(identical, 0);  // the byte-for-byte check ran (it once could not)
-}
-
-// zlib's raw DEFLATE of in with a strategy (Z_FIXED: fixed-code blocks only), optionally with a
-// sync flush half-way (an empty stored block between two runs of blocks).
-std::vector<uint8_t> zlib_raw_strategy(const std::vector<uint8_t>& in, int level, int strategy,
-                                       bool flush_half_way) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, level, Z_DEFLATED, -15, 8, strategy), Z_OK);
-  std::vector<uint8_t> out(deflateBound(&z, uLong(in.size())) + 64);
-  z.next_out = out.data();
-  z.avail_out = uInt(out.size());
-  const size_t half = flush_half_way ? in.size() / 2 : 0;
-  z.next_in = const_cast<Bytef*>(in.data());
-  if (half) {
-    z.avail_in = uInt(half);
-    EXPECT_EQ(deflate(&z, Z_SYNC_FLUSH), Z_OK);
-  }
-  z.avail_in = uInt(in.size() - half);
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
 }
 
 // What ISA-L's stateless inflate makes of in with this room and window: the answer the driver

@@ -129,10 +129,10 @@ struct FakeChain {
 
 // The vecs cover exactly bytes [begin, begin + len) of the chain, in order.
 void expect_covers(FakeChain& c, uint32_t begin, uint32_t len, uint32_t want_n) {
-  const uint32_t n = pmd::range_vec_count(c.head(), begin, len);
+  const uint32_t n = pmd::range_vecs(c.head(), begin, len, nullptr);
   ASSERT_EQ(n, want_n);
   std::vector<rte_crypto_vec> v(n);
-  pmd::fill_range_vecs(c.head(), begin, len, v.data());
+  EXPECT_EQ(pmd::range_vecs(c.head(), begin, len, v.data()), n);
   uint32_t at = begin;
   for (const rte_crypto_vec& x : v) {
     EXPECT_EQ(static_cast<uint8_t*>(x.base), c.data.data() + at);
@@ -150,11 +150,11 @@ TEST(RegionVecs, DescribeTheRegionsNotTheWholeChain) {
   expect_covers(c, 10, 10, 1);    // exactly one segment
   expect_covers(c, 15, 10, 2);    // across a boundary
   expect_covers(c, 995, 5, 1);
-  expect_covers(c, 1000, 0, 1);                           // empty, at the end of the data
-  expect_covers(c, 40, 0, 1);                             // empty, inside
-  EXPECT_EQ(pmd::range_vec_count(c.head(), 995, 6), 0u);  // past the end of the chain
-  EXPECT_EQ(pmd::range_vec_count(c.head(), 1001, 0), 0u);
-  EXPECT_EQ(pmd::range_vec_count(nullptr, 0, 0), 0u);
+  expect_covers(c, 1000, 0, 1);                               // empty, at the end of the data
+  expect_covers(c, 40, 0, 1);                                 // empty, inside
+  EXPECT_EQ(pmd::range_vecs(c.head(), 995, 6, nullptr), 0u);  // past the end of the chain
+  EXPECT_EQ(pmd::range_vecs(c.head(), 1001, 0, nullptr), 0u);
+  EXPECT_EQ(pmd::range_vecs(nullptr, 0, 0, nullptr), 0u);
 
   // A packet longer than 64 KiB: a region near its end is one vec; nothing before it counts.
   FakeChain big({60000, 60000, 2000});

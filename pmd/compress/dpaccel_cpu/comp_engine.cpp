@@ -83,17 +83,20 @@ int stream_deflate(isal_zstream& s, rte_comp_op* op, uint32_t room, int flush, b
   const uint32_t in0 = s.total_in, out0 = s.total_out;
   SegCursor src(op->m_src, op->src.offset, op->src.length);
   SegCursor dst(op->m_dst, op->dst.offset, room);
+  // The next source segment. ISA-L flushes whenever a call's input runs out with a flush asked
+  // for: the op's flush (and end of stream) go with its last segment only, or an op over k
+  // segments would end k blocks (and a FULL flush would forget the history k times).
+  auto feed = [&] {
+    auto [p, n] = src.next();
+    s.next_in = p;
+    s.avail_in = n;
+    s.flush = src.left ? NO_FLUSH : flush;
+    s.end_of_stream = end && src.left == 0;
+  };
   auto [out, out_n] = dst.next();
-  auto [in, in_n] = src.next();
   s.next_out = out;
   s.avail_out = out_n;
-  s.next_in = in;
-  s.avail_in = in_n;
-  // ISA-L flushes whenever a call's input runs out with a flush asked for: the op's flush goes
-  // with its last source segment only, or an op over k segments would end k blocks (and a FULL
-  // flush would forget the history at every segment boundary).
-  s.flush = src.left ? NO_FLUSH : flush;
-  s.end_of_stream = end && src.left == 0;
+  feed();
   int r = 0;
   // Each pass consumes input, fills output or finishes; the guard only stops a library surprise.
   const uint64_t max_passes = 4 * (uint64_t(op->src.length) + room) + 64;
@@ -104,11 +107,7 @@ int stream_deflate(isal_zstream& s, rte_comp_op* op, uint32_t room, int flush, b
     }
     if (end && s.internal_state.state == ZSTATE_END) break;
     if (s.avail_in == 0 && src.left) {
-      auto [p, n] = src.next();
-      s.next_in = p;
-      s.avail_in = n;
-      s.flush = src.left ? NO_FLUSH : flush;
-      s.end_of_stream = end && src.left == 0;
+      feed();
     } else if (s.avail_out == 0) {
       auto [p, n] = dst.next();
       if (!p) {
@@ -282,13 +281,12 @@ void decompress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
   Checksum ck{x.checksum};
   const bool contiguous = single_segment(op->m_src, op->src.offset, op->src.length) &&
                           single_segment(op->m_dst, op->dst.offset, room);
+  uint8_t* const in = rte_pktmbuf_mtod_offset(op->m_src, uint8_t*, op->src.offset);
+  uint8_t* const out = rte_pktmbuf_mtod_offset(op->m_dst, uint8_t*, op->dst.offset);
   // Small inputs of stored and fixed-code blocks: our decoder, without ISA-L's per-block table
   // copy; anything else it gives back having decided nothing, to ISA-L (small_inflate.hpp).
   if (contiguous && op->src.length <= kSmallInflateMax) {
-    uint8_t* out = rte_pktmbuf_mtod_offset(op->m_dst, uint8_t*, op->dst.offset);
-    const SmallInflateResult r =
-        small_inflate(rte_pktmbuf_mtod_offset(op->m_src, const uint8_t*, op->src.offset),
-                      op->src.length, out, room);
+    const SmallInflateResult r = small_inflate(in, op->src.length, out, room);
     if (r.done) {
       ck.update(out, r.produced);
       succeed(op, r.consumed, r.produced, ck.value());
@@ -301,9 +299,8 @@ void decompress(QueuePair& qp, const PrivXform& x, rte_comp_op* op) {
   int rc;
   uint32_t consumed = 0;
   if (contiguous) {
-    st.next_in = rte_pktmbuf_mtod_offset(op->m_src, uint8_t*, op->src.offset);
+    st.next_in = in;
     st.avail_in = op->src.length;
-    uint8_t* out = rte_pktmbuf_mtod_offset(op->m_dst, uint8_t*, op->dst.offset);
     st.next_out = out;
     st.avail_out = room;
     rc = isal_inflate_stateless(&st);

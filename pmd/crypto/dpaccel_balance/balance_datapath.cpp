@@ -309,18 +309,7 @@ void run_on_cpu(const Device& d, rte_crypto_op* op) noexcept {
                    : (!s.has_cipher || inside(y->cipher.data.offset, y->cipher.data.length)) &&
                          (!s.has_auth || inside(y->auth.data.offset, y->auth.data.length));
   if (ok) {
-    // The span from the first region's start to the last one's end (region_of() answers {0, 0}
-    // for empty regions, which have a place here: an empty cipher region at the end of the data).
-    auto span = [&u](uint32_t off, uint32_t len, bool first) {
-      u = first ? OpRegion{off, off + len}
-                : OpRegion{std::min(u.begin, off), std::max(u.end, off + len)};
-    };
-    if (s.aead) {
-      span(y->aead.data.offset, y->aead.data.length, true);
-    } else {
-      if (s.has_cipher) span(y->cipher.data.offset, y->cipher.data.length, true);
-      if (s.has_auth) span(y->auth.data.offset, y->auth.data.length, !s.has_cipher);
-    }
+    u = region_of(s, op);  // the regions are inside the source: no 32-bit wrap
     if (!s.aead && s.has_cipher)
       ok = pmd::region_ofs_in(u, y->cipher.data.offset, y->cipher.data.length, ofs.ofs.cipher.head,
                               ofs.ofs.cipher.tail);
@@ -328,8 +317,8 @@ void run_on_cpu(const Device& d, rte_crypto_op* op) noexcept {
       ok = ok && pmd::region_ofs_in(u, y->auth.data.offset, y->auth.data.length, ofs.ofs.auth.head,
                                     ofs.ofs.auth.tail);
   }
-  const uint32_t n_src = ok ? pmd::range_vec_count(y->m_src, u.begin, u.bytes()) : 0;
-  const uint32_t n_dst = ok && oop ? pmd::range_vec_count(y->m_dst, u.begin, u.bytes()) : 0;
+  const uint32_t n_src = ok ? pmd::range_vecs(y->m_src, u.begin, u.bytes(), nullptr) : 0;
+  const uint32_t n_dst = ok && oop ? pmd::range_vecs(y->m_dst, u.begin, u.bytes(), nullptr) : 0;
   if (n_src == 0 || (oop && n_dst == 0)) {
     op->status = RTE_CRYPTO_OP_STATUS_INVALID_ARGS;
     return;
@@ -350,8 +339,8 @@ void run_on_cpu(const Device& d, rte_crypto_op* op) noexcept {
     sv = heap.get();
     dv = heap.get() + n_src;
   }
-  pmd::fill_range_vecs(y->m_src, u.begin, u.bytes(), sv);
-  if (oop) pmd::fill_range_vecs(y->m_dst, u.begin, u.bytes(), dv);
+  pmd::range_vecs(y->m_src, u.begin, u.bytes(), sv);
+  if (oop) pmd::range_vecs(y->m_dst, u.begin, u.bytes(), dv);
   rte_crypto_sgl src{sv, n_src}, dst{dv, n_dst};
   rte_crypto_va_iova_ptr iv{rte_crypto_op_ctod_offset(op, void*, s.iv_offset), 0};
   rte_crypto_va_iova_ptr digest{digest_ptr(s, op), 0};
