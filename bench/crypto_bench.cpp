@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "test_eal.hpp"
+#include "vaes_gcm.hpp"
 
 extern uint8_t dpaccel_cpu_driver_id;  // keeps the linked driver (see tests/device/main.cpp)
 
@@ -34,7 +35,7 @@ constexpr uint16_t kIvOffset = sizeof(rte_crypto_op) + sizeof(rte_crypto_sym_op)
 constexpr std::array kSizes{64, 128, 256, 512, 1024, 1420};
 
 enum class Algo { Gcm128, Gcm256, Chacha, CbcSha1 };
-enum class Path { Ops, CpuCrypto, RawDp, RawImb };
+enum class Path { Ops, CpuCrypto, RawDp, RawImb, RawVaes };
 
 const char* algo_name(Algo a) {
   switch (a) {
@@ -239,6 +240,41 @@ void bench_device(benchmark::State& st, const char* dev, Path path, Algo a, bool
   rte_cryptodev_sym_session_free(d, sess_enc);
 }
 
+// Our 256-bit VAES AES-GCM called directly (what crypto_dpaccel_cpu runs for contiguous GCM ops
+// of kVaesGcmMinLen+ bytes on CPUs with VAES and no AVX-512), beside raw_ipsec_mb.
+void bench_raw_vaes_gcm(benchmark::State& st, Algo a, bool enc) {
+  if (!dpaccel::imb::vaes_gcm_usable()) {
+    st.SkipWithError("no VAES+VPCLMULQDQ on this CPU (or DPACCEL_GCM=ipsec-mb)");
+    return;
+  }
+  auto size = static_cast<unsigned>(st.range(0));
+  IMB_MGR* m = alloc_mb_mgr(0);
+  IMB_ARCH arch;
+  init_mb_mgr_auto(m, &arch);
+  alignas(16) uint8_t ek[16 * 15], dk[16 * 15];
+  if (a == Algo::Gcm128) IMB_AES_KEYEXP_128(m, g_key, ek, dk);
+  if (a == Algo::Gcm256) IMB_AES_KEYEXP_256(m, g_key, ek, dk);
+  alignas(64) static dpaccel::imb::VaesGcmKey k;
+  dpaccel::imb::vaes_gcm_precompute(k, ek, a == Algo::Gcm128 ? 10 : 14);
+  std::vector<std::vector<uint8_t>> buf(kBurst, std::vector<uint8_t>(size + 64));
+  uint8_t iv[16], aad[16] = {}, tag[kBurst][32];
+  std::memset(iv, 0x5a, sizeof iv);
+  uint64_t ops = 0;
+  uint64_t t0 = rte_rdtsc_precise();
+  for (auto _ : st) {
+    for (unsigned i = 0; i < kBurst; ++i) {
+      uint8_t* p = buf[i].data();
+      if (enc)
+        dpaccel::imb::vaes_gcm_encrypt(k, p, p, size, iv, aad, 8, tag[i], 16);
+      else
+        dpaccel::imb::vaes_gcm_decrypt(k, p, p, size, iv, aad, 8, tag[i], 16);
+    }
+    ops += kBurst;
+  }
+  set_counters(st, ops, rte_rdtsc_precise() - t0, size);
+  free_mb_mgr(m);
+}
+
 // The software limit: IPsec-MB called directly on the same buffers, no DPDK in between.
 void bench_raw_imb(benchmark::State& st, Algo a, bool enc) {
   auto size = static_cast<unsigned>(st.range(0));
@@ -381,17 +417,22 @@ int main(int argc, char** argv) {
                       {"aesni_mb", "crypto_aesni_mb0", Path::Ops},
                       {"aesni_mb_cpu_crypto", "crypto_aesni_mb0", Path::CpuCrypto},
                       {"openssl", "crypto_openssl0", Path::Ops},
-                      {"raw_ipsec_mb", nullptr, Path::RawImb}};
+                      {"raw_ipsec_mb", nullptr, Path::RawImb},
+                      {"raw_vaes_gcm", nullptr, Path::RawVaes}};
   for (Algo a : {Algo::Gcm128, Algo::Gcm256, Algo::Chacha, Algo::CbcSha1})
     for (bool enc : {true, false})
       for (const Dev& d : devs) {
         bool gcm = a == Algo::Gcm128 || a == Algo::Gcm256;
         if (std::string(d.label).rfind("aesni_gcm", 0) == 0 && !gcm) continue;
+        if (d.path == Path::RawVaes && !gcm) continue;
         std::string name = std::string(algo_name(a)) + (enc ? "/encrypt/" : "/decrypt/") + d.label;
         benchmark::internal::Benchmark* b;
         if (d.path == Path::RawImb)
           b = benchmark::RegisterBenchmark(
               name.c_str(), [a, enc](benchmark::State& st) { bench_raw_imb(st, a, enc); });
+        else if (d.path == Path::RawVaes)
+          b = benchmark::RegisterBenchmark(
+              name.c_str(), [a, enc](benchmark::State& st) { bench_raw_vaes_gcm(st, a, enc); });
         else
           b = benchmark::RegisterBenchmark(name.c_str(), [d, a, enc](benchmark::State& st) {
             bench_device(st, d.name, d.path, a, enc);

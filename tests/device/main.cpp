@@ -39,7 +39,7 @@ class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     if (dpaccel::test::init_test_eal(
-            "devtest", 640,
+            "devtest", 768,
             {"--log-level=pmd.crypto.dpaccel_cpu:info", "--vdev=crypto_dpaccel_cpu0",
              "--vdev=crypto_dpaccel_cpu1,sync_api=raw_dp,max_nb_queue_pairs=4",
              "--vdev=crypto_aesni_mb0",

@@ -6,6 +6,8 @@
 
 #include <rte_log.h>
 
+#include "vaes_gcm.hpp"
+
 namespace dpaccel::imb {
 namespace {
 std::once_flag g_arch_once;
@@ -51,6 +53,10 @@ MgrPtr make_manager(int logtype) noexcept {
     }
     rte_log(RTE_LOG_INFO, logtype, "IPsec-MB %s: using the %s code path\n", imb_get_version_str(),
             arch_name(g_arch));
+    rte_log(RTE_LOG_INFO, logtype, "AES-GCM: %s\n",
+            vaes_gcm_usable()
+                ? "256-bit VAES code for contiguous ops of 448+ bytes (DPACCEL_GCM=ipsec-mb: off)"
+                : "IPsec-MB only (no AVX2+VAES+VPCLMULQDQ, or DPACCEL_GCM=ipsec-mb)");
   });
   switch (g_arch) {
     case IMB_ARCH_SSE: init_mb_mgr_sse(m.get()); break;

@@ -49,6 +49,20 @@ constexpr GcmEntryPoints kGcm256{&IMB_MGR::gcm256_pre,          &IMB_MGR::gcm256
 int setup_gcm(Session& s, IMB_MGR* mgr, const rte_crypto_aead_xform& x) noexcept {
   const GcmEntryPoints& e = x.key.length == 16 ? kGcm128 : x.key.length == 24 ? kGcm192 : kGcm256;
   (mgr->*e.pre)(x.key.data, &s.gcm_key);
+  static const bool vaes = vaes_gcm_usable();
+  s.vaes_gcm = vaes;
+  if (vaes) {
+    // The key schedule from IPsec-MB's own expansion (not from gcm_key's layout, which is the
+    // code path's business).
+    alignas(16) uint8_t enc[15 * 16], dec[15 * 16];
+    uint32_t rounds = x.key.length == 16 ? 10 : x.key.length == 24 ? 12 : 14;
+    if (rounds == 10) IMB_AES_KEYEXP_128(mgr, x.key.data, enc, dec);
+    if (rounds == 12) IMB_AES_KEYEXP_192(mgr, x.key.data, enc, dec);
+    if (rounds == 14) IMB_AES_KEYEXP_256(mgr, x.key.data, enc, dec);
+    vaes_gcm_precompute(s.vaes_key, enc, rounds);
+    explicit_bzero(enc, sizeof enc);
+    explicit_bzero(dec, sizeof dec);
+  }
   bool enc = s.aead_encrypt;
   s.gcm_oneshot = mgr->*(enc ? e.enc : e.dec);
   s.gcm_init = mgr->*e.init;

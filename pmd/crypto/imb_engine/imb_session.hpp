@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "vaes_gcm.hpp"
+
 namespace dpaccel::imb {
 
 // How an op of this session runs.
@@ -19,6 +21,7 @@ enum class Path : uint8_t {
 
 struct alignas(64) Session {
   struct gcm_key_data gcm_key;  // Path::Gcm; its own 64-byte alignment
+  VaesGcmKey vaes_key;          // Path::Gcm when vaes_gcm (same key, our 256-bit VAES code)
   alignas(16) uint8_t enc_keys[15 * 16];
   alignas(16) uint8_t dec_keys[15 * 16];
   alignas(16) uint8_t ipad_state[32];  // HMAC: hash state after key ^ ipad
@@ -46,6 +49,7 @@ struct alignas(64) Session {
   bool auth_verify;   // Path::Job with a hash: compare against the op's digest
   bool has_cipher;    // a cipher transform (NULL included): its region is used
   bool has_auth;      // a hash other than NULL: its region is read
+  bool vaes_gcm;      // Path::Gcm: contiguous ops of kVaesGcmMinLen+ bytes run vaes_gcm
 };
 
 // Builds s from a DPDK transform chain. Returns 0, -ENOTSUP (an algorithm, a chain order or a

@@ -1,0 +1,442 @@
+// AES-GCM on 256-bit VAES + VPCLMULQDQ. See vaes_gcm.hpp for why.
+//
+// Representation: GHASH works in GF(2^128) with GCM's reflected bit order (bit 7 of byte 0 is
+// the coefficient of x^0). Each block is byte-reversed on load (VPSHUFB), so in the 128-bit
+// register bit 127 is x^0 and bit 0 is x^127. The carry-less product of two such values is
+// the 255-bit reflected product; it is shifted left by one and reduced modulo
+// x^128 + x^7 + x^2 + x + 1 with shifts (Gueron and Kounavis, "Intel Carry-Less Multiplication
+// Instruction and its Usage for Computing the GCM Mode", rev. 2.02, algorithms 4 and 5).
+// Products are summed unreduced (the shift and the reduction are linear), so 16 blocks cost
+// one reduction: Y' = (Y ^ B0)·H^16 ^ B1·H^15 ^ ... ^ B15·H.
+//
+// Counters are kept byte-reversed too: the 32-bit block counter is then the low dword of each
+// lane and VPADDD is exactly GCM's inc32 (it wraps inside the 32 bits).
+#include "vaes_gcm.hpp"
+
+#include <immintrin.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace dpaccel::imb {
+
+bool vaes_gcm_usable() noexcept {
+  const char* e = std::getenv("DPACCEL_GCM");
+  if (e != nullptr && std::strcmp(e, "ipsec-mb") == 0) return false;
+  // libgcc's checks include the OS's support for the YMM state (XGETBV), not only CPUID.
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("vaes") &&
+         __builtin_cpu_supports("vpclmulqdq") && __builtin_cpu_supports("aes") &&
+         __builtin_cpu_supports("pclmul");
+}
+
+#pragma GCC push_options
+// (meson.build also passes -mno-avx256-split-unaligned-{load,store}: with generic tuning GCC
+// splits every unaligned 256-bit access into two 128-bit halves.)
+#pragma GCC target("avx2,vaes,vpclmulqdq,aes,pclmul")
+
+namespace {
+
+inline __m128i byte_reverse_mask() noexcept {
+  return _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+
+// Unreduced sums of products (one per 128-bit lane), Karatsuba: lo = a0·b0, hi = a1·b1,
+// mid = (a0 ^ a1)·(b0 ^ b1), the middle term being mid ^ lo ^ hi (applied once, in reduce()).
+// Three multiplications, not four, per block: VPCLMULQDQ is the bottleneck on Zen 3.
+struct Product {
+  __m256i lo, mid, hi;
+
+  // Written out: an implicit constructor or a lambda would not get this file's target pragma.
+  Product() noexcept
+      : lo(_mm256_setzero_si256()), mid(_mm256_setzero_si256()), hi(_mm256_setzero_si256()) {}
+
+  // h: two powers; hf: the same folded (hash_folded).
+  void add(__m256i d, __m256i h, __m256i hf) noexcept {
+    lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(d, h, 0x00));
+    hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(d, h, 0x11));
+    __m256i df = _mm256_xor_si256(d, _mm256_shuffle_epi32(d, 0x4e));
+    mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(df, hf, 0x00));
+  }
+};
+
+// The 256-bit product [hi : lo] (mid already folded in), shifted left by one and reduced.
+inline __m128i shift_and_reduce(__m128i lo, __m128i hi) noexcept {
+  // [hi : lo] <<= 1 across all four 64-bit words.
+  __m128i carry_lo = _mm_srli_epi64(lo, 63);
+  __m128i carry_hi = _mm_srli_epi64(hi, 63);
+  lo = _mm_or_si128(_mm_slli_epi64(lo, 1), _mm_slli_si128(carry_lo, 8));
+  hi = _mm_or_si128(_mm_or_si128(_mm_slli_epi64(hi, 1), _mm_slli_si128(carry_hi, 8)),
+                    _mm_srli_si128(carry_lo, 8));
+  // lo = [X1 : X0]. D = X1 ^ (X0 << 63) ^ (X0 << 62) ^ (X0 << 57).
+  __m128i t = _mm_xor_si128(_mm_xor_si128(_mm_slli_epi64(lo, 63), _mm_slli_epi64(lo, 62)),
+                            _mm_slli_epi64(lo, 57));
+  __m128i v = _mm_xor_si128(lo, _mm_slli_si128(t, 8));  // [D : X0]
+  // [D : X0] ^ ([D : X0] >> 1) ^ (>> 2) ^ (>> 7), 128-bit shifts: the bits D shifts into
+  // the low word come from u.
+  __m128i u = _mm_xor_si128(_mm_xor_si128(_mm_slli_epi64(v, 63), _mm_slli_epi64(v, 62)),
+                            _mm_slli_epi64(v, 57));
+  __m128i h = _mm_xor_si128(_mm_xor_si128(v, _mm_srli_epi64(v, 1)),
+                            _mm_xor_si128(_mm_srli_epi64(v, 2), _mm_srli_epi64(v, 7)));
+  return _mm_xor_si128(hi, _mm_xor_si128(h, _mm_srli_si128(u, 8)));
+}
+
+inline __m128i fold(__m256i x) noexcept {
+  return _mm_xor_si128(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
+}
+
+inline __m128i reduce(const Product& p) noexcept {
+  __m128i lo = fold(p.lo), hi = fold(p.hi);
+  __m128i mid = _mm_xor_si128(fold(p.mid), _mm_xor_si128(lo, hi));
+  return shift_and_reduce(_mm_xor_si128(lo, _mm_slli_si128(mid, 8)),
+                          _mm_xor_si128(hi, _mm_srli_si128(mid, 8)));
+}
+
+inline __m128i gf_mul(__m128i a, __m128i b) noexcept {
+  __m128i lo = _mm_clmulepi64_si128(a, b, 0x00);
+  __m128i hi = _mm_clmulepi64_si128(a, b, 0x11);
+  __m128i mid = _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x01), _mm_clmulepi64_si128(a, b, 0x10));
+  return shift_and_reduce(_mm_xor_si128(lo, _mm_slli_si128(mid, 8)),
+                          _mm_xor_si128(hi, _mm_srli_si128(mid, 8)));
+}
+
+inline __m128i round_key128(const VaesGcmKey& k, uint32_t r) noexcept {
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(k.round_keys[r]));
+}
+inline __m256i round_key(const VaesGcmKey& k, uint32_t r) noexcept {
+  return _mm256_broadcastsi128_si256(round_key128(k, r));  // one VBROADCASTI128 from memory
+}
+
+// The powers H^n .. H^1 (n <= 16), two per 256-bit load, starting at pair j.
+inline __m256i powers(const VaesGcmKey& k, uint32_t n, uint32_t j) noexcept {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_powers[16 - n + 2 * j]));
+}
+inline __m256i powers_folded(const VaesGcmKey& k, uint32_t n, uint32_t j) noexcept {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_folded[16 - n + 2 * j]));
+}
+inline __m128i power(const VaesGcmKey& k, uint32_t n) noexcept {
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(k.hash_powers[16 - n]));
+}
+inline __m128i power_folded(const VaesGcmKey& k, uint32_t n) noexcept {
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(k.hash_folded[16 - n]));
+}
+
+// N 256-bit keystream values (2N blocks) from the byte-reversed counter pair ctr, which
+// advances by 2N.
+template <int N, int Rounds>
+inline void keystream(const VaesGcmKey& k, __m256i& ctr, __m256i* ks) noexcept {
+  const __m256i rev = _mm256_broadcastsi128_si256(byte_reverse_mask());
+  const __m256i two = _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 2);
+  const __m256i rk0 = round_key(k, 0);
+#pragma GCC unroll 8
+  for (int j = 0; j < N; ++j) {
+    ks[j] = _mm256_xor_si256(_mm256_shuffle_epi8(ctr, rev), rk0);
+    ctr = _mm256_add_epi32(ctr, two);
+  }
+#pragma GCC unroll 14
+  for (int r = 1; r < Rounds; ++r) {
+    const __m256i rk = round_key(k, r);
+#pragma GCC unroll 8
+    for (int j = 0; j < N; ++j) ks[j] = _mm256_aesenc_epi128(ks[j], rk);
+  }
+  const __m256i last = round_key(k, Rounds);
+#pragma GCC unroll 8
+  for (int j = 0; j < N; ++j) ks[j] = _mm256_aesenclast_epi128(ks[j], last);
+}
+
+// len (< 16) bytes at p, zero-padded to a block, with fixed-size copies (no library call).
+inline __m128i load_partial(const uint8_t* p, uint64_t len) noexcept {
+  alignas(16) uint8_t b[16] = {};
+  uint64_t o = 0;
+  if (len & 8) std::memcpy(b + o, p + o, 8), o += 8;
+  if (len & 4) std::memcpy(b + o, p + o, 4), o += 4;
+  if (len & 2) std::memcpy(b + o, p + o, 2), o += 2;
+  if (len & 1) b[o] = p[o];
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(b));
+}
+inline void store_partial(uint8_t* p, __m128i v, uint64_t len) noexcept {
+  alignas(16) uint8_t b[16];
+  _mm_store_si128(reinterpret_cast<__m128i*>(b), v);
+  uint64_t o = 0;
+  if (len & 8) std::memcpy(p + o, b + o, 8), o += 8;
+  if (len & 4) std::memcpy(p + o, b + o, 4), o += 4;
+  if (len & 2) std::memcpy(p + o, b + o, 2), o += 2;
+  if (len & 1) p[o] = b[o];
+}
+
+// GHASH of up to 16 blocks with one reduction: the blocks are given in order, the count
+// up front, and block i of n is multiplied by H^(n - i); y is added into the first.
+class GhashRun {
+ public:
+  GhashRun(const VaesGcmKey& k, __m128i y, uint32_t n) noexcept : k_(k), y_(y), left_(n) {}
+
+  // n whole blocks at p (as in memory).
+  void blocks(const uint8_t* p, uint64_t n) noexcept {
+    const __m256i rev = _mm256_broadcastsi128_si256(byte_reverse_mask());
+    for (; n >= 2; n -= 2, p += 32) {
+      __m256i d = _mm256_shuffle_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), rev);
+      const auto* h = reinterpret_cast<const __m256i*>(k_.hash_powers[16 - left_]);
+      const auto* hf = reinterpret_cast<const __m256i*>(k_.hash_folded[16 - left_]);
+      prod_.add(_mm256_xor_si256(d, _mm256_zextsi128_si256(take_y())), _mm256_loadu_si256(h),
+                _mm256_loadu_si256(hf));
+      left_ -= 2;
+    }
+    if (n != 0) block(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  // len bytes at p, the last block zero-padded.
+  void bytes(const uint8_t* p, uint64_t len) noexcept {
+    blocks(p, len / 16);
+    if (len % 16 != 0) block(load_partial(p + (len & ~uint64_t{15}), len % 16));
+  }
+  // One block as in memory.
+  void block(__m128i b) noexcept { reversed(_mm_shuffle_epi8(b, byte_reverse_mask())); }
+  // One block already byte-reversed.
+  void reversed(__m128i b) noexcept {
+    const auto* h = reinterpret_cast<const __m128i*>(k_.hash_powers[16 - left_]);
+    const auto* hf = reinterpret_cast<const __m128i*>(k_.hash_folded[16 - left_]);
+    prod_.add(_mm256_zextsi128_si256(_mm_xor_si128(b, take_y())),
+              _mm256_zextsi128_si256(_mm_load_si128(h)),
+              _mm256_zextsi128_si256(_mm_load_si128(hf)));
+    --left_;
+  }
+  __m128i finish() const noexcept { return reduce(prod_); }
+
+ private:
+  __m128i take_y() noexcept {
+    __m128i y = y_;
+    y_ = _mm_setzero_si128();
+    return y;
+  }
+  const VaesGcmKey& k_;
+  Product prod_;
+  __m128i y_;
+  uint32_t left_;
+};
+
+inline uint64_t blocks_of(uint64_t bytes) noexcept {
+  return (bytes + 15) / 16;
+}
+
+// GHASH of len bytes (any length), the last block zero-padded.
+inline __m128i ghash_bytes(const VaesGcmKey& k, __m128i y, const uint8_t* p,
+                           uint64_t len) noexcept {
+  for (; len > 256; len -= 256, p += 256) {
+    GhashRun run(k, y, 16);
+    run.blocks(p, 16);
+    y = run.finish();
+  }
+  GhashRun run(k, y, static_cast<uint32_t>(blocks_of(len)));
+  run.bytes(p, len);
+  return run.finish();
+}
+
+template <int N, int Rounds>
+inline void ctr_xor(const VaesGcmKey& k, __m256i& ctr, uint8_t* out, const uint8_t* in) noexcept {
+  __m256i ks[N];
+  keystream<N, Rounds>(k, ctr, ks);
+#pragma GCC unroll 8
+  for (int j = 0; j < N; ++j) {
+    __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + 32 * j));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * j), _mm256_xor_si256(d, ks[j]));
+  }
+}
+
+// One GHASH step of the bulk loop: blocks 2j, 2j+1 of the 256 bytes at p, y folded into block 0.
+inline void ghash_pair(const VaesGcmKey& k, Product& prod, const uint8_t* p, int j,
+                       __m128i y) noexcept {
+  const __m256i rev = _mm256_broadcastsi128_si256(byte_reverse_mask());
+  __m256i d =
+      _mm256_shuffle_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * j)), rev);
+  if (j == 0) d = _mm256_xor_si256(d, _mm256_zextsi128_si256(y));
+  prod.add(d, powers(k, 16, j), powers_folded(k, 16, j));
+}
+
+// Whole 256-byte chunks (16 blocks, 8 registers of keystream) while left >= 256. The GHASH of
+// 256 bytes is interleaved with the AES rounds of the next chunk, one register pair per round,
+// so the AES and carry-less-multiply units work at the same time instead of in turn: for
+// decryption it hashes the chunk it is decrypting (its ciphertext is the input), for encryption
+// the chunk it produced the round before (and the last chunk after the loop).
+template <bool Encrypt, int Rounds>
+inline void bulk(const VaesGcmKey& k, __m256i& ctr, __m128i& y, uint8_t*& out, const uint8_t*& in,
+                 uint64_t& left) noexcept {
+  static_assert(Rounds > 8, "one GHASH pair per round");
+  const __m256i rev = _mm256_broadcastsi128_si256(byte_reverse_mask());
+  const __m256i two = _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 2);
+  const uint8_t* pending = nullptr;  // Encrypt: ciphertext not hashed yet
+  if (Encrypt) {
+    ctr_xor<8, Rounds>(k, ctr, out, in);
+    pending = out;
+    in += 256, out += 256, left -= 256;
+  }
+  while (left >= 256) {
+    const uint8_t* hashed = Encrypt ? pending : in;
+    __m256i ks[8];
+    const __m256i rk0 = round_key(k, 0);
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j) {
+      ks[j] = _mm256_xor_si256(_mm256_shuffle_epi8(ctr, rev), rk0);
+      ctr = _mm256_add_epi32(ctr, two);
+    }
+    Product prod;
+#pragma GCC unroll 14
+    for (int r = 1; r < Rounds; ++r) {
+      const __m256i rk = round_key(k, r);
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) ks[j] = _mm256_aesenc_epi128(ks[j], rk);
+      if (r <= 8) ghash_pair(k, prod, hashed, r - 1, y);
+    }
+    const __m256i last = round_key(k, Rounds);
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j) {
+      __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + 32 * j));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * j),
+                          _mm256_xor_si256(d, _mm256_aesenclast_epi128(ks[j], last)));
+    }
+    y = reduce(prod);
+    pending = out;
+    in += 256, out += 256, left -= 256;
+  }
+  if (Encrypt) {
+    GhashRun run(k, y, 16);
+    run.blocks(pending, 16);
+    y = run.finish();
+  }
+}
+
+// GHASH of the tail (< 256 bytes at p: at most 16 blocks), the AAD first unless it was hashed
+// apart (aad == nullptr), and the lengths block: one reduction, or two when that is 17 blocks
+// (only with the AAD apart; then one whole block goes first on its own).
+inline __m128i hash_tail(const VaesGcmKey& k, __m128i y, const uint8_t* aad, uint64_t aad_len,
+                         const uint8_t* p, uint64_t n, __m128i lengths) noexcept {
+  uint64_t total = (aad != nullptr ? blocks_of(aad_len) : 0) + blocks_of(n) + 1;
+  if (total > 16) {
+    GhashRun first(k, y, 1);
+    first.blocks(p, 1);
+    y = first.finish();
+    p += 16, n -= 16, --total;
+  }
+  GhashRun run(k, y, static_cast<uint32_t>(total));
+  if (aad != nullptr) run.bytes(aad, aad_len);
+  run.bytes(p, n);
+  run.reversed(lengths);
+  return run.finish();
+}
+
+template <bool Encrypt, int Rounds>
+void gcm(const VaesGcmKey& k, uint8_t* out, const uint8_t* in, uint64_t len, const uint8_t* iv,
+         const uint8_t* aad, uint64_t aad_len, uint8_t* tag, uint64_t tag_len) noexcept {
+  const __m128i rev = byte_reverse_mask();
+  alignas(16) uint8_t j0_bytes[16] = {};
+  std::memcpy(j0_bytes, iv, 12);
+  j0_bytes[15] = 1;
+  const __m128i j0 = _mm_load_si128(reinterpret_cast<const __m128i*>(j0_bytes));
+
+  // E(K, J0) for the tag: its own short chain, overlapped with the rest.
+  __m128i ekj0 = _mm_xor_si128(j0, round_key128(k, 0));
+#pragma GCC unroll 14
+  for (int r = 1; r < Rounds; ++r) ekj0 = _mm_aesenc_si128(ekj0, round_key128(k, r));
+  ekj0 = _mm_aesenclast_si128(ekj0, round_key128(k, Rounds));
+
+  // The lengths block, byte-reversed: [bits of AAD : bits of text].
+  const __m128i lengths =
+      _mm_set_epi64x(static_cast<long long>(aad_len * 8), static_cast<long long>(len * 8));
+  // AAD, data and lengths go through one reduction when they fit in 16 blocks (every small
+  // ESP packet); otherwise the AAD, and the bulk loop's 256-byte chunks, have their own.
+  __m128i y = _mm_setzero_si128();
+  const uint64_t aad_blocks = blocks_of(aad_len);
+  const bool aad_apart = len >= 256 || aad_blocks + blocks_of(len) + 1 > 16;
+  if (aad_apart && aad_len != 0) y = ghash_bytes(k, y, aad, aad_len);
+
+  // Counter pair [J0 + 1 | J0 + 2], byte-reversed.
+  __m256i ctr = _mm256_add_epi32(_mm256_broadcastsi128_si256(_mm_shuffle_epi8(j0, rev)),
+                                 _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 1));
+  uint64_t left = len;
+  if (left >= 256) bulk<Encrypt, Rounds>(k, ctr, y, out, in, left);
+
+  // The tail (< 256 bytes). GHASH reads the ciphertext: decryption hashes before it
+  // overwrites its input (in place), encryption after it wrote its output.
+  const uint8_t* hashed = Encrypt ? out : in;
+  const uint64_t tail_len = left;
+  if (!Encrypt) y = hash_tail(k, y, aad_apart ? nullptr : aad, aad_len, hashed, tail_len, lengths);
+  if (left >= 128) {
+    ctr_xor<4, Rounds>(k, ctr, out, in);
+    in += 128, out += 128, left -= 128;
+  }
+  if (left >= 64) {
+    ctr_xor<2, Rounds>(k, ctr, out, in);
+    in += 64, out += 64, left -= 64;
+  }
+  if (left >= 32) {
+    ctr_xor<1, Rounds>(k, ctr, out, in);
+    in += 32, out += 32, left -= 32;
+  }
+  if (left != 0) {
+    __m256i ks;
+    keystream<1, Rounds>(k, ctr, &ks);
+    if (left >= 16) {
+      __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                       _mm_xor_si128(d, _mm256_castsi256_si128(ks)));
+      in += 16, out += 16, left -= 16;
+      ks = _mm256_permute2x128_si256(ks, ks, 0x11);
+    }
+    if (left != 0)
+      store_partial(out, _mm_xor_si128(load_partial(in, left), _mm256_castsi256_si128(ks)), left);
+  }
+  if (Encrypt) y = hash_tail(k, y, aad_apart ? nullptr : aad, aad_len, hashed, tail_len, lengths);
+
+  alignas(16) uint8_t full_tag[16];
+  _mm_store_si128(reinterpret_cast<__m128i*>(full_tag),
+                  _mm_xor_si128(_mm_shuffle_epi8(y, rev), ekj0));
+  if (tag_len == 16) {
+    std::memcpy(tag, full_tag, 16);
+  } else {
+    store_partial(tag, _mm_load_si128(reinterpret_cast<const __m128i*>(full_tag)), tag_len);
+  }
+}
+
+}  // namespace
+
+void vaes_gcm_precompute(VaesGcmKey& k, const uint8_t* round_keys, uint32_t rounds) noexcept {
+  k.rounds = rounds;
+  __m128i h = _mm_setzero_si128();
+  for (uint32_t r = 0; r <= rounds; ++r) {
+    __m128i rk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(round_keys + 16 * r));
+    _mm_store_si128(reinterpret_cast<__m128i*>(k.round_keys[r]), rk);
+    h = r == 0       ? _mm_xor_si128(h, rk)
+        : r < rounds ? _mm_aesenc_si128(h, rk)
+                     : _mm_aesenclast_si128(h, rk);
+  }
+  h = _mm_shuffle_epi8(h, byte_reverse_mask());
+  __m128i p = h;
+  for (int i = 1; i <= 16; ++i) {
+    _mm_store_si128(reinterpret_cast<__m128i*>(k.hash_powers[16 - i]), p);
+    _mm_store_si128(reinterpret_cast<__m128i*>(k.hash_folded[16 - i]),
+                    _mm_xor_si128(p, _mm_shuffle_epi32(p, 0x4e)));
+    p = gf_mul(p, h);
+  }
+}
+
+void vaes_gcm_encrypt(const VaesGcmKey& k, uint8_t* out, const uint8_t* in, uint64_t len,
+                      const uint8_t* iv, const uint8_t* aad, uint64_t aad_len, uint8_t* tag,
+                      uint64_t tag_len) noexcept {
+  switch (k.rounds) {
+    case 10: return gcm<true, 10>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
+    case 12: return gcm<true, 12>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
+    default: return gcm<true, 14>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
+  }
+}
+
+void vaes_gcm_decrypt(const VaesGcmKey& k, uint8_t* out, const uint8_t* in, uint64_t len,
+                      const uint8_t* iv, const uint8_t* aad, uint64_t aad_len, uint8_t* tag,
+                      uint64_t tag_len) noexcept {
+  switch (k.rounds) {
+    case 10: return gcm<false, 10>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
+    case 12: return gcm<false, 12>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
+    default: return gcm<false, 14>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
+  }
+}
+
+#pragma GCC pop_options
+
+}  // namespace dpaccel::imb

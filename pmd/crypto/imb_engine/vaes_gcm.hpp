@@ -1,0 +1,41 @@
+// AES-GCM (NIST SP 800-38D) on 256-bit VAES and VPCLMULQDQ, for CPUs that have them without
+// AVX-512 (AMD Zen 3/4, Intel Alder Lake and later cores).
+//
+// Why: IPsec-MB 1.3 (Debian 12) uses VAES only in its AVX-512 code; on an AVX2 CPU its GCM runs
+// one 128-bit block per AES instruction, and GCM is ~80 % of an ESP gateway's time at 1420-byte
+// packets. Here each instruction takes two blocks: AES-CTR over 16 blocks and one aggregated
+// GHASH reduction per 256 bytes. Only the one-shot contiguous call (the ESP fast path) is
+// provided; sessions keep IPsec-MB's key too, for segmented ops, so both give the same bytes.
+//
+// The functions are compiled for AVX2+VAES+VPCLMULQDQ: call them only when vaes_gcm_usable().
+#pragma once
+
+#include <cstdint>
+
+namespace dpaccel::imb {
+
+struct alignas(64) VaesGcmKey {
+  uint8_t round_keys[15][16];   // AES round keys (broadcast to both lanes on load)
+  uint8_t hash_powers[16][16];  // H^16 .. H^1, byte-reversed (see vaes_gcm.cpp)
+  uint8_t hash_folded[16][16];  // the same, low word = low ^ high word (Karatsuba)
+  uint32_t rounds;              // 10, 12 or 14
+};
+
+// True when the CPU (and OS) offer AVX2, VAES and VPCLMULQDQ and DPACCEL_GCM is not
+// "ipsec-mb". DPACCEL_GCM=ipsec-mb forces IPsec-MB's GCM (to benchmark the two in one build).
+bool vaes_gcm_usable() noexcept;
+
+// Prepares k from the AES encryption key schedule (rounds + 1 round keys of 16 bytes, FIPS-197
+// order, e.g. IPsec-MB's gcm_key_data.expanded_keys). rounds is 10, 12 or 14.
+void vaes_gcm_precompute(VaesGcmKey& k, const uint8_t* round_keys, uint32_t rounds) noexcept;
+
+// One-shot GCM with a 96-bit IV: out = E(in) (in == out allowed) and the first tag_len (1..16)
+// bytes of the tag. Decrypt computes the tag over the ciphertext in; the caller compares it.
+void vaes_gcm_encrypt(const VaesGcmKey& k, uint8_t* out, const uint8_t* in, uint64_t len,
+                      const uint8_t* iv, const uint8_t* aad, uint64_t aad_len, uint8_t* tag,
+                      uint64_t tag_len) noexcept;
+void vaes_gcm_decrypt(const VaesGcmKey& k, uint8_t* out, const uint8_t* in, uint64_t len,
+                      const uint8_t* iv, const uint8_t* aad, uint64_t aad_len, uint8_t* tag,
+                      uint64_t tag_len) noexcept;
+
+}  // namespace dpaccel::imb
