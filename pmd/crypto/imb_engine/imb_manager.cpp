@@ -12,6 +12,7 @@ namespace dpaccel::imb {
 namespace {
 std::once_flag g_arch_once;
 IMB_ARCH g_arch = IMB_ARCH_NONE;
+bool g_vaes_gcm = false;
 
 IMB_ARCH forced_arch() noexcept {
   const char* e = std::getenv("DPACCEL_IMB_ARCH");
@@ -38,6 +39,10 @@ IMB_ARCH process_arch() noexcept {
   return g_arch;
 }
 
+bool use_vaes_gcm() noexcept {
+  return g_vaes_gcm;
+}
+
 MgrPtr make_manager(int logtype) noexcept {
   MgrPtr m(alloc_mb_mgr(0));
   if (!m) {
@@ -53,10 +58,13 @@ MgrPtr make_manager(int logtype) noexcept {
     }
     rte_log(RTE_LOG_INFO, logtype, "IPsec-MB %s: using the %s code path\n", imb_get_version_str(),
             arch_name(g_arch));
+    // IPsec-MB's AVX-512 path has its own VAES GCM (512-bit); ours is for the AVX2 path.
+    g_vaes_gcm = g_arch == IMB_ARCH_AVX2 && vaes_gcm_usable();
     rte_log(RTE_LOG_INFO, logtype, "AES-GCM: %s\n",
-            vaes_gcm_usable()
-                ? "256-bit VAES code for contiguous ops of 448+ bytes (DPACCEL_GCM=ipsec-mb: off)"
-                : "IPsec-MB only (no AVX2+VAES+VPCLMULQDQ, or DPACCEL_GCM=ipsec-mb)");
+            g_vaes_gcm
+                ? "256-bit VAES code for contiguous ops of 32+ bytes (DPACCEL_GCM=ipsec-mb: off)"
+                : "IPsec-MB's (its path is not avx2, the CPU lacks VAES+VPCLMULQDQ, or "
+                  "DPACCEL_GCM=ipsec-mb)");
   });
   switch (g_arch) {
     case IMB_ARCH_SSE: init_mb_mgr_sse(m.get()); break;

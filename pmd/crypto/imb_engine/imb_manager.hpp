@@ -24,6 +24,9 @@ MgrPtr make_manager(int logtype) noexcept;
 
 // The architecture chosen for this process (valid after the first make_manager()).
 IMB_ARCH process_arch() noexcept;
+// Whether GCM sessions use vaes_gcm (IPsec-MB on its avx2 path, a CPU with VAES+VPCLMULQDQ, and
+// not DPACCEL_GCM=ipsec-mb). Valid after the first make_manager().
+bool use_vaes_gcm() noexcept;
 const char* arch_name(IMB_ARCH a) noexcept;
 
 }  // namespace dpaccel::imb

@@ -8,6 +8,7 @@
 #include <rte_log.h>
 
 #include "imb_capabilities.hpp"
+#include "imb_manager.hpp"
 
 namespace dpaccel::imb {
 namespace {
@@ -49,9 +50,8 @@ constexpr GcmEntryPoints kGcm256{&IMB_MGR::gcm256_pre,          &IMB_MGR::gcm256
 int setup_gcm(Session& s, IMB_MGR* mgr, const rte_crypto_aead_xform& x) noexcept {
   const GcmEntryPoints& e = x.key.length == 16 ? kGcm128 : x.key.length == 24 ? kGcm192 : kGcm256;
   (mgr->*e.pre)(x.key.data, &s.gcm_key);
-  static const bool vaes = vaes_gcm_usable();
-  s.vaes_gcm = vaes;
-  if (vaes) {
+  s.vaes_gcm = use_vaes_gcm();
+  if (s.vaes_gcm) {
     // The key schedule from IPsec-MB's own expansion (not from gcm_key's layout, which is the
     // code path's business).
     alignas(16) uint8_t enc[15 * 16], dec[15 * 16];

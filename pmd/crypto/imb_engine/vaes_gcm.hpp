@@ -1,11 +1,12 @@
 // AES-GCM (NIST SP 800-38D) on 256-bit VAES and VPCLMULQDQ, for CPUs that have them without
-// AVX-512 (AMD Zen 3/4, Intel Alder Lake and later cores).
+// AVX-512 (AMD Zen 3, Intel Alder Lake-class cores), where IPsec-MB takes its avx2 path.
 //
 // Why: IPsec-MB 1.3 (Debian 12) uses VAES only in its AVX-512 code; on an AVX2 CPU its GCM runs
 // one 128-bit block per AES instruction, and GCM is ~80 % of an ESP gateway's time at 1420-byte
 // packets. Here each instruction takes two blocks: AES-CTR over 16 blocks and one aggregated
 // GHASH reduction per 256 bytes. Only the one-shot contiguous call (the ESP fast path) is
 // provided; sessions keep IPsec-MB's key too, for segmented ops, so both give the same bytes.
+// With AVX-512 IPsec-MB has its own (512-bit) VAES GCM and this code is not used.
 //
 // The functions are compiled for AVX2+VAES+VPCLMULQDQ: call them only when vaes_gcm_usable().
 #pragma once
