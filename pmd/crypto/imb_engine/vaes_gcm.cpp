@@ -187,13 +187,13 @@ class GhashRun {
   // n whole blocks at p (as in memory).
   void blocks(const uint8_t* p, uint64_t n) noexcept {
     const __m256i rev = _mm256_broadcastsi128_si256(byte_reverse_mask());
+    if (has_pending_ && n != 0) {
+      block(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+      p += 16, --n;
+    }
     for (; n >= 2; n -= 2, p += 32) {
       __m256i d = _mm256_shuffle_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), rev);
-      const auto* h = reinterpret_cast<const __m256i*>(k_.hash_powers[16 - left_]);
-      const auto* hf = reinterpret_cast<const __m256i*>(k_.hash_folded[16 - left_]);
-      prod_.add(_mm256_xor_si256(d, _mm256_zextsi128_si256(take_y())), _mm256_loadu_si256(h),
-                _mm256_loadu_si256(hf));
-      left_ -= 2;
+      pair(_mm256_xor_si256(d, _mm256_zextsi128_si256(take_y())));
     }
     if (n != 0) block(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
@@ -204,18 +204,37 @@ class GhashRun {
   }
   // One block as in memory.
   void block(__m128i b) noexcept { reversed(_mm_shuffle_epi8(b, byte_reverse_mask())); }
-  // One block already byte-reversed.
+  // One block already byte-reversed. Single blocks wait for a partner: two in one 256-bit
+  // multiply instead of two half-empty ones (the AAD, a partial block and the lengths block of
+  // a small op).
   void reversed(__m128i b) noexcept {
-    const auto* h = reinterpret_cast<const __m128i*>(k_.hash_powers[16 - left_]);
-    const auto* hf = reinterpret_cast<const __m128i*>(k_.hash_folded[16 - left_]);
-    prod_.add(_mm256_zextsi128_si256(_mm_xor_si128(b, take_y())),
-              _mm256_zextsi128_si256(_mm_load_si128(h)),
-              _mm256_zextsi128_si256(_mm_load_si128(hf)));
-    --left_;
+    b = _mm_xor_si128(b, take_y());
+    if (!has_pending_) {
+      pending_ = b;
+      has_pending_ = true;
+      return;
+    }
+    has_pending_ = false;
+    pair(_mm256_inserti128_si256(_mm256_castsi128_si256(pending_), b, 1));
   }
-  __m128i finish() const noexcept { return reduce(prod_); }
+  __m128i finish() noexcept {
+    if (has_pending_) {
+      const auto* h = reinterpret_cast<const __m128i*>(k_.hash_powers[16 - left_]);
+      const auto* hf = reinterpret_cast<const __m128i*>(k_.hash_folded[16 - left_]);
+      prod_.add(_mm256_zextsi128_si256(pending_), _mm256_zextsi128_si256(_mm_load_si128(h)),
+                _mm256_zextsi128_si256(_mm_load_si128(hf)));
+    }
+    return reduce(prod_);
+  }
 
  private:
+  // Two byte-reversed blocks (the first in the low lane) times H^left, H^(left - 1).
+  void pair(__m256i d) noexcept {
+    const auto* h = reinterpret_cast<const __m256i*>(k_.hash_powers[16 - left_]);
+    const auto* hf = reinterpret_cast<const __m256i*>(k_.hash_folded[16 - left_]);
+    prod_.add(d, _mm256_loadu_si256(h), _mm256_loadu_si256(hf));
+    left_ -= 2;
+  }
   __m128i take_y() noexcept {
     __m128i y = y_;
     y_ = _mm_setzero_si128();
@@ -224,7 +243,9 @@ class GhashRun {
   const VaesGcmKey& k_;
   Product prod_;
   __m128i y_;
+  __m128i pending_ = _mm_setzero_si128();
   uint32_t left_;
+  bool has_pending_ = false;
 };
 
 inline uint64_t blocks_of(uint64_t bytes) noexcept {
@@ -336,6 +357,104 @@ inline __m128i hash_tail(const VaesGcmKey& k, __m128i y, const uint8_t* aad, uin
   return run.finish();
 }
 
+// N registers (2N blocks) of the tail: CTR, and the GHASH products straight from the registers
+// (no store-to-load round trip). power: H's exponent for the first block, lowered by 2N.
+template <bool Encrypt, int N, int Rounds>
+inline void tail_group(const VaesGcmKey& k, __m256i& ctr, Product& prod, uint32_t& power,
+                       __m128i& first, uint8_t*& out, const uint8_t*& in) noexcept {
+  const __m256i rev = _mm256_broadcastsi128_si256(byte_reverse_mask());
+  __m256i ks[N];
+  keystream<N, Rounds>(k, ctr, ks);
+#pragma GCC unroll 8
+  for (int j = 0; j < N; ++j) {
+    __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + 32 * j));
+    __m256i c = _mm256_xor_si256(d, ks[j]);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * j), c);
+    __m256i g =
+        _mm256_xor_si256(_mm256_shuffle_epi8(Encrypt ? c : d, rev), _mm256_zextsi128_si256(first));
+    first = _mm_setzero_si128();
+    prod.add(g, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_powers[16 - power])),
+             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_folded[16 - power])));
+    power -= 2;
+  }
+  in += 32 * N, out += 32 * N;
+}
+
+// [H^n | H^1] from a power table (hash_powers or hash_folded).
+inline __m256i power_and_first(const uint8_t (*table)[16], uint32_t n) noexcept {
+  return _mm256_inserti128_si256(
+      _mm256_castsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(table[16 - n]))),
+      _mm_load_si128(reinterpret_cast<const __m128i*>(table[15])), 1);
+}
+
+// The tail (left < 256 bytes) when its blocks, at most one AAD block (aad: nullptr when there is
+// none or it was hashed apart) and the lengths block fit one reduction: CTR and GHASH from
+// registers. GHASH sums are order-free, so the AAD block (H^total) and the lengths block (H^1)
+// share one multiply; y (the hash so far, zero when the AAD is here) goes into the first data
+// block, or the lengths block when there is none.
+template <bool Encrypt, int Rounds>
+inline __m128i tail_in_registers(const VaesGcmKey& k, __m256i ctr, __m128i y, uint8_t* out,
+                                 const uint8_t* in, uint64_t left, const uint8_t* aad,
+                                 uint64_t aad_len, __m128i lengths) noexcept {
+  const __m128i rev = byte_reverse_mask();
+  const uint32_t data_blocks = static_cast<uint32_t>(blocks_of(left));
+  const uint32_t total = (aad != nullptr ? 1 : 0) + data_blocks + 1;
+  Product prod;
+  {
+    __m128i a = aad != nullptr
+                    ? _mm_shuffle_epi8(aad_len == 16
+                                           ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(aad))
+                                           : load_partial(aad, aad_len),
+                                       rev)
+                    : _mm_setzero_si128();
+    // With no data blocks, y belongs to the lengths block (the first after it).
+    __m128i last = data_blocks == 0 ? _mm_xor_si128(lengths, y) : lengths;
+    prod.add(_mm256_inserti128_si256(_mm256_castsi128_si256(a), last, 1),
+             power_and_first(k.hash_powers, total), power_and_first(k.hash_folded, total));
+  }
+  uint32_t power = data_blocks + 1;
+  __m128i first = y;
+  if (left >= 128) tail_group<Encrypt, 4, Rounds>(k, ctr, prod, power, first, out, in), left -= 128;
+  if (left >= 64) tail_group<Encrypt, 2, Rounds>(k, ctr, prod, power, first, out, in), left -= 64;
+  if (left >= 32) tail_group<Encrypt, 1, Rounds>(k, ctr, prod, power, first, out, in), left -= 32;
+  if (left != 0) {  // one or two blocks, the last maybe partial
+    __m256i ks;
+    keystream<1, Rounds>(k, ctr, &ks);
+    __m128i g0 = _mm_setzero_si128(), g1 = _mm_setzero_si128();
+    uint32_t n = 0;
+    if (left >= 16) {
+      __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+      __m128i c = _mm_xor_si128(d, _mm256_castsi256_si128(ks));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out), c);
+      g0 = _mm_shuffle_epi8(Encrypt ? c : d, rev);
+      in += 16, out += 16, left -= 16, n = 1;
+      ks = _mm256_permute2x128_si256(ks, ks, 0x11);
+    }
+    if (left != 0) {
+      // load_partial zero-pads; the keystream is cut to len bytes so the ciphertext is too.
+      static const uint8_t kMask[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+      __m128i d = load_partial(in, left);
+      __m128i c = _mm_xor_si128(
+          d, _mm_and_si128(_mm256_castsi256_si128(ks),
+                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(kMask + 16 - left))));
+      store_partial(out, c, left);
+      (n == 0 ? g0 : g1) = _mm_shuffle_epi8(Encrypt ? c : d, rev);
+      ++n;
+    }
+    g0 = _mm_xor_si128(g0, first);
+    // Two blocks: H^power, H^(power - 1) are adjacent in the table; one: H^power alone.
+    __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_powers[16 - power]));
+    __m256i hf = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_folded[16 - power]));
+    if (n == 1) {
+      h = _mm256_zextsi128_si256(_mm256_castsi256_si128(h));
+      hf = _mm256_zextsi128_si256(_mm256_castsi256_si128(hf));
+    }
+    prod.add(_mm256_inserti128_si256(_mm256_castsi128_si256(g0), g1, 1), h, hf);
+  }
+  return reduce(prod);
+}
+
 template <bool Encrypt, int Rounds>
 void gcm(const VaesGcmKey& k, uint8_t* out, const uint8_t* in, uint64_t len, const uint8_t* iv,
          const uint8_t* aad, uint64_t aad_len, uint8_t* tag, uint64_t tag_len) noexcept {
@@ -370,37 +489,46 @@ void gcm(const VaesGcmKey& k, uint8_t* out, const uint8_t* in, uint64_t len, con
   uint64_t left = len;
   if (left >= 256) bulk<Encrypt, Rounds>(k, ctr, y, out, in, left);
 
-  // The tail (< 256 bytes). GHASH reads the ciphertext: decryption hashes before it
-  // overwrites its input (in place), encryption after it wrote its output.
-  const uint8_t* hashed = Encrypt ? out : in;
-  const uint64_t tail_len = left;
-  if (!Encrypt) y = hash_tail(k, y, aad_apart ? nullptr : aad, aad_len, hashed, tail_len, lengths);
-  if (left >= 128) {
-    ctr_xor<4, Rounds>(k, ctr, out, in);
-    in += 128, out += 128, left -= 128;
-  }
-  if (left >= 64) {
-    ctr_xor<2, Rounds>(k, ctr, out, in);
-    in += 64, out += 64, left -= 64;
-  }
-  if (left >= 32) {
-    ctr_xor<1, Rounds>(k, ctr, out, in);
-    in += 32, out += 32, left -= 32;
-  }
-  if (left != 0) {
-    __m256i ks;
-    keystream<1, Rounds>(k, ctr, &ks);
-    if (left >= 16) {
-      __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
-                       _mm_xor_si128(d, _mm256_castsi256_si128(ks)));
-      in += 16, out += 16, left -= 16;
-      ks = _mm256_permute2x128_si256(ks, ks, 0x11);
+  // The tail (< 256 bytes).
+  const bool aad_in_tail = !aad_apart && aad_len != 0;
+  if ((!aad_in_tail || aad_len <= 16) && (aad_in_tail ? 1 : 0) + blocks_of(left) + 1 <= 16) {
+    y = tail_in_registers<Encrypt, Rounds>(k, ctr, y, out, in, left, aad_in_tail ? aad : nullptr,
+                                           aad_len, lengths);
+  } else {
+    // Longer AAD or 17 blocks: through memory. GHASH reads the ciphertext: decryption hashes
+    // before it overwrites its input (in place), encryption after it wrote its output.
+    const uint8_t* hashed = Encrypt ? out : in;
+    const uint64_t tail_len = left;
+    if (!Encrypt)
+      y = hash_tail(k, y, aad_in_tail ? aad : nullptr, aad_len, hashed, tail_len, lengths);
+    if (left >= 128) {
+      ctr_xor<4, Rounds>(k, ctr, out, in);
+      in += 128, out += 128, left -= 128;
     }
-    if (left != 0)
-      store_partial(out, _mm_xor_si128(load_partial(in, left), _mm256_castsi256_si128(ks)), left);
+    if (left >= 64) {
+      ctr_xor<2, Rounds>(k, ctr, out, in);
+      in += 64, out += 64, left -= 64;
+    }
+    if (left >= 32) {
+      ctr_xor<1, Rounds>(k, ctr, out, in);
+      in += 32, out += 32, left -= 32;
+    }
+    if (left != 0) {
+      __m256i ks;
+      keystream<1, Rounds>(k, ctr, &ks);
+      if (left >= 16) {
+        __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                         _mm_xor_si128(d, _mm256_castsi256_si128(ks)));
+        in += 16, out += 16, left -= 16;
+        ks = _mm256_permute2x128_si256(ks, ks, 0x11);
+      }
+      if (left != 0)
+        store_partial(out, _mm_xor_si128(load_partial(in, left), _mm256_castsi256_si128(ks)), left);
+    }
+    if (Encrypt)
+      y = hash_tail(k, y, aad_in_tail ? aad : nullptr, aad_len, hashed, tail_len, lengths);
   }
-  if (Encrypt) y = hash_tail(k, y, aad_apart ? nullptr : aad, aad_len, hashed, tail_len, lengths);
 
   alignas(16) uint8_t full_tag[16];
   _mm_store_si128(reinterpret_cast<__m128i*>(full_tag),
