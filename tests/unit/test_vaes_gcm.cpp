@@ -175,6 +175,55 @@ TEST_F(VaesGcm, AgreesWithIpsecMbOnEveryLength) {
   EXPECT_EQ(mismatches, 0);
 }
 
+// Two small ops at once (what crypto_dpaccel_cpu does with consecutive 32..64-byte GCM ops of a
+// CPU-crypto vector) give what two single calls give: every pair of lengths 0..64, AAD 0..16,
+// every tag length, decrypt and encrypt, and nothing written past either output or tag.
+TEST_F(VaesGcm, PairEqualsTwoSingleCalls) {
+  std::mt19937 rng(64);
+  constexpr uint8_t kGuard = 0x5a;
+  int mismatches = 0;
+  for (size_t key_len : {16u, 24u, 32u}) {
+    Bytes key(key_len);
+    for (auto& b : key) b = static_cast<uint8_t>(rng());
+    set_key(key);
+    for (uint64_t len0 = 0; len0 <= kVaesGcmPairMaxLen; ++len0) {
+      for (uint64_t len1 = 0; len1 <= kVaesGcmPairMaxLen; len1 += 7) {
+        const uint64_t aad_len = (len0 + len1 + key_len) % 17;
+        const uint64_t tag_len = 4 + (len0 * 3 + len1) % 13;
+        const bool decrypt = (len0 + len1) % 2 == 1;
+        Bytes in[2], aad[2], iv[2], one[2], two[2], tag_one[2], tag_two[2];
+        const uint64_t len[2] = {len0, len1};
+        for (int w = 0; w < 2; ++w) {
+          in[w].resize(len[w]);
+          aad[w].resize(16);
+          iv[w].resize(12);
+          for (auto* v : {&in[w], &aad[w], &iv[w]})
+            for (auto& b : *v) b = static_cast<uint8_t>(rng());
+          one[w].assign(len[w] + 16, kGuard);
+          two[w].assign(len[w] + 16, kGuard);
+          tag_one[w].assign(24, kGuard);
+          tag_two[w].assign(24, kGuard);
+          auto single = decrypt ? vaes_gcm_decrypt : vaes_gcm_encrypt;
+          single(key_, one[w].data(), in[w].data(), len[w], iv[w].data(),
+                 aad_len ? aad[w].data() : nullptr, aad_len, tag_one[w].data(), tag_len);
+        }
+        const VaesGcmOp ops[2] = {{two[0].data(), in[0].data(), len0, iv[0].data(),
+                                   aad_len ? aad[0].data() : nullptr, tag_two[0].data()},
+                                  {two[1].data(), in[1].data(), len1, iv[1].data(),
+                                   aad_len ? aad[1].data() : nullptr, tag_two[1].data()}};
+        (decrypt ? vaes_gcm_decrypt_pair : vaes_gcm_encrypt_pair)(key_, ops, aad_len, tag_len);
+        for (int w = 0; w < 2; ++w) {
+          if ((one[w] != two[w] || tag_one[w] != tag_two[w]) && ++mismatches <= 5)
+            ADD_FAILURE() << "key " << key_len << " B, lengths " << len0 << "/" << len1 << ", AAD "
+                          << aad_len << ", tag " << tag_len << (decrypt ? ", decrypt" : ", encrypt")
+                          << ", op " << w;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(mismatches, 0);
+}
+
 // A flipped bit anywhere (ciphertext, AAD, the last byte of a partial block) changes the tag the
 // decryption computes: it is what the driver compares.
 TEST_F(VaesGcm, AnyFlippedBitChangesTheTag) {

@@ -142,6 +142,36 @@ class QpEngine {
     return gcm_contiguous(GcmCall(s), in, out, end, data_len, len, iv, aad, digest);
   }
 
+  // Whether one single-segment vector entry can go through gcm_pair: vaes_gcm in use, AAD of at
+  // most 16 bytes, a region of kVaesGcmMinLen..kVaesGcmPairMaxLen bytes inside the segment.
+  static bool gcm_pair_fits(const GcmCall& g, const rte_crypto_sgl& sgl, uint32_t head,
+                            uint32_t tail) noexcept {
+    if (g.vaes == nullptr || g.aad_len > 16 || sgl.num != 1) return false;
+    const uint64_t len = sgl.vec[0].len;
+    return uint64_t{head} + tail + kVaesGcmMinLen <= len && len - head - tail <= kVaesGcmPairMaxLen;
+  }
+  // Two contiguous in-place GCM ops of one session at once (gcm_pair_fits() for both, pointers
+  // checked by the caller). st[0], st[1] receive their statuses.
+  static void gcm_pair(const GcmCall& g, uint8_t* d0, uint64_t len0, const void* iv0,
+                       const void* aad0, void* digest0, uint8_t* d1, uint64_t len1, const void* iv1,
+                       const void* aad1, void* digest1, Status* st) noexcept {
+    alignas(16) uint8_t tags[2][16];
+    auto* dg0 = static_cast<uint8_t*>(digest0);
+    auto* dg1 = static_cast<uint8_t*>(digest1);
+    const VaesGcmOp op[2] = {{d0, d0, len0, static_cast<const uint8_t*>(iv0),
+                              static_cast<const uint8_t*>(aad0), g.encrypt ? dg0 : tags[0]},
+                             {d1, d1, len1, static_cast<const uint8_t*>(iv1),
+                              static_cast<const uint8_t*>(aad1), g.encrypt ? dg1 : tags[1]}};
+    if (g.encrypt) {
+      vaes_gcm_encrypt_pair(*g.vaes, op, g.aad_len, g.digest_len);
+      st[0] = st[1] = Status::Ok;
+      return;
+    }
+    vaes_gcm_decrypt_pair(*g.vaes, op, g.aad_len, g.digest_len);
+    st[0] = pmd::tags_equal(tags[0], dg0, g.digest_len) ? Status::Ok : Status::AuthFailed;
+    st[1] = pmd::tags_equal(tags[1], dg1, g.digest_len) ? Status::Ok : Status::AuthFailed;
+  }
+
   // Processes n rte_crypto_ops of this driver's sessions in place, setting each op's status
   // (INVALID_SESSION for an op without one). Returns how many did not succeed. Any n.
   uint32_t process_ops(rte_crypto_op* const* ops, uint32_t n) noexcept;

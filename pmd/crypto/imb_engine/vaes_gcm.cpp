@@ -387,85 +387,177 @@ inline __m256i power_and_first(const uint8_t (*table)[16], uint32_t n) noexcept 
       _mm_load_si128(reinterpret_cast<const __m128i*>(table[15])), 1);
 }
 
+// The AAD block (at most one; none when aad is nullptr) times H^total and the lengths block
+// times H^1 in one multiply (GHASH sums are order-free: a block only needs its own power).
+inline void add_aad_and_lengths(const VaesGcmKey& k, Product& prod, const uint8_t* aad,
+                                uint64_t aad_len, uint32_t total, __m128i lengths) noexcept {
+  __m128i a =
+      aad != nullptr
+          ? _mm_shuffle_epi8(aad_len == 16 ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(aad))
+                                           : load_partial(aad, aad_len),
+                             byte_reverse_mask())
+          : _mm_setzero_si128();
+  prod.add(_mm256_inserti128_si256(_mm256_castsi128_si256(a), lengths, 1),
+           power_and_first(k.hash_powers, total), power_and_first(k.hash_folded, total));
+}
+
+// The last one or two blocks (left < 32 bytes, the last maybe partial) with their keystream ks:
+// CTR, and GHASH from registers with H^power (and H^(power - 1)); first goes into the first.
+template <bool Encrypt>
+inline void last_blocks(const VaesGcmKey& k, __m256i ks, Product& prod, uint32_t power,
+                        __m128i first, uint8_t* out, const uint8_t* in, uint64_t left) noexcept {
+  const __m128i rev = byte_reverse_mask();
+  __m128i g0 = _mm_setzero_si128(), g1 = _mm_setzero_si128();
+  uint32_t n = 0;
+  if (left >= 16) {
+    __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+    __m128i c = _mm_xor_si128(d, _mm256_castsi256_si128(ks));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), c);
+    g0 = _mm_shuffle_epi8(Encrypt ? c : d, rev);
+    in += 16, out += 16, left -= 16, n = 1;
+    ks = _mm256_permute2x128_si256(ks, ks, 0x11);
+  }
+  if (left != 0) {
+    // load_partial zero-pads; the keystream is cut to len bytes so the ciphertext is too.
+    static const uint8_t kMask[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    __m128i d = load_partial(in, left);
+    __m128i c = _mm_xor_si128(
+        d, _mm_and_si128(_mm256_castsi256_si128(ks),
+                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(kMask + 16 - left))));
+    store_partial(out, c, left);
+    (n == 0 ? g0 : g1) = _mm_shuffle_epi8(Encrypt ? c : d, rev);
+    ++n;
+  }
+  g0 = _mm_xor_si128(g0, first);
+  // Two blocks: H^power, H^(power - 1) are adjacent in the table; one: H^power alone.
+  __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_powers[16 - power]));
+  __m256i hf = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_folded[16 - power]));
+  if (n == 1) {
+    h = _mm256_zextsi128_si256(_mm256_castsi256_si128(h));
+    hf = _mm256_zextsi128_si256(_mm256_castsi256_si128(hf));
+  }
+  prod.add(_mm256_inserti128_si256(_mm256_castsi128_si256(g0), g1, 1), h, hf);
+}
+
 // The tail (left < 256 bytes) when its blocks, at most one AAD block (aad: nullptr when there is
 // none or it was hashed apart) and the lengths block fit one reduction: CTR and GHASH from
-// registers. GHASH sums are order-free, so the AAD block (H^total) and the lengths block (H^1)
-// share one multiply; y (the hash so far, zero when the AAD is here) goes into the first data
-// block, or the lengths block when there is none.
+// registers, no store-to-load round trip. y (the hash so far, zero when the AAD is here) goes
+// into the first data block, or the lengths block when there is none.
 template <bool Encrypt, int Rounds>
 inline __m128i tail_in_registers(const VaesGcmKey& k, __m256i ctr, __m128i y, uint8_t* out,
                                  const uint8_t* in, uint64_t left, const uint8_t* aad,
                                  uint64_t aad_len, __m128i lengths) noexcept {
-  const __m128i rev = byte_reverse_mask();
   const uint32_t data_blocks = static_cast<uint32_t>(blocks_of(left));
   const uint32_t total = (aad != nullptr ? 1 : 0) + data_blocks + 1;
   Product prod;
-  {
-    __m128i a = aad != nullptr
-                    ? _mm_shuffle_epi8(aad_len == 16
-                                           ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(aad))
-                                           : load_partial(aad, aad_len),
-                                       rev)
-                    : _mm_setzero_si128();
-    // With no data blocks, y belongs to the lengths block (the first after it).
-    __m128i last = data_blocks == 0 ? _mm_xor_si128(lengths, y) : lengths;
-    prod.add(_mm256_inserti128_si256(_mm256_castsi128_si256(a), last, 1),
-             power_and_first(k.hash_powers, total), power_and_first(k.hash_folded, total));
-  }
+  add_aad_and_lengths(k, prod, aad, aad_len, total,
+                      data_blocks == 0 ? _mm_xor_si128(lengths, y) : lengths);
   uint32_t power = data_blocks + 1;
   __m128i first = y;
   if (left >= 128) tail_group<Encrypt, 4, Rounds>(k, ctr, prod, power, first, out, in), left -= 128;
   if (left >= 64) tail_group<Encrypt, 2, Rounds>(k, ctr, prod, power, first, out, in), left -= 64;
   if (left >= 32) tail_group<Encrypt, 1, Rounds>(k, ctr, prod, power, first, out, in), left -= 32;
-  if (left != 0) {  // one or two blocks, the last maybe partial
+  if (left != 0) {
     __m256i ks;
     keystream<1, Rounds>(k, ctr, &ks);
-    __m128i g0 = _mm_setzero_si128(), g1 = _mm_setzero_si128();
-    uint32_t n = 0;
-    if (left >= 16) {
-      __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
-      __m128i c = _mm_xor_si128(d, _mm256_castsi256_si128(ks));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out), c);
-      g0 = _mm_shuffle_epi8(Encrypt ? c : d, rev);
-      in += 16, out += 16, left -= 16, n = 1;
-      ks = _mm256_permute2x128_si256(ks, ks, 0x11);
-    }
-    if (left != 0) {
-      // load_partial zero-pads; the keystream is cut to len bytes so the ciphertext is too.
-      static const uint8_t kMask[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-      __m128i d = load_partial(in, left);
-      __m128i c = _mm_xor_si128(
-          d, _mm_and_si128(_mm256_castsi256_si128(ks),
-                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(kMask + 16 - left))));
-      store_partial(out, c, left);
-      (n == 0 ? g0 : g1) = _mm_shuffle_epi8(Encrypt ? c : d, rev);
-      ++n;
-    }
-    g0 = _mm_xor_si128(g0, first);
-    // Two blocks: H^power, H^(power - 1) are adjacent in the table; one: H^power alone.
-    __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_powers[16 - power]));
-    __m256i hf = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_folded[16 - power]));
-    if (n == 1) {
-      h = _mm256_zextsi128_si256(_mm256_castsi256_si128(h));
-      hf = _mm256_zextsi128_si256(_mm256_castsi256_si128(hf));
-    }
-    prod.add(_mm256_inserti128_si256(_mm256_castsi128_si256(g0), g1, 1), h, hf);
+    last_blocks<Encrypt>(k, ks, prod, power, first, out, in, left);
   }
   return reduce(prod);
+}
+
+// J0 = IV || 0^31 || 1, without a round trip through memory (see load_partial).
+inline __m128i make_j0(const uint8_t* iv) noexcept {
+  uint32_t iv_tail;
+  std::memcpy(&iv_tail, iv + 8, 4);
+  return _mm_insert_epi32(_mm_insert_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(iv)),
+                                           static_cast<int>(iv_tail), 2),
+                          0x01000000, 3);
+}
+
+// The tag: E(K, J0) ^ GHASH, its first tag_len bytes.
+inline void store_tag(__m128i y, __m128i ekj0, uint8_t* tag, uint64_t tag_len) noexcept {
+  __m128i t = _mm_xor_si128(_mm_shuffle_epi8(y, byte_reverse_mask()), ekj0);
+  if (tag_len == 16)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(tag), t);
+  else
+    store_partial(tag, t, tag_len);
+}
+
+// Two ops of up to 64 bytes (AAD up to 16) at once: their AES rounds (E(K, J0) and four counter
+// blocks each) in one loop, then each op's CTR and GHASH, close together, so the two latency
+// chains (AES, then GHASH on the ciphertext when encrypting) overlap instead of following each
+// other. Same bytes as gcm().
+template <bool Encrypt, int Rounds>
+void gcm_pair(const VaesGcmKey& k, const VaesGcmOp* op, uint64_t aad_len,
+              uint64_t tag_len) noexcept {
+  const __m128i rev = byte_reverse_mask();
+  const __m256i rev2 = _mm256_broadcastsi128_si256(rev);
+  __m128i e[2];
+  __m256i ks[2][2];
+  const __m128i rk0 = round_key128(k, 0);
+  const __m256i rk0y = round_key(k, 0);
+#pragma GCC unroll 2
+  for (int w = 0; w < 2; ++w) {
+    __m128i j0 = make_j0(op[w].iv);
+    __m256i ctr = _mm256_add_epi32(_mm256_broadcastsi128_si256(_mm_shuffle_epi8(j0, rev)),
+                                   _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 1));
+    e[w] = _mm_xor_si128(j0, rk0);
+    ks[w][0] = _mm256_xor_si256(_mm256_shuffle_epi8(ctr, rev2), rk0y);
+    ctr = _mm256_add_epi32(ctr, _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 2));
+    ks[w][1] = _mm256_xor_si256(_mm256_shuffle_epi8(ctr, rev2), rk0y);
+  }
+#pragma GCC unroll 14
+  for (int r = 1; r < Rounds; ++r) {
+    const __m256i rk = round_key(k, r);
+#pragma GCC unroll 2
+    for (int w = 0; w < 2; ++w) {
+      e[w] = _mm_aesenc_si128(e[w], _mm256_castsi256_si128(rk));
+      ks[w][0] = _mm256_aesenc_epi128(ks[w][0], rk);
+      ks[w][1] = _mm256_aesenc_epi128(ks[w][1], rk);
+    }
+  }
+  const __m256i last = round_key(k, Rounds);
+#pragma GCC unroll 2
+  for (int w = 0; w < 2; ++w) {
+    e[w] = _mm_aesenclast_si128(e[w], _mm256_castsi256_si128(last));
+    ks[w][0] = _mm256_aesenclast_epi128(ks[w][0], last);
+    ks[w][1] = _mm256_aesenclast_epi128(ks[w][1], last);
+  }
+#pragma GCC unroll 2
+  for (int w = 0; w < 2; ++w) {
+    const VaesGcmOp& o = op[w];
+    const uint32_t data_blocks = static_cast<uint32_t>(blocks_of(o.len));
+    const __m128i lengths =
+        _mm_set_epi64x(static_cast<long long>(aad_len * 8), static_cast<long long>(o.len * 8));
+    Product prod;
+    add_aad_and_lengths(k, prod, aad_len != 0 ? o.aad : nullptr, aad_len,
+                        (aad_len != 0 ? 1 : 0) + data_blocks + 1, lengths);
+    uint32_t power = data_blocks + 1;
+    uint64_t left = o.len;
+    uint8_t* out = o.out;
+    const uint8_t* in = o.in;
+    int u = 0;
+    for (; left >= 32; ++u) {  // whole 32-byte units: the first, and the second at 64 bytes
+      __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
+      __m256i c = _mm256_xor_si256(d, ks[w][u]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), c);
+      prod.add(_mm256_shuffle_epi8(Encrypt ? c : d, rev2),
+               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_powers[16 - power])),
+               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_folded[16 - power])));
+      power -= 2, in += 32, out += 32, left -= 32;
+    }
+    if (left != 0)
+      last_blocks<Encrypt>(k, ks[w][u], prod, power, _mm_setzero_si128(), out, in, left);
+    store_tag(reduce(prod), e[w], o.tag, tag_len);
+  }
 }
 
 template <bool Encrypt, int Rounds>
 void gcm(const VaesGcmKey& k, uint8_t* out, const uint8_t* in, uint64_t len, const uint8_t* iv,
          const uint8_t* aad, uint64_t aad_len, uint8_t* tag, uint64_t tag_len) noexcept {
   const __m128i rev = byte_reverse_mask();
-  // J0 = IV || 0^31 || 1, without a round trip through memory (see load_partial).
-  uint32_t iv_tail;
-  std::memcpy(&iv_tail, iv + 8, 4);
-  const __m128i j0 =
-      _mm_insert_epi32(_mm_insert_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(iv)),
-                                        static_cast<int>(iv_tail), 2),
-                       0x01000000, 3);
+  const __m128i j0 = make_j0(iv);
 
   // E(K, J0) for the tag: its own short chain, overlapped with the rest.
   __m128i ekj0 = _mm_xor_si128(j0, round_key128(k, 0));
@@ -530,14 +622,7 @@ void gcm(const VaesGcmKey& k, uint8_t* out, const uint8_t* in, uint64_t len, con
       y = hash_tail(k, y, aad_in_tail ? aad : nullptr, aad_len, hashed, tail_len, lengths);
   }
 
-  alignas(16) uint8_t full_tag[16];
-  _mm_store_si128(reinterpret_cast<__m128i*>(full_tag),
-                  _mm_xor_si128(_mm_shuffle_epi8(y, rev), ekj0));
-  if (tag_len == 16) {
-    std::memcpy(tag, full_tag, 16);
-  } else {
-    store_partial(tag, _mm_load_si128(reinterpret_cast<const __m128i*>(full_tag)), tag_len);
-  }
+  store_tag(y, ekj0, tag, tag_len);
 }
 
 }  // namespace
@@ -562,24 +647,52 @@ void vaes_gcm_precompute(VaesGcmKey& k, const uint8_t* round_keys, uint32_t roun
   }
 }
 
+namespace {
+// The round count as a template parameter: every AES loop fully unrolled.
+template <bool Encrypt>
+void gcm_any_key(const VaesGcmKey& k, uint8_t* out, const uint8_t* in, uint64_t len,
+                 const uint8_t* iv, const uint8_t* aad, uint64_t aad_len, uint8_t* tag,
+                 uint64_t tag_len) noexcept {
+  switch (k.rounds) {
+    case 10: return gcm<Encrypt, 10>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
+    case 12: return gcm<Encrypt, 12>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
+    default: return gcm<Encrypt, 14>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
+  }
+}
+}  // namespace
+
+namespace {
+template <bool Encrypt>
+void gcm_pair_any_key(const VaesGcmKey& k, const VaesGcmOp* op, uint64_t aad_len,
+                      uint64_t tag_len) noexcept {
+  switch (k.rounds) {
+    case 10: return gcm_pair<Encrypt, 10>(k, op, aad_len, tag_len);
+    case 12: return gcm_pair<Encrypt, 12>(k, op, aad_len, tag_len);
+    default: return gcm_pair<Encrypt, 14>(k, op, aad_len, tag_len);
+  }
+}
+}  // namespace
+
+void vaes_gcm_encrypt_pair(const VaesGcmKey& k, const VaesGcmOp* op, uint64_t aad_len,
+                           uint64_t tag_len) noexcept {
+  gcm_pair_any_key<true>(k, op, aad_len, tag_len);
+}
+
+void vaes_gcm_decrypt_pair(const VaesGcmKey& k, const VaesGcmOp* op, uint64_t aad_len,
+                           uint64_t tag_len) noexcept {
+  gcm_pair_any_key<false>(k, op, aad_len, tag_len);
+}
+
 void vaes_gcm_encrypt(const VaesGcmKey& k, uint8_t* out, const uint8_t* in, uint64_t len,
                       const uint8_t* iv, const uint8_t* aad, uint64_t aad_len, uint8_t* tag,
                       uint64_t tag_len) noexcept {
-  switch (k.rounds) {
-    case 10: return gcm<true, 10>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
-    case 12: return gcm<true, 12>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
-    default: return gcm<true, 14>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
-  }
+  gcm_any_key<true>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
 }
 
 void vaes_gcm_decrypt(const VaesGcmKey& k, uint8_t* out, const uint8_t* in, uint64_t len,
                       const uint8_t* iv, const uint8_t* aad, uint64_t aad_len, uint8_t* tag,
                       uint64_t tag_len) noexcept {
-  switch (k.rounds) {
-    case 10: return gcm<false, 10>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
-    case 12: return gcm<false, 12>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
-    default: return gcm<false, 14>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
-  }
+  gcm_any_key<false>(k, out, in, len, iv, aad, aad_len, tag, tag_len);
 }
 
 #pragma GCC pop_options

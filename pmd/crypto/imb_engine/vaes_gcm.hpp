@@ -39,4 +39,20 @@ void vaes_gcm_decrypt(const VaesGcmKey& k, uint8_t* out, const uint8_t* in, uint
                       const uint8_t* iv, const uint8_t* aad, uint64_t aad_len, uint8_t* tag,
                       uint64_t tag_len) noexcept;
 
+// Two ops of one key at once (their latency chains overlap): each len <= kVaesGcmPairMaxLen,
+// aad_len <= 16, in == out allowed per op. Same bytes as two single calls.
+struct VaesGcmOp {
+  uint8_t* out;
+  const uint8_t* in;
+  uint64_t len;
+  const uint8_t* iv;
+  const uint8_t* aad;
+  uint8_t* tag;
+};
+inline constexpr uint64_t kVaesGcmPairMaxLen = 64;
+void vaes_gcm_encrypt_pair(const VaesGcmKey& k, const VaesGcmOp* op, uint64_t aad_len,
+                           uint64_t tag_len) noexcept;
+void vaes_gcm_decrypt_pair(const VaesGcmKey& k, const VaesGcmOp* op, uint64_t aad_len,
+                           uint64_t tag_len) noexcept;
+
 }  // namespace dpaccel::imb
