@@ -301,10 +301,9 @@ void QpEngine::process_vec(const Session& s, union rte_crypto_sym_ofs ofs,
       }
       const rte_crypto_vec& v = sgl[k].vec[0];
       // Two small ops in one call: their latency chains overlap (64-byte ESP packets).
-      if (k + 1 < n && gcm_pair_fits(gcm, sgl[k], head, tail) &&
-          gcm_pair_fits(gcm, sgl[k + 1], head, tail) && ivs[k].va && ivs[k + 1].va &&
-          digests[k].va && digests[k + 1].va &&
-          (gcm.aad_len == 0 || (aads && aads[k].va && aads[k + 1].va))) {
+      if (gcm.pairs && k + 1 < n && gcm_pair_fits(sgl[k], head, tail) &&
+          gcm_pair_fits(sgl[k + 1], head, tail) && ivs[k].va && ivs[k + 1].va && digests[k].va &&
+          digests[k + 1].va && (gcm.aad_len == 0 || (aads && aads[k].va && aads[k + 1].va))) {
         const rte_crypto_vec& v1 = sgl[k + 1].vec[0];
         auto* d0 = static_cast<uint8_t*>(v.base) + head;
         auto* d1 = static_cast<uint8_t*>(v1.base) + head;

@@ -98,19 +98,16 @@ class QpEngine {
     uint64_t aad_len;
     uint64_t digest_len;
     bool encrypt;
+    bool pairs;  // small ops may go two at a time (vaes_gcm, AAD of at most 16 bytes)
     explicit GcmCall(const Session& s) noexcept
         : oneshot(s.gcm_oneshot),
           key(&s.gcm_key),
           vaes(s.vaes_gcm ? &s.vaes_key : nullptr),
           aad_len(s.aad_len),
           digest_len(s.digest_len),
-          encrypt(s.aead_encrypt) {}
+          encrypt(s.aead_encrypt),
+          pairs(s.vaes_gcm && s.aad_len <= 16) {}
   };
-
-  // From this length on, vaes_gcm is faster than IPsec-MB 1.3's AVX2 GCM (1.1x at 64 B, 1.5x
-  // at 1420 B on Zen 3); below, the two are level and IPsec-MB's per-call set-up is cheaper at
-  // 0 B. bench/crypto_bench measures both (raw_vaes_gcm, raw_ipsec_mb).
-  static constexpr uint32_t kVaesGcmMinLen = 32;
 
   // The fast path every front end takes for the ESP common case: AES-GCM over one contiguous
   // buffer (in == out for in place). One IPsec-MB call, no Request built. len bytes at in and
@@ -142,11 +139,10 @@ class QpEngine {
     return gcm_contiguous(GcmCall(s), in, out, end, data_len, len, iv, aad, digest);
   }
 
-  // Whether one single-segment vector entry can go through gcm_pair: vaes_gcm in use, AAD of at
-  // most 16 bytes, a region of kVaesGcmMinLen..kVaesGcmPairMaxLen bytes inside the segment.
-  static bool gcm_pair_fits(const GcmCall& g, const rte_crypto_sgl& sgl, uint32_t head,
-                            uint32_t tail) noexcept {
-    if (g.vaes == nullptr || g.aad_len > 16 || sgl.num != 1) return false;
+  // Whether one single-segment vector entry can go through gcm_pair (g.pairs checked by the
+  // caller, once per vector): a region of kVaesGcmMinLen..kVaesGcmPairMaxLen bytes inside it.
+  static bool gcm_pair_fits(const rte_crypto_sgl& sgl, uint32_t head, uint32_t tail) noexcept {
+    if (sgl.num != 1) return false;
     const uint64_t len = sgl.vec[0].len;
     return uint64_t{head} + tail + kVaesGcmMinLen <= len && len - head - tail <= kVaesGcmPairMaxLen;
   }

@@ -60,11 +60,15 @@ MgrPtr make_manager(int logtype) noexcept {
             arch_name(g_arch));
     // IPsec-MB's AVX-512 path has its own VAES GCM (512-bit); ours is for the AVX2 path.
     g_vaes_gcm = g_arch == IMB_ARCH_AVX2 && vaes_gcm_usable();
-    rte_log(RTE_LOG_INFO, logtype, "AES-GCM: %s\n",
-            g_vaes_gcm
-                ? "256-bit VAES code for contiguous ops of 32+ bytes (DPACCEL_GCM=ipsec-mb: off)"
-                : "IPsec-MB's (its path is not avx2, the CPU lacks VAES+VPCLMULQDQ, or "
-                  "DPACCEL_GCM=ipsec-mb)");
+    if (g_vaes_gcm)
+      rte_log(RTE_LOG_INFO, logtype,
+              "AES-GCM: 256-bit VAES code for contiguous ops of %u+ bytes "
+              "(DPACCEL_GCM=ipsec-mb: off)\n",
+              kVaesGcmMinLen);
+    else
+      rte_log(RTE_LOG_INFO, logtype,
+              "AES-GCM: IPsec-MB's (its path is not avx2, the CPU lacks VAES+VPCLMULQDQ, or "
+              "DPACCEL_GCM=ipsec-mb)\n");
   });
   switch (g_arch) {
     case IMB_ARCH_SSE: init_mb_mgr_sse(m.get()); break;

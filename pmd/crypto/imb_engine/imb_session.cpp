@@ -21,6 +21,15 @@ const char* algo_name(const char* const* table, unsigned v, unsigned last) noexc
 
 #define SESS_LOG(lt, fmt, ...) rte_log(RTE_LOG_ERR, lt, "session: " fmt "\n", ##__VA_ARGS__)
 
+// s.enc_keys / s.dec_keys from an AES key of 16, 24 or 32 bytes.
+void expand_aes_key(IMB_MGR* mgr, const uint8_t* key, uint16_t len, Session& s) noexcept {
+  switch (len) {
+    case 16: IMB_AES_KEYEXP_128(mgr, key, s.enc_keys, s.dec_keys); break;
+    case 24: IMB_AES_KEYEXP_192(mgr, key, s.enc_keys, s.dec_keys); break;
+    default: IMB_AES_KEYEXP_256(mgr, key, s.enc_keys, s.dec_keys); break;
+  }
+}
+
 // The IPsec-MB entry points of one AES-GCM key size.
 struct GcmEntryPoints {
   aes_gcm_pre_t IMB_MGR::*pre;
@@ -53,15 +62,9 @@ int setup_gcm(Session& s, IMB_MGR* mgr, const rte_crypto_aead_xform& x) noexcept
   s.vaes_gcm = use_vaes_gcm();
   if (s.vaes_gcm) {
     // The key schedule from IPsec-MB's own expansion (not from gcm_key's layout, which is the
-    // code path's business).
-    alignas(16) uint8_t enc[15 * 16], dec[15 * 16];
-    uint32_t rounds = x.key.length == 16 ? 10 : x.key.length == 24 ? 12 : 14;
-    if (rounds == 10) IMB_AES_KEYEXP_128(mgr, x.key.data, enc, dec);
-    if (rounds == 12) IMB_AES_KEYEXP_192(mgr, x.key.data, enc, dec);
-    if (rounds == 14) IMB_AES_KEYEXP_256(mgr, x.key.data, enc, dec);
-    vaes_gcm_precompute(s.vaes_key, enc, rounds);
-    explicit_bzero(enc, sizeof enc);
-    explicit_bzero(dec, sizeof dec);
+    // code path's business), into the session's cipher key members a GCM session leaves unused.
+    expand_aes_key(mgr, x.key.data, x.key.length, s);
+    vaes_gcm_precompute(s.vaes_key, s.enc_keys, x.key.length / 4 + 6);
   }
   bool enc = s.aead_encrypt;
   s.gcm_oneshot = mgr->*(enc ? e.enc : e.dec);
@@ -142,13 +145,7 @@ int setup_cipher(Session& s, IMB_MGR* mgr, const rte_crypto_cipher_xform& x, int
       s.key_len = 0;
       break;
   }
-  if (s.cipher_mode != IMB_CIPHER_NULL) {
-    switch (x.key.length) {
-      case 16: IMB_AES_KEYEXP_128(mgr, x.key.data, s.enc_keys, s.dec_keys); break;
-      case 24: IMB_AES_KEYEXP_192(mgr, x.key.data, s.enc_keys, s.dec_keys); break;
-      default: IMB_AES_KEYEXP_256(mgr, x.key.data, s.enc_keys, s.dec_keys); break;
-    }
-  }
+  if (s.cipher_mode != IMB_CIPHER_NULL) expand_aes_key(mgr, x.key.data, x.key.length, s);
   return 0;
 }
 

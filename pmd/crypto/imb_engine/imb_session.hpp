@@ -22,7 +22,7 @@ enum class Path : uint8_t {
 struct alignas(64) Session {
   struct gcm_key_data gcm_key;  // Path::Gcm; its own 64-byte alignment
   VaesGcmKey vaes_key;          // Path::Gcm when vaes_gcm (same key, our 256-bit VAES code)
-  alignas(16) uint8_t enc_keys[15 * 16];
+  alignas(16) uint8_t enc_keys[15 * 16];  // AES key schedules (cipher; GCM with vaes_gcm)
   alignas(16) uint8_t dec_keys[15 * 16];
   alignas(16) uint8_t ipad_state[32];  // HMAC: hash state after key ^ ipad
   alignas(16) uint8_t opad_state[32];  // HMAC: hash state after key ^ opad

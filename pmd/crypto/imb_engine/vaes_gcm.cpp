@@ -51,6 +51,19 @@ struct Product {
   Product() noexcept
       : lo(_mm256_setzero_si256()), mid(_mm256_setzero_si256()), hi(_mm256_setzero_si256()) {}
 
+  // d's two blocks times H^n and H^(n - 1) (adjacent in the tables).
+  void add_powers(__m256i d, const VaesGcmKey& k, uint32_t n) noexcept {
+    add(d, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_powers[16 - n])),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_folded[16 - n])));
+  }
+  // One block (the low lane of d's 128 bits) times H^n.
+  void add_power(__m128i d, const VaesGcmKey& k, uint32_t n) noexcept {
+    add(_mm256_zextsi128_si256(d),
+        _mm256_zextsi128_si256(
+            _mm_load_si128(reinterpret_cast<const __m128i*>(k.hash_powers[16 - n]))),
+        _mm256_zextsi128_si256(
+            _mm_load_si128(reinterpret_cast<const __m128i*>(k.hash_folded[16 - n]))));
+  }
   // h: two powers; hf: the same folded (hash_folded).
   void add(__m256i d, __m256i h, __m256i hf) noexcept {
     lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(d, h, 0x00));
@@ -100,6 +113,10 @@ inline __m128i gf_mul(__m128i a, __m128i b) noexcept {
                           _mm_xor_si128(hi, _mm_srli_si128(mid, 8)));
 }
 
+inline __m128i power_of(const VaesGcmKey& k, uint32_t n) noexcept {
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(k.hash_powers[16 - n]));
+}
+
 inline __m128i round_key128(const VaesGcmKey& k, uint32_t r) noexcept {
   return _mm_load_si128(reinterpret_cast<const __m128i*>(k.round_keys[r]));
 }
@@ -107,41 +124,37 @@ inline __m256i round_key(const VaesGcmKey& k, uint32_t r) noexcept {
   return _mm256_broadcastsi128_si256(round_key128(k, r));  // one VBROADCASTI128 from memory
 }
 
-// The powers H^n .. H^1 (n <= 16), two per 256-bit load, starting at pair j.
-inline __m256i powers(const VaesGcmKey& k, uint32_t n, uint32_t j) noexcept {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_powers[16 - n + 2 * j]));
-}
-inline __m256i powers_folded(const VaesGcmKey& k, uint32_t n, uint32_t j) noexcept {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_folded[16 - n + 2 * j]));
-}
-inline __m128i power(const VaesGcmKey& k, uint32_t n) noexcept {
-  return _mm_load_si128(reinterpret_cast<const __m128i*>(k.hash_powers[16 - n]));
-}
-inline __m128i power_folded(const VaesGcmKey& k, uint32_t n) noexcept {
-  return _mm_load_si128(reinterpret_cast<const __m128i*>(k.hash_folded[16 - n]));
-}
-
-// N 256-bit keystream values (2N blocks) from the byte-reversed counter pair ctr, which
-// advances by 2N.
+// AES rounds 1..Rounds on N states that already hold block ^ round key 0.
 template <int N, int Rounds>
-inline void keystream(const VaesGcmKey& k, __m256i& ctr, __m256i* ks) noexcept {
-  const __m256i rev = _mm256_broadcastsi128_si256(byte_reverse_mask());
-  const __m256i two = _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 2);
-  const __m256i rk0 = round_key(k, 0);
-#pragma GCC unroll 8
-  for (int j = 0; j < N; ++j) {
-    ks[j] = _mm256_xor_si256(_mm256_shuffle_epi8(ctr, rev), rk0);
-    ctr = _mm256_add_epi32(ctr, two);
-  }
+inline void aes_rounds(const VaesGcmKey& k, __m256i* s) noexcept {
 #pragma GCC unroll 14
   for (int r = 1; r < Rounds; ++r) {
     const __m256i rk = round_key(k, r);
 #pragma GCC unroll 8
-    for (int j = 0; j < N; ++j) ks[j] = _mm256_aesenc_epi128(ks[j], rk);
+    for (int j = 0; j < N; ++j) s[j] = _mm256_aesenc_epi128(s[j], rk);
   }
   const __m256i last = round_key(k, Rounds);
 #pragma GCC unroll 8
-  for (int j = 0; j < N; ++j) ks[j] = _mm256_aesenclast_epi128(ks[j], last);
+  for (int j = 0; j < N; ++j) s[j] = _mm256_aesenclast_epi128(s[j], last);
+}
+
+// N 256-bit keystream values (2N blocks) from the byte-reversed counter pair ctr, which
+// advances by 2N.
+// n counter pairs from ctr (byte-reversed; advances by 2n), byte order restored, ^ round key 0.
+inline void keystream_start(__m256i& ctr, __m256i rk0, __m256i* ks, int n) noexcept {
+  const __m256i rev = _mm256_broadcastsi128_si256(byte_reverse_mask());
+  const __m256i two = _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 2);
+#pragma GCC unroll 8
+  for (int j = 0; j < n; ++j) {
+    ks[j] = _mm256_xor_si256(_mm256_shuffle_epi8(ctr, rev), rk0);
+    ctr = _mm256_add_epi32(ctr, two);
+  }
+}
+
+template <int N, int Rounds>
+inline void keystream(const VaesGcmKey& k, __m256i& ctr, __m256i* ks) noexcept {
+  keystream_start(ctr, round_key(k, 0), ks, N);
+  aes_rounds<N, Rounds>(k, ks);
 }
 
 // len (< 16) bytes at p, zero-padded to a block. Built in general registers from loads that
@@ -218,21 +231,14 @@ class GhashRun {
     pair(_mm256_inserti128_si256(_mm256_castsi128_si256(pending_), b, 1));
   }
   __m128i finish() noexcept {
-    if (has_pending_) {
-      const auto* h = reinterpret_cast<const __m128i*>(k_.hash_powers[16 - left_]);
-      const auto* hf = reinterpret_cast<const __m128i*>(k_.hash_folded[16 - left_]);
-      prod_.add(_mm256_zextsi128_si256(pending_), _mm256_zextsi128_si256(_mm_load_si128(h)),
-                _mm256_zextsi128_si256(_mm_load_si128(hf)));
-    }
+    if (has_pending_) prod_.add_power(pending_, k_, left_);
     return reduce(prod_);
   }
 
  private:
   // Two byte-reversed blocks (the first in the low lane) times H^left, H^(left - 1).
   void pair(__m256i d) noexcept {
-    const auto* h = reinterpret_cast<const __m256i*>(k_.hash_powers[16 - left_]);
-    const auto* hf = reinterpret_cast<const __m256i*>(k_.hash_folded[16 - left_]);
-    prod_.add(d, _mm256_loadu_si256(h), _mm256_loadu_si256(hf));
+    prod_.add_powers(d, k_, left_);
     left_ -= 2;
   }
   __m128i take_y() noexcept {
@@ -283,7 +289,7 @@ inline void ghash_pair(const VaesGcmKey& k, Product& prod, const uint8_t* p, int
   __m256i d =
       _mm256_shuffle_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * j)), rev);
   if (j == 0) d = _mm256_xor_si256(d, _mm256_zextsi128_si256(y));
-  prod.add(d, powers(k, 16, j), powers_folded(k, 16, j));
+  prod.add_powers(d, k, 16 - 2 * j);
 }
 
 // Whole 256-byte chunks (16 blocks, 8 registers of keystream) while left >= 256. The GHASH of
@@ -295,8 +301,6 @@ template <bool Encrypt, int Rounds>
 inline void bulk(const VaesGcmKey& k, __m256i& ctr, __m128i& y, uint8_t*& out, const uint8_t*& in,
                  uint64_t& left) noexcept {
   static_assert(Rounds > 8, "one GHASH pair per round");
-  const __m256i rev = _mm256_broadcastsi128_si256(byte_reverse_mask());
-  const __m256i two = _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 2);
   const uint8_t* pending = nullptr;  // Encrypt: ciphertext not hashed yet
   if (Encrypt) {
     ctr_xor<8, Rounds>(k, ctr, out, in);
@@ -306,12 +310,7 @@ inline void bulk(const VaesGcmKey& k, __m256i& ctr, __m128i& y, uint8_t*& out, c
   while (left >= 256) {
     const uint8_t* hashed = Encrypt ? pending : in;
     __m256i ks[8];
-    const __m256i rk0 = round_key(k, 0);
-#pragma GCC unroll 8
-    for (int j = 0; j < 8; ++j) {
-      ks[j] = _mm256_xor_si256(_mm256_shuffle_epi8(ctr, rev), rk0);
-      ctr = _mm256_add_epi32(ctr, two);
-    }
+    keystream_start(ctr, round_key(k, 0), ks, 8);
     Product prod;
 #pragma GCC unroll 14
     for (int r = 1; r < Rounds; ++r) {
@@ -338,46 +337,31 @@ inline void bulk(const VaesGcmKey& k, __m256i& ctr, __m128i& y, uint8_t*& out, c
   }
 }
 
-// GHASH of the tail (< 256 bytes at p: at most 16 blocks), the AAD first unless it was hashed
-// apart (aad == nullptr), and the lengths block: one reduction, or two when that is 17 blocks
-// (only with the AAD apart; then one whole block goes first on its own).
-inline __m128i hash_tail(const VaesGcmKey& k, __m128i y, const uint8_t* aad, uint64_t aad_len,
-                         const uint8_t* p, uint64_t n, __m128i lengths) noexcept {
-  uint64_t total = (aad != nullptr ? blocks_of(aad_len) : 0) + blocks_of(n) + 1;
-  if (total > 16) {
-    GhashRun first(k, y, 1);
-    first.blocks(p, 1);
-    y = first.finish();
-    p += 16, n -= 16, --total;
-  }
-  GhashRun run(k, y, static_cast<uint32_t>(total));
-  if (aad != nullptr) run.bytes(aad, aad_len);
-  run.bytes(p, n);
-  run.reversed(lengths);
-  return run.finish();
+// One 32-byte unit of the tail with its keystream ks: CTR, and the GHASH product straight from
+// the register (no store-to-load round trip) with H^power, H^(power - 1); first (the hash so
+// far) goes into the unit's first block. Advances the pointers and lowers power by 2.
+template <bool Encrypt>
+inline void xor_and_hash(const VaesGcmKey& k, __m256i ks, Product& prod, uint32_t& power,
+                         __m128i& first, uint8_t*& out, const uint8_t*& in) noexcept {
+  const __m256i rev = _mm256_broadcastsi128_si256(byte_reverse_mask());
+  __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
+  __m256i c = _mm256_xor_si256(d, ks);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), c);
+  prod.add_powers(
+      _mm256_xor_si256(_mm256_shuffle_epi8(Encrypt ? c : d, rev), _mm256_zextsi128_si256(first)), k,
+      power);
+  first = _mm_setzero_si128();
+  power -= 2, in += 32, out += 32;
 }
 
-// N registers (2N blocks) of the tail: CTR, and the GHASH products straight from the registers
-// (no store-to-load round trip). power: H's exponent for the first block, lowered by 2N.
+// N units of the tail (2N blocks), their keystream computed together.
 template <bool Encrypt, int N, int Rounds>
 inline void tail_group(const VaesGcmKey& k, __m256i& ctr, Product& prod, uint32_t& power,
                        __m128i& first, uint8_t*& out, const uint8_t*& in) noexcept {
-  const __m256i rev = _mm256_broadcastsi128_si256(byte_reverse_mask());
   __m256i ks[N];
   keystream<N, Rounds>(k, ctr, ks);
 #pragma GCC unroll 8
-  for (int j = 0; j < N; ++j) {
-    __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + 32 * j));
-    __m256i c = _mm256_xor_si256(d, ks[j]);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * j), c);
-    __m256i g =
-        _mm256_xor_si256(_mm256_shuffle_epi8(Encrypt ? c : d, rev), _mm256_zextsi128_si256(first));
-    first = _mm_setzero_si128();
-    prod.add(g, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_powers[16 - power])),
-             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_folded[16 - power])));
-    power -= 2;
-  }
-  in += 32 * N, out += 32 * N;
+  for (int j = 0; j < N; ++j) xor_and_hash<Encrypt>(k, ks[j], prod, power, first, out, in);
 }
 
 // [H^n | H^1] from a power table (hash_powers or hash_folded).
@@ -430,30 +414,29 @@ inline void last_blocks(const VaesGcmKey& k, __m256i ks, Product& prod, uint32_t
     ++n;
   }
   g0 = _mm_xor_si128(g0, first);
-  // Two blocks: H^power, H^(power - 1) are adjacent in the table; one: H^power alone.
-  __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_powers[16 - power]));
-  __m256i hf = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_folded[16 - power]));
-  if (n == 1) {
-    h = _mm256_zextsi128_si256(_mm256_castsi256_si128(h));
-    hf = _mm256_zextsi128_si256(_mm256_castsi256_si128(hf));
-  }
-  prod.add(_mm256_inserti128_si256(_mm256_castsi128_si256(g0), g1, 1), h, hf);
+  if (n == 1)
+    prod.add_power(g0, k, power);
+  else
+    prod.add_powers(_mm256_inserti128_si256(_mm256_castsi128_si256(g0), g1, 1), k, power);
 }
 
-// The tail (left < 256 bytes) when its blocks, at most one AAD block (aad: nullptr when there is
-// none or it was hashed apart) and the lengths block fit one reduction: CTR and GHASH from
-// registers, no store-to-load round trip. y (the hash so far, zero when the AAD is here) goes
-// into the first data block, or the lengths block when there is none.
+// The tail (left < 256 bytes) with at most one AAD block (aad: nullptr when there is none or it
+// was hashed apart) and the lengths block: CTR and GHASH from registers, one reduction (two when
+// that is 17 blocks: only with the AAD apart and 16 data blocks; the lengths block then goes
+// last on its own). y (the hash so far, zero when the AAD is here) goes into the first data
+// block, or the lengths block when there is none.
 template <bool Encrypt, int Rounds>
 inline __m128i tail_in_registers(const VaesGcmKey& k, __m256i ctr, __m128i y, uint8_t* out,
                                  const uint8_t* in, uint64_t left, const uint8_t* aad,
                                  uint64_t aad_len, __m128i lengths) noexcept {
   const uint32_t data_blocks = static_cast<uint32_t>(blocks_of(left));
   const uint32_t total = (aad != nullptr ? 1 : 0) + data_blocks + 1;
+  const bool lengths_apart = total > 16;
   Product prod;
-  add_aad_and_lengths(k, prod, aad, aad_len, total,
-                      data_blocks == 0 ? _mm_xor_si128(lengths, y) : lengths);
-  uint32_t power = data_blocks + 1;
+  if (!lengths_apart)
+    add_aad_and_lengths(k, prod, aad, aad_len, total,
+                        data_blocks == 0 ? _mm_xor_si128(lengths, y) : lengths);
+  uint32_t power = lengths_apart ? data_blocks : data_blocks + 1;
   __m128i first = y;
   if (left >= 128) tail_group<Encrypt, 4, Rounds>(k, ctr, prod, power, first, out, in), left -= 128;
   if (left >= 64) tail_group<Encrypt, 2, Rounds>(k, ctr, prod, power, first, out, in), left -= 64;
@@ -463,7 +446,8 @@ inline __m128i tail_in_registers(const VaesGcmKey& k, __m256i ctr, __m128i y, ui
     keystream<1, Rounds>(k, ctr, &ks);
     last_blocks<Encrypt>(k, ks, prod, power, first, out, in, left);
   }
-  return reduce(prod);
+  __m128i hash = reduce(prod);
+  return lengths_apart ? gf_mul(_mm_xor_si128(hash, lengths), power_of(k, 1)) : hash;
 }
 
 // J0 = IV || 0^31 || 1, without a round trip through memory (see load_partial).
@@ -492,38 +476,18 @@ template <bool Encrypt, int Rounds>
 void gcm_pair(const VaesGcmKey& k, const VaesGcmOp* op, uint64_t aad_len,
               uint64_t tag_len) noexcept {
   const __m128i rev = byte_reverse_mask();
-  const __m256i rev2 = _mm256_broadcastsi128_si256(rev);
-  __m128i e[2];
-  __m256i ks[2][2];
-  const __m128i rk0 = round_key128(k, 0);
-  const __m256i rk0y = round_key(k, 0);
+  const __m256i rk0 = round_key(k, 0);
+  // Per op: [J0 + 1 | J0 + 2], [J0 + 3 | J0 + 4] and [J0 | J0] (E(K, J0) for the tag).
+  __m256i s[6];
 #pragma GCC unroll 2
   for (int w = 0; w < 2; ++w) {
     __m128i j0 = make_j0(op[w].iv);
     __m256i ctr = _mm256_add_epi32(_mm256_broadcastsi128_si256(_mm_shuffle_epi8(j0, rev)),
                                    _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 1));
-    e[w] = _mm_xor_si128(j0, rk0);
-    ks[w][0] = _mm256_xor_si256(_mm256_shuffle_epi8(ctr, rev2), rk0y);
-    ctr = _mm256_add_epi32(ctr, _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 2));
-    ks[w][1] = _mm256_xor_si256(_mm256_shuffle_epi8(ctr, rev2), rk0y);
+    keystream_start(ctr, rk0, s + 3 * w, 2);
+    s[3 * w + 2] = _mm256_xor_si256(_mm256_broadcastsi128_si256(j0), rk0);
   }
-#pragma GCC unroll 14
-  for (int r = 1; r < Rounds; ++r) {
-    const __m256i rk = round_key(k, r);
-#pragma GCC unroll 2
-    for (int w = 0; w < 2; ++w) {
-      e[w] = _mm_aesenc_si128(e[w], _mm256_castsi256_si128(rk));
-      ks[w][0] = _mm256_aesenc_epi128(ks[w][0], rk);
-      ks[w][1] = _mm256_aesenc_epi128(ks[w][1], rk);
-    }
-  }
-  const __m256i last = round_key(k, Rounds);
-#pragma GCC unroll 2
-  for (int w = 0; w < 2; ++w) {
-    e[w] = _mm_aesenclast_si128(e[w], _mm256_castsi256_si128(last));
-    ks[w][0] = _mm256_aesenclast_epi128(ks[w][0], last);
-    ks[w][1] = _mm256_aesenclast_epi128(ks[w][1], last);
-  }
+  aes_rounds<6, Rounds>(k, s);
 #pragma GCC unroll 2
   for (int w = 0; w < 2; ++w) {
     const VaesGcmOp& o = op[w];
@@ -537,92 +501,42 @@ void gcm_pair(const VaesGcmKey& k, const VaesGcmOp* op, uint64_t aad_len,
     uint64_t left = o.len;
     uint8_t* out = o.out;
     const uint8_t* in = o.in;
+    __m128i first = _mm_setzero_si128();
     int u = 0;
-    for (; left >= 32; ++u) {  // whole 32-byte units: the first, and the second at 64 bytes
-      __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
-      __m256i c = _mm256_xor_si256(d, ks[w][u]);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), c);
-      prod.add(_mm256_shuffle_epi8(Encrypt ? c : d, rev2),
-               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_powers[16 - power])),
-               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(k.hash_folded[16 - power])));
-      power -= 2, in += 32, out += 32, left -= 32;
-    }
-    if (left != 0)
-      last_blocks<Encrypt>(k, ks[w][u], prod, power, _mm_setzero_si128(), out, in, left);
-    store_tag(reduce(prod), e[w], o.tag, tag_len);
+    for (; left >= 32; ++u, left -= 32)  // the first unit, and the second at 64 bytes
+      xor_and_hash<Encrypt>(k, s[3 * w + u], prod, power, first, out, in);
+    if (left != 0) last_blocks<Encrypt>(k, s[3 * w + u], prod, power, first, out, in, left);
+    store_tag(reduce(prod), _mm256_castsi256_si128(s[3 * w + 2]), o.tag, tag_len);
   }
 }
 
 template <bool Encrypt, int Rounds>
 void gcm(const VaesGcmKey& k, uint8_t* out, const uint8_t* in, uint64_t len, const uint8_t* iv,
          const uint8_t* aad, uint64_t aad_len, uint8_t* tag, uint64_t tag_len) noexcept {
-  const __m128i rev = byte_reverse_mask();
   const __m128i j0 = make_j0(iv);
-
   // E(K, J0) for the tag: its own short chain, overlapped with the rest.
-  __m128i ekj0 = _mm_xor_si128(j0, round_key128(k, 0));
-#pragma GCC unroll 14
-  for (int r = 1; r < Rounds; ++r) ekj0 = _mm_aesenc_si128(ekj0, round_key128(k, r));
-  ekj0 = _mm_aesenclast_si128(ekj0, round_key128(k, Rounds));
+  __m256i ekj0 = _mm256_xor_si256(_mm256_broadcastsi128_si256(j0), round_key(k, 0));
+  aes_rounds<1, Rounds>(k, &ekj0);
 
   // The lengths block, byte-reversed: [bits of AAD : bits of text].
   const __m128i lengths =
       _mm_set_epi64x(static_cast<long long>(aad_len * 8), static_cast<long long>(len * 8));
-  // AAD, data and lengths go through one reduction when they fit in 16 blocks (every small
-  // ESP packet); otherwise the AAD, and the bulk loop's 256-byte chunks, have their own.
+  // AAD (one block at most), data and lengths go through one reduction when they fit in 16
+  // blocks (every small ESP packet); otherwise the AAD, and the bulk loop's 256-byte chunks,
+  // have their own.
   __m128i y = _mm_setzero_si128();
-  const uint64_t aad_blocks = blocks_of(aad_len);
-  const bool aad_apart = len >= 256 || aad_blocks + blocks_of(len) + 1 > 16;
+  const bool aad_apart = len >= 256 || aad_len > 16 || blocks_of(len) + 2 > 16;
   if (aad_apart && aad_len != 0) y = ghash_bytes(k, y, aad, aad_len);
 
   // Counter pair [J0 + 1 | J0 + 2], byte-reversed.
-  __m256i ctr = _mm256_add_epi32(_mm256_broadcastsi128_si256(_mm_shuffle_epi8(j0, rev)),
-                                 _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 1));
+  __m256i ctr =
+      _mm256_add_epi32(_mm256_broadcastsi128_si256(_mm_shuffle_epi8(j0, byte_reverse_mask())),
+                       _mm256_set_epi32(0, 0, 0, 2, 0, 0, 0, 1));
   uint64_t left = len;
   if (left >= 256) bulk<Encrypt, Rounds>(k, ctr, y, out, in, left);
-
-  // The tail (< 256 bytes).
-  const bool aad_in_tail = !aad_apart && aad_len != 0;
-  if ((!aad_in_tail || aad_len <= 16) && (aad_in_tail ? 1 : 0) + blocks_of(left) + 1 <= 16) {
-    y = tail_in_registers<Encrypt, Rounds>(k, ctr, y, out, in, left, aad_in_tail ? aad : nullptr,
-                                           aad_len, lengths);
-  } else {
-    // Longer AAD or 17 blocks: through memory. GHASH reads the ciphertext: decryption hashes
-    // before it overwrites its input (in place), encryption after it wrote its output.
-    const uint8_t* hashed = Encrypt ? out : in;
-    const uint64_t tail_len = left;
-    if (!Encrypt)
-      y = hash_tail(k, y, aad_in_tail ? aad : nullptr, aad_len, hashed, tail_len, lengths);
-    if (left >= 128) {
-      ctr_xor<4, Rounds>(k, ctr, out, in);
-      in += 128, out += 128, left -= 128;
-    }
-    if (left >= 64) {
-      ctr_xor<2, Rounds>(k, ctr, out, in);
-      in += 64, out += 64, left -= 64;
-    }
-    if (left >= 32) {
-      ctr_xor<1, Rounds>(k, ctr, out, in);
-      in += 32, out += 32, left -= 32;
-    }
-    if (left != 0) {
-      __m256i ks;
-      keystream<1, Rounds>(k, ctr, &ks);
-      if (left >= 16) {
-        __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
-                         _mm_xor_si128(d, _mm256_castsi256_si128(ks)));
-        in += 16, out += 16, left -= 16;
-        ks = _mm256_permute2x128_si256(ks, ks, 0x11);
-      }
-      if (left != 0)
-        store_partial(out, _mm_xor_si128(load_partial(in, left), _mm256_castsi256_si128(ks)), left);
-    }
-    if (Encrypt)
-      y = hash_tail(k, y, aad_in_tail ? aad : nullptr, aad_len, hashed, tail_len, lengths);
-  }
-
-  store_tag(y, ekj0, tag, tag_len);
+  y = tail_in_registers<Encrypt, Rounds>(
+      k, ctr, y, out, in, left, aad_apart || aad_len == 0 ? nullptr : aad, aad_len, lengths);
+  store_tag(y, _mm256_castsi256_si128(ekj0), tag, tag_len);
 }
 
 }  // namespace
