@@ -242,6 +242,35 @@ TEST_F(Negative, CpuCryptoAndRawDpReportTagMismatch) {
   }
 }
 
+TEST_F(Negative, TagMismatchInAPairOfSmallOpsFailsAlone) {
+  // Three 48-byte ops in one call: the driver runs the first two together (vaes_gcm's pair path
+  // on CPUs with VAES) and the third alone. A tampered tag on the second fails the second only.
+  std::mt19937_64 rng(12);
+  Spec s = esp_gcm128_spec();
+  Material m = random_material(s, rng);
+  for (auto [api, d] : {std::pair{Api::CpuCrypto, ours()}, std::pair{Api::RawDp, ours_raw()}}) {
+    std::vector<Job> jobs(3);
+    std::vector<Bytes> plain(3);
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      jobs[i].data = plain[i] = random_bytes(48, rng);
+      jobs[i].regions = {0, 48, 0, 0};
+    }
+    std::string why;
+    ASSERT_TRUE(run_jobs(api, d, 0, s, m, true, jobs, &why)) << why;
+    for (Job& j : jobs) {
+      EXPECT_EQ(j.status, 0);
+      j.data = j.out;
+    }
+    jobs[1].digest[7] ^= 0x20;
+    ASSERT_TRUE(run_jobs(api, d, 0, s, m, false, jobs, &why)) << why;
+    EXPECT_EQ(jobs[0].status, 0);
+    EXPECT_EQ(jobs[1].status, api == Api::CpuCrypto ? EBADMSG : 1);
+    EXPECT_EQ(jobs[2].status, 0);
+    EXPECT_EQ(jobs[0].out, plain[0]);
+    EXPECT_EQ(jobs[2].out, plain[2]);
+  }
+}
+
 TEST_F(Negative, CpuCryptoBadEntryFailsAloneInABurst) {
   // One CPU-crypto call: good ops, one too short for the call's offsets (EINVAL) and a segmented
   // one (the driver's general path, beside its one-segment GCM loop). Each good op must come out
