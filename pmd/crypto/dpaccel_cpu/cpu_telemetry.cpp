@@ -19,7 +19,7 @@ int stats_cmd(const char*, const char* params, rte_tel_data* d) noexcept {
   rte_tel_data_add_dict_string(d, "sync_api",
                                dv->sync_api == SyncApi::RawDp ? "raw_dp" : "cpu_crypto");
   rte_tel_data_add_dict_string(d, "ipsec_mb_path", imb::arch_name(imb::process_arch()));
-  rte_tel_data_add_dict_string(d, "aes_gcm", imb::use_vaes_gcm() ? "vaes_avx2" : "ipsec_mb");
+  rte_tel_data_add_dict_string(d, "aes_gcm", imb::vaes_gcm_use_name());
   rte_tel_data_add_dict_int(d, "started", dev->data->dev_started);
   using Q = QueuePair;
   pmd::add_qp_column<Q>(d, dev, "enqueued", [](Q& q) { return q.stats.enqueued_count; });

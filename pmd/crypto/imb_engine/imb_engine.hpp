@@ -94,7 +94,8 @@ class QpEngine {
   struct GcmCall {
     aes_gcm_enc_dec_t oneshot;
     const gcm_key_data* key;
-    const VaesGcmKey* vaes;  // nullptr: IPsec-MB for every length
+    const VaesGcmKey* vaes;  // nullptr: IPsec-MB for every op
+    bool vaes_single;        // vaes also for single ops (else pairs only)
     uint64_t aad_len;
     uint64_t digest_len;
     bool encrypt;
@@ -103,6 +104,7 @@ class QpEngine {
         : oneshot(s.gcm_oneshot),
           key(&s.gcm_key),
           vaes(s.vaes_gcm ? &s.vaes_key : nullptr),
+          vaes_single(s.vaes_single),
           aad_len(s.aad_len),
           digest_len(s.digest_len),
           encrypt(s.aead_encrypt),
@@ -119,7 +121,7 @@ class QpEngine {
         [[unlikely]]
       return Status::InvalidArgs;
     alignas(16) uint8_t tag[16];
-    if (g.vaes != nullptr && len >= kVaesGcmMinLen) {
+    if (g.vaes_single && len >= kVaesGcmMinLen) {
       if (g.encrypt) {
         vaes_gcm_encrypt(*g.vaes, out, in, len, iv, aad, g.aad_len, digest, g.digest_len);
         return Status::Ok;

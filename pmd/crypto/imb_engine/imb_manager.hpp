@@ -24,9 +24,18 @@ MgrPtr make_manager(int logtype) noexcept;
 
 // The architecture chosen for this process (valid after the first make_manager()).
 IMB_ARCH process_arch() noexcept;
-// Whether GCM sessions use vaes_gcm (IPsec-MB on its avx2 path, a CPU with VAES+VPCLMULQDQ, and
-// not DPACCEL_GCM=ipsec-mb). Valid after the first make_manager().
-bool use_vaes_gcm() noexcept;
+// Where GCM sessions use vaes_gcm (our 256-bit VAES code) rather than IPsec-MB's GCM, decided
+// once per process from IPsec-MB's path and the CPU (vaes_gcm_usable(): VAES+VPCLMULQDQ, not
+// DPACCEL_GCM=ipsec-mb). Valid after the first make_manager().
+enum class VaesGcmUse : uint8_t {
+  kOff,    // IPsec-MB for every op
+  kPairs,  // IPsec-MB's AVX-512 path: ours only for pairs of small ops (process_vec), where it
+           // measured faster; single ops and longer ones stay on IPsec-MB's 512-bit code
+  kAll,    // IPsec-MB's AVX2 path: ours for every contiguous op of kVaesGcmMinLen+ bytes
+};
+VaesGcmUse vaes_gcm_use() noexcept;
+// The telemetry/log name of vaes_gcm_use().
+const char* vaes_gcm_use_name() noexcept;
 const char* arch_name(IMB_ARCH a) noexcept;
 
 }  // namespace dpaccel::imb

@@ -59,7 +59,8 @@ constexpr GcmEntryPoints kGcm256{&IMB_MGR::gcm256_pre,          &IMB_MGR::gcm256
 int setup_gcm(Session& s, IMB_MGR* mgr, const rte_crypto_aead_xform& x) noexcept {
   const GcmEntryPoints& e = x.key.length == 16 ? kGcm128 : x.key.length == 24 ? kGcm192 : kGcm256;
   (mgr->*e.pre)(x.key.data, &s.gcm_key);
-  s.vaes_gcm = use_vaes_gcm();
+  s.vaes_gcm = vaes_gcm_use() != VaesGcmUse::kOff;
+  s.vaes_single = vaes_gcm_use() == VaesGcmUse::kAll;
   if (s.vaes_gcm) {
     // The key schedule from IPsec-MB's own expansion (not from gcm_key's layout, which is the
     // code path's business), into the session's cipher key members a GCM session leaves unused.

@@ -49,7 +49,8 @@ struct alignas(64) Session {
   bool auth_verify;   // Path::Job with a hash: compare against the op's digest
   bool has_cipher;    // a cipher transform (NULL included): its region is used
   bool has_auth;      // a hash other than NULL: its region is read
-  bool vaes_gcm;      // Path::Gcm: contiguous ops of kVaesGcmMinLen+ bytes run vaes_gcm
+  bool vaes_gcm;      // Path::Gcm: vaes_key is set; pairs of small ops run vaes_gcm
+  bool vaes_single;   // Path::Gcm: contiguous single ops of kVaesGcmMinLen+ bytes run vaes_gcm too
 };
 
 // Builds s from a DPDK transform chain. Returns 0, -ENOTSUP (an algorithm, a chain order or a
