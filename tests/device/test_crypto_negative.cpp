@@ -243,12 +243,14 @@ TEST_F(Negative, CpuCryptoAndRawDpReportTagMismatch) {
 }
 
 TEST_F(Negative, TagMismatchInAPairOfSmallOpsFailsAlone) {
-  // Three 48-byte ops in one call: the driver runs the first two together (vaes_gcm's pair path
-  // on CPUs with VAES) and the third alone. A tampered tag on the second fails the second only.
+  // Three 48-byte ops in one call (one enqueue burst for the op API): the driver runs the first
+  // two together (vaes_gcm's pair path on CPUs with VAES) and the third alone. A tampered tag on
+  // the second fails the second only.
   std::mt19937_64 rng(12);
   Spec s = esp_gcm128_spec();
   Material m = random_material(s, rng);
-  for (auto [api, d] : {std::pair{Api::CpuCrypto, ours()}, std::pair{Api::RawDp, ours_raw()}}) {
+  for (auto [api, d] : {std::pair{Api::CpuCrypto, ours()}, std::pair{Api::RawDp, ours_raw()},
+                        std::pair{Api::Ops, ours()}}) {
     std::vector<Job> jobs(3);
     std::vector<Bytes> plain(3);
     for (size_t i = 0; i < jobs.size(); ++i) {
@@ -264,10 +266,49 @@ TEST_F(Negative, TagMismatchInAPairOfSmallOpsFailsAlone) {
     jobs[1].digest[7] ^= 0x20;
     ASSERT_TRUE(run_jobs(api, d, 0, s, m, false, jobs, &why)) << why;
     EXPECT_EQ(jobs[0].status, 0);
-    EXPECT_EQ(jobs[1].status, api == Api::CpuCrypto ? EBADMSG : 1);
+    EXPECT_EQ(jobs[1].status, api == Api::CpuCrypto ? EBADMSG
+                              : api == Api::Ops     ? int(RTE_CRYPTO_OP_STATUS_AUTH_FAILED)
+                                                    : 1);
     EXPECT_EQ(jobs[2].status, 0);
     EXPECT_EQ(jobs[0].out, plain[0]);
     EXPECT_EQ(jobs[2].out, plain[2]);
+  }
+}
+
+TEST_F(Negative, SmallGcmOpsOfTwoSessionsInOneBurstAreNotMixed) {
+  // The op API pairs consecutive small GCM ops of one session (vaes_gcm on CPUs with VAES): an
+  // enqueue burst alternating two sessions (two keys) must give each op what its own session
+  // gives it in a burst of its own.
+  GcmSession a(ours(), 21), b(ours(), 22);
+  ASSERT_NE(a.sess, nullptr);
+  ASSERT_NE(b.sess, nullptr);
+  std::vector<Bytes> plain;
+  for (int i = 0; i < 4; ++i) plain.push_back(random_bytes(48, a.rng));
+  GcmOps a_alone(a, plain), b_alone(b, plain), a_mixed(a, plain), b_mixed(b, plain);
+  ASSERT_TRUE(a_alone.ok() && b_alone.ok() && a_mixed.ok() && b_mixed.ok());
+  std::vector<rte_crypto_op*> mixed;
+  for (size_t i = 0; i < plain.size(); ++i) {
+    mixed.push_back(a_mixed[i]);
+    mixed.push_back(b_mixed[i]);
+  }
+  for (auto* ops : {a_alone.data(), b_alone.data(), mixed.data()}) {
+    const uint16_t n = ops == mixed.data() ? uint16_t(mixed.size()) : uint16_t(plain.size());
+    ASSERT_EQ(rte_cryptodev_enqueue_burst(ours(), 0, ops, n), n);
+    ASSERT_EQ(dequeue_n(ours(), 0, n, std::chrono::seconds(5)).size(), n);
+  }
+  auto data = [](rte_crypto_op* op) {
+    const rte_mbuf* m = op->sym->m_src;
+    const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
+    return Bytes(p, p + m->data_len);
+  };
+  for (size_t i = 0; i < plain.size(); ++i) {
+    for (auto [alone, mix] : {std::pair{&a_alone, &a_mixed}, std::pair{&b_alone, &b_mixed}}) {
+      EXPECT_EQ((*mix)[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
+      EXPECT_EQ((*alone)[i]->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
+      EXPECT_EQ(data((*mix)[i]), data((*alone)[i])) << "op " << i;
+      EXPECT_EQ(0, std::memcmp(mix->digest(i), alone->digest(i), 16)) << "op " << i;
+    }
+    EXPECT_NE(data(a_alone[i]), data(b_alone[i]));  // the two keys do differ
   }
 }
 
