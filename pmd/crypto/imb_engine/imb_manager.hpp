@@ -29,8 +29,9 @@ IMB_ARCH process_arch() noexcept;
 // DPACCEL_GCM=ipsec-mb). Valid after the first make_manager().
 enum class VaesGcmUse : uint8_t {
   kOff,    // IPsec-MB for every op
-  kPairs,  // IPsec-MB's AVX-512 path: ours only for pairs of small ops (process_vec), where it
-           // measured faster; single ops and longer ones stay on IPsec-MB's 512-bit code
+  kPairs,  // IPsec-MB's AVX-512 path: ours only for pairs of small ops (CPU crypto, raw data
+           // path, enqueue bursts), where it measured faster; single ops and longer ones stay on
+           // IPsec-MB's 512-bit code
   kAll,    // IPsec-MB's AVX2 path: ours for every contiguous op of kVaesGcmMinLen+ bytes
 };
 VaesGcmUse vaes_gcm_use() noexcept;

@@ -32,10 +32,10 @@ uint32_t describe(rte_mbuf* m, rte_crypto_vec* single, rte_crypto_vec* pool, uin
   return n;
 }
 
-// Whether op (of session sess, single-segment and in place: checked by the caller for the
-// first op) can go into a pair of small GCM ops: 32..64 bytes inside its buffer, and the IV,
-// digest and AAD pointers the call needs. Anything else takes the single-op path, whose checks
-// then report what is wrong.
+// Whether op (of GCM session s, single-segment and in place: checked by the caller for the
+// first op, by pairs_with() for the second) can go into a pair of small GCM ops: 32..64 bytes
+// inside its buffer, and the digest and AAD pointers the call needs (the IV is in the op). Anything
+// else takes the single-op path, whose checks then report what is wrong.
 bool small_gcm_op(const rte_crypto_op* op, const Session& s) noexcept {
   const rte_crypto_sym_op* sym = op->sym;
   const rte_mbuf* m = sym->m_src;
