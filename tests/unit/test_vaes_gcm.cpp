@@ -52,6 +52,13 @@ class VaesGcm : public ::testing::Test {
     vaes_gcm_precompute(key_, enc, key.size() == 16 ? 10 : key.size() == 24 ? 12 : 14);
   }
 
+  // A random key of len bytes from rng, set as set_key() does.
+  void set_random_key(size_t len, std::mt19937& rng) {
+    Bytes key(len);
+    for (auto& b : key) b = static_cast<uint8_t>(rng());
+    set_key(key);
+  }
+
   void imb_encrypt(uint8_t* out, const uint8_t* in, uint64_t len, const uint8_t* iv,
                    const uint8_t* aad, uint64_t aad_len, uint8_t* tag, uint64_t tag_len) {
     struct gcm_context_data ctx;
@@ -129,9 +136,7 @@ TEST_F(VaesGcm, AgreesWithIpsecMbOnEveryLength) {
   constexpr uint8_t kGuard = 0xa5;
   int mismatches = 0;
   for (size_t key_len : {16u, 24u, 32u}) {
-    Bytes key(key_len);
-    for (auto& b : key) b = static_cast<uint8_t>(rng());
-    set_key(key);
+    set_random_key(key_len, rng);
     for (size_t i = 0; i < lengths.size(); ++i) {
       const uint64_t len = lengths[i];
       const uint64_t aad_len = aad_lens[(i + key_len) % std::size(aad_lens)];
@@ -183,9 +188,7 @@ TEST_F(VaesGcm, PairEqualsTwoSingleCalls) {
   constexpr uint8_t kGuard = 0x5a;
   int mismatches = 0;
   for (size_t key_len : {16u, 24u, 32u}) {
-    Bytes key(key_len);
-    for (auto& b : key) b = static_cast<uint8_t>(rng());
-    set_key(key);
+    set_random_key(key_len, rng);
     for (uint64_t len0 = 0; len0 <= kVaesGcmPairMaxLen; ++len0) {
       for (uint64_t len1 = 0; len1 <= kVaesGcmPairMaxLen; len1 += 7) {
         const uint64_t aad_len = (len0 + len1 + key_len) % 17;
@@ -228,9 +231,7 @@ TEST_F(VaesGcm, PairEqualsTwoSingleCalls) {
 // decryption computes: it is what the driver compares.
 TEST_F(VaesGcm, AnyFlippedBitChangesTheTag) {
   std::mt19937 rng(7);
-  Bytes key(16);
-  for (auto& b : key) b = static_cast<uint8_t>(rng());
-  set_key(key);
+  set_random_key(16, rng);
   for (uint64_t len : {1u, 15u, 16u, 17u, 255u, 256u, 257u, 1420u}) {
     Bytes text(len), aad(12), iv(12, 3), tag(16);
     for (auto& b : text) b = static_cast<uint8_t>(rng());

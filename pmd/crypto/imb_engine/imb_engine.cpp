@@ -293,6 +293,13 @@ void QpEngine::process_vec(const Session& s, union rte_crypto_sym_ofs ofs,
     const rte_crypto_va_iova_ptr* ivs = vec.iv + first;
     const rte_crypto_va_iova_ptr* aads = vec.aad ? vec.aad + first : nullptr;
     const rte_crypto_va_iova_ptr* digests = vec.digest + first;
+    // Entry i as one in-place op, when it is one segment holding head + tail.
+    auto entry = [&](uint32_t i, SmallGcm& o) {
+      if (sgl[i].num != 1 || uint64_t{head} + tail > sgl[i].vec[0].len) return false;
+      o = {static_cast<uint8_t*>(sgl[i].vec[0].base) + head, sgl[i].vec[0].len - head - tail,
+           ivs[i].va, aads ? aads[i].va : nullptr, digests[i].va};
+      return true;
+    };
     for (uint32_t k = 0; k < n; ++k) {
       // Not one segment (none, or several): the general path, before anything reads the segment.
       if (sgl[k].num != 1) [[unlikely]] {
@@ -301,15 +308,10 @@ void QpEngine::process_vec(const Session& s, union rte_crypto_sym_ofs ofs,
       }
       const rte_crypto_vec& v = sgl[k].vec[0];
       // Two small ops in one call: their latency chains overlap (64-byte ESP packets).
-      if (gcm.pairs && k + 1 < n && gcm_pair_fits(sgl[k], head, tail) &&
-          gcm_pair_fits(sgl[k + 1], head, tail) && ivs[k].va && ivs[k + 1].va && digests[k].va &&
-          digests[k + 1].va && (gcm.aad_len == 0 || (aads && aads[k].va && aads[k + 1].va))) {
-        const rte_crypto_vec& v1 = sgl[k + 1].vec[0];
-        auto* d0 = static_cast<uint8_t*>(v.base) + head;
-        auto* d1 = static_cast<uint8_t*>(v1.base) + head;
-        gcm_pair(gcm, d0, v.len - head - tail, ivs[k].va, aads ? aads[k].va : nullptr,
-                 digests[k].va, d1, v1.len - head - tail, ivs[k + 1].va,
-                 aads ? aads[k + 1].va : nullptr, digests[k + 1].va, st + k);
+      SmallGcm a, b;
+      if (gcm.pairs && k + 1 < n && entry(k, a) && pairable(gcm, a) && entry(k + 1, b) &&
+          pairable(gcm, b)) {
+        gcm_pair(gcm, a, b, st + k);
         ++k;
         continue;
       }

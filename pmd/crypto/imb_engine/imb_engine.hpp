@@ -141,25 +141,33 @@ class QpEngine {
     return gcm_contiguous(GcmCall(s), in, out, end, data_len, len, iv, aad, digest);
   }
 
-  // Whether one single-segment vector entry can go through gcm_pair (g.pairs checked by the
-  // caller, once per vector): a region of kVaesGcmMinLen..kVaesGcmPairMaxLen bytes inside it.
-  static bool gcm_pair_fits(const rte_crypto_sgl& sgl, uint32_t head, uint32_t tail) noexcept {
-    if (sgl.num != 1) return false;
-    const uint64_t len = sgl.vec[0].len;
-    return uint64_t{head} + tail + kVaesGcmMinLen <= len && len - head - tail <= kVaesGcmPairMaxLen;
+  // One contiguous in-place GCM op as the pair path takes it: data..data + len inside its buffer
+  // (checked by the front end that built it), its IV, AAD and digest.
+  struct SmallGcm {
+    uint8_t* data;
+    uint64_t len;
+    const void* iv;
+    const void* aad;
+    void* digest;
+  };
+  // Whether o can go through gcm_pair (g.pairs checked by the caller): kVaesGcmMinLen..
+  // kVaesGcmPairMaxLen bytes and the pointers the call needs. The front ends (process_vec,
+  // process_ops) share this one test; what fails it takes the single-op path, which reports
+  // what is wrong.
+  static bool pairable(const GcmCall& g, const SmallGcm& o) noexcept {
+    return o.len >= kVaesGcmMinLen && o.len <= kVaesGcmPairMaxLen && o.iv != nullptr &&
+           o.digest != nullptr && (g.aad_len == 0 || o.aad != nullptr);
   }
-  // Two contiguous in-place GCM ops of one session at once (gcm_pair_fits() for both, pointers
-  // checked by the caller). st[0], st[1] receive their statuses.
-  static void gcm_pair(const GcmCall& g, uint8_t* d0, uint64_t len0, const void* iv0,
-                       const void* aad0, void* digest0, uint8_t* d1, uint64_t len1, const void* iv1,
-                       const void* aad1, void* digest1, Status* st) noexcept {
+  // Two pairable ops of one session at once. st[0], st[1] receive their statuses.
+  static void gcm_pair(const GcmCall& g, const SmallGcm& a, const SmallGcm& b,
+                       Status* st) noexcept {
     alignas(16) uint8_t tags[2][16];
-    auto* dg0 = static_cast<uint8_t*>(digest0);
-    auto* dg1 = static_cast<uint8_t*>(digest1);
-    const VaesGcmOp op[2] = {{d0, d0, len0, static_cast<const uint8_t*>(iv0),
-                              static_cast<const uint8_t*>(aad0), g.encrypt ? dg0 : tags[0]},
-                             {d1, d1, len1, static_cast<const uint8_t*>(iv1),
-                              static_cast<const uint8_t*>(aad1), g.encrypt ? dg1 : tags[1]}};
+    auto* dg0 = static_cast<uint8_t*>(a.digest);
+    auto* dg1 = static_cast<uint8_t*>(b.digest);
+    const VaesGcmOp op[2] = {{a.data, a.data, a.len, static_cast<const uint8_t*>(a.iv),
+                              static_cast<const uint8_t*>(a.aad), g.encrypt ? dg0 : tags[0]},
+                             {b.data, b.data, b.len, static_cast<const uint8_t*>(b.iv),
+                              static_cast<const uint8_t*>(b.aad), g.encrypt ? dg1 : tags[1]}};
     if (g.encrypt) {
       vaes_gcm_encrypt_pair(*g.vaes, op, g.aad_len, g.digest_len);
       st[0] = st[1] = Status::Ok;

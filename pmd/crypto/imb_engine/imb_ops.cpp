@@ -32,26 +32,25 @@ uint32_t describe(rte_mbuf* m, rte_crypto_vec* single, rte_crypto_vec* pool, uin
   return n;
 }
 
-// Whether op (of GCM session s, single-segment and in place: checked by the caller for the
-// first op, by pairs_with() for the second) can go into a pair of small GCM ops: 32..64 bytes
-// inside its buffer, and the digest and AAD pointers the call needs (the IV is in the op). Anything
-// else takes the single-op path, whose checks then report what is wrong.
-bool small_gcm_op(const rte_crypto_op* op, const Session& s) noexcept {
-  const rte_crypto_sym_op* sym = op->sym;
-  const rte_mbuf* m = sym->m_src;
-  const uint32_t len = sym->aead.data.length;
-  return len >= kVaesGcmMinLen && len <= kVaesGcmPairMaxLen &&
-         uint64_t{sym->aead.data.offset} + len <= m->data_len && sym->aead.digest.data != nullptr &&
-         (s.aad_len == 0 || sym->aead.aad.data != nullptr);
-}
-
-// The op after a small GCM op, when it is one of the same session to pair it with.
-bool pairs_with(const rte_crypto_op* op, const rte_crypto_op* next, const Session& s) noexcept {
+// The op after one on the contiguous GCM fast path, when it can go with it into a pair: one of
+// the same session, one segment, in place (pairable() checks the rest).
+bool pairs_with(const rte_crypto_op* op, const rte_crypto_op* next) noexcept {
   const rte_crypto_sym_op* sym = next->sym;
   return next->type == RTE_CRYPTO_OP_TYPE_SYMMETRIC &&
          next->sess_type == RTE_CRYPTO_OP_WITH_SESSION && sym->session == op->sym->session &&
          sym->m_src != nullptr && sym->m_src->nb_segs == 1 &&
-         (sym->m_dst == nullptr || sym->m_dst == sym->m_src) && small_gcm_op(next, s);
+         (sym->m_dst == nullptr || sym->m_dst == sym->m_src);
+}
+
+// An op's AEAD region as the pair path takes it, when the region lies inside its (one-segment)
+// source buffer.
+bool as_small(rte_crypto_op* op, const Session& s, QpEngine::SmallGcm& o) noexcept {
+  rte_crypto_sym_op* sym = op->sym;
+  if (uint64_t{sym->aead.data.offset} + sym->aead.data.length > sym->m_src->data_len) return false;
+  o = {rte_pktmbuf_mtod_offset(sym->m_src, uint8_t*, sym->aead.data.offset), sym->aead.data.length,
+       rte_crypto_op_ctod_offset(op, const uint8_t*, s.iv_offset), sym->aead.aad.data,
+       sym->aead.digest.data};
+  return true;
 }
 
 }  // namespace
@@ -85,27 +84,21 @@ uint32_t QpEngine::process_ops(rte_crypto_op* const* ops, uint32_t n) noexcept {
       if (s->path == Path::Gcm && m->nb_segs == 1 && (sym->m_dst == nullptr || sym->m_dst == m))
           [[likely]] {
         // ESP's common case: one call, no batching; two consecutive small ops of one session
-        // in one call where the session pairs them (see process_vec).
-        if (s->vaes_gcm && s->aad_len <= 16 && i + 1 < n && small_gcm_op(op, *s) &&
-            pairs_with(op, ops[i + 1], *s)) {
-          rte_crypto_op* op2 = ops[i + 1];
-          rte_crypto_sym_op* sym2 = op2->sym;
+        // in one call where the session pairs them (as process_vec does).
+        const GcmCall g(*s);
+        SmallGcm a, b;
+        if (g.pairs && i + 1 < n && pairs_with(op, ops[i + 1]) && as_small(op, *s, a) &&
+            pairable(g, a) && as_small(ops[i + 1], *s, b) && pairable(g, b)) {
           Status two[2];
-          gcm_pair(
-              GcmCall(*s), rte_pktmbuf_mtod_offset(m, uint8_t*, sym->aead.data.offset),
-              sym->aead.data.length, rte_crypto_op_ctod_offset(op, const uint8_t*, s->iv_offset),
-              sym->aead.aad.data, sym->aead.digest.data,
-              rte_pktmbuf_mtod_offset(sym2->m_src, uint8_t*, sym2->aead.data.offset),
-              sym2->aead.data.length, rte_crypto_op_ctod_offset(op2, const uint8_t*, s->iv_offset),
-              sym2->aead.aad.data, sym2->aead.digest.data, two);
+          gcm_pair(g, a, b, two);
           op->status = to_op_status(two[0]);
-          op2->status = to_op_status(two[1]);
+          ops[i + 1]->status = to_op_status(two[1]);
           errors += (two[0] != Status::Ok) + (two[1] != Status::Ok);
-          ++i;  // op2 is done too
+          ++i;  // the second op is done too
           continue;
         }
         uint8_t* d = rte_pktmbuf_mtod_offset(m, uint8_t*, sym->aead.data.offset);
-        Status r = gcm_contiguous(*s, d, d, uint64_t{sym->aead.data.offset} + sym->aead.data.length,
+        Status r = gcm_contiguous(g, d, d, uint64_t{sym->aead.data.offset} + sym->aead.data.length,
                                   m->data_len, sym->aead.data.length,
                                   rte_crypto_op_ctod_offset(op, const uint8_t*, s->iv_offset),
                                   sym->aead.aad.data, sym->aead.digest.data);
