@@ -15,11 +15,15 @@
 
 #include "device_fixture.hpp"
 #include "gcm_ops.hpp"
+#include "telemetry_client.hpp"
 
 namespace dpaccel::test {
 namespace {
 
-class Balance : public DeviceTest {};
+class Balance : public DeviceTest {
+ protected:
+  static void take_back_from_a_stall(const std::string& suffix, bool zero_copy);
+};
 
 // Every op came back once, in enqueue order, with its own session, encrypted as OpenSSL does it
 // (data and digest); the op at `bad`, if any, with an error status.
@@ -314,6 +318,46 @@ TEST_F(Balance, RerunOfACipherOnlyOpIgnoresItsAuthFields) {
     }
   }
   EXPECT_GE(specs, 2);  // AES-CBC and AES-CTR alone
+}
+
+// Ops taken back from a stalled accelerator. crypto_dpaccel_worker takes revocable ops
+// (op_claim.hpp), so by default the balancer hands it the application's own buffers; the other
+// accelerators, and this one with zero_copy=0, get private copies. Either way an op the balancer
+// took back and ran on the CPU must stay as the CPU left it when the accelerator wakes up: here 32
+// in-place AES-GCM encryptions, checked once when dequeued and again after the accelerator's
+// 300 ms stall is over and it has given every op back (had it encrypted them too, they would read
+// as ciphertext encrypted twice).
+void Balance::take_back_from_a_stall(const std::string& suffix, bool zero_copy) {
+  TempBalancer t(suffix, "corelist=1,stall_ms=300,stall_after=0",
+                 std::string("mode=accel,stall_us=20000,zero_copy=") + (zero_copy ? "1" : "0"));
+  ASSERT_TRUE(t.ok);
+  const uint8_t b = dev(t.balancer.c_str()), w = dev(t.accel.c_str());
+  GcmSession gs(b, 23);
+  ASSERT_NE(gs.sess, nullptr);
+  std::vector<Bytes> plain(32);
+  for (auto& p : plain) p = random_bytes(64 + gs.rng() % 1400, gs.rng);
+  GcmOps ops(gs, plain);
+  ASSERT_TRUE(ops.ok());
+  ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, ops.data(), 32), 32);
+  std::vector<rte_crypto_op*> back = dequeue_n(b, 0, 32, std::chrono::seconds(10));
+  ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_order(back, ops, gs, plain));
+  const std::string bal = telemetry("/dpaccel/crypto_balance/stats," + std::to_string(b));
+  EXPECT_EQ(first_of(bal, "reruns_stall"), 32) << bal;
+  EXPECT_EQ(first_of(bal, "accel_zero_copy"), zero_copy ? 32 : 0) << bal;
+  drain_balancer(b, {w});  // the stall ends; the accelerator gives back what it held
+  ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_order(back, ops, gs, plain));
+  const std::string wrk = telemetry("/dpaccel/crypto_worker/stats," + std::to_string(w));
+  // Revoked zero-copy ops come back untouched; copies are worked on (and then only freed).
+  EXPECT_EQ(first_of(wrk, "revoked"), zero_copy ? 32 : 0) << wrk;
+  const std::string after = telemetry("/dpaccel/crypto_balance/stats," + std::to_string(b));
+  EXPECT_EQ(first_of(after, "late_returns"), 32) << after;
+}
+
+TEST_F(Balance, ZeroCopyOpsTakenBackFromAStallAreLeftAlone) {
+  take_back_from_a_stall("zc1", true);
+}
+TEST_F(Balance, CopiedOpsTakenBackFromAStallAreLeftAlone) {
+  take_back_from_a_stall("zc0", false);
 }
 
 TEST_F(Balance, BadDevargsAreRefused) {

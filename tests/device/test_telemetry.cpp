@@ -1,10 +1,7 @@
-// The drivers' rte_telemetry commands, queried the way dpdk-telemetry.py does: over the process's
-// telemetry socket (SOCK_SEQPACKET), JSON back.
+// The drivers' rte_telemetry commands, queried the way dpdk-telemetry.py does
+// (telemetry_client.hpp).
 #include <rte_cryptodev.h>
 #include <rte_eal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -12,29 +9,10 @@
 
 #include "device_fixture.hpp"
 #include "gcm_ops.hpp"
+#include "telemetry_client.hpp"
 
 namespace dpaccel::test {
 namespace {
-
-// Sends cmd to this process's telemetry socket and returns the JSON reply ("" if unreachable).
-std::string telemetry(const std::string& cmd) {
-  std::string path = std::string(rte_eal_get_runtime_dir()) + "/dpdk_telemetry.v2";
-  int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-  if (fd < 0) return "";
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  std::string out;
-  char buf[16384];
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      read(fd, buf, sizeof buf) > 0 &&  // the greeting
-      write(fd, cmd.data(), cmd.size()) == static_cast<ssize_t>(cmd.size())) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n > 0) out.assign(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return out;
-}
 
 class Telemetry : public DeviceTest {};
 
@@ -98,13 +76,6 @@ TEST_F(Telemetry, WorkerShowsItsInFlightDepth) {
   rte_cryptodev_stats_reset(w);
 }
 
-// The first number of the array `key` in a telemetry JSON reply (-1 when absent).
-long long first_of(const std::string& json, const std::string& key) {
-  size_t at = json.find("\"" + key + "\":[");
-  if (at == std::string::npos) return -1;
-  return std::stoll(json.substr(at + key.size() + 4));
-}
-
 // 20 bursts of 64 AES-GCM ops of 64..1463 bytes through queue pair 0 of device b, each right.
 void run_gcm_rounds(uint8_t b, const Spec& s, const Material& m, std::mt19937_64& rng) {
   for (int round = 0; round < 20; ++round) {
@@ -147,6 +118,11 @@ TEST_F(Telemetry, BalancerShowsItsSplitAndReruns) {
   EXPECT_GT(first_of(t0, "cpu_ops"), 0) << t0;
   EXPECT_GT(first_of(t0, "accel_ops") + first_of(t0, "spills"), 0) << t0;
   EXPECT_GT(first_of(t0, "accel0_latency_ns"), 0) << t0;
+  // Its regime guard and zero-copy counters are there (which regime is in force depends on how
+  // long this ran: none is asserted); worker_b0 takes revocable ops, so every op sent is one.
+  EXPECT_GE(first_of(t0, "regime_cpu_only"), 0) << t0;
+  EXPECT_GE(first_of(t0, "regime_switches"), 0) << t0;
+  EXPECT_EQ(first_of(t0, "accel_zero_copy"), first_of(t0, "accel_ops")) << t0;
 }
 
 // The fault counters move when their fault happens, and the balancer's rte_cryptodev_stats agree

@@ -42,8 +42,8 @@ CONFIG = "\n".join([
     "sp ipv4 in esp protect 2001 pri 1 src 10.0.2.0/24 dst 10.0.1.0/24",
     "rt ipv4 dst 172.16.0.2/32 port 1", "rt ipv4 dst 10.0.1.0/24 port 0",
     "neigh port 0 02:00:00:00:01:02", "neigh port 1 02:00:00:00:0b:01"]) + "\n"
-SUMMARY = re.compile(r"crypto_dpaccel_balance0 qp 0: (\d+) ops, (\d+) on the CPU, (\d+) on accelerators, "
-                     r"(\d+) spills, (\d+) re-runs")
+SUMMARY = re.compile(r"crypto_dpaccel_balance0 qp 0: (\d+) ops, (\d+) on the CPU, (\d+) on accelerators "
+                     r"\(\d+ zero-copy\), (\d+) spills, (\d+) re-runs")
 
 
 def gcm_sa(spi, key, out):

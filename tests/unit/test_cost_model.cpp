@@ -165,6 +165,84 @@ TEST(AccelGauge, CapGrowsWhileOpsComeBackWithinBudget) {
   EXPECT_NEAR(g.rate_ops(), 100'000, 10'000);
 }
 
+TEST(AccelGauge, BaseLatencyIgnoresTheQueueInFrontOfTheDevice) {
+  // Admission goes by the device's own latency: ops sent while it held few of ours. Ops sent
+  // behind a long queue of ours measure that queue too, which the in-flight cap answers for.
+  AccelGauge g;
+  EXPECT_EQ(g.base_latency_cycles(), 0);  // nothing measured: admission waits for a probe
+  for (int k = 0; k < 4; ++k) g.record_latency(1'000'000);  // behind a queue
+  EXPECT_EQ(g.base_latency_cycles(), 1'000'000);  // the loaded figure, while nothing else is known
+  for (int k = 0; k < 40; ++k) g.record_latency(200'000, true);
+  EXPECT_NEAR(g.base_latency_cycles(), 200'000, 1'000);
+  for (int k = 0; k < 400; ++k) g.record_latency(1'000'000);
+  EXPECT_NEAR(g.base_latency_cycles(), 200'000, 1'000) << "loaded ops moved the base";
+  EXPECT_GT(g.latency_cycles(), 900'000) << "the loaded latency follows every op";
+}
+
+TEST(AccelGauge, CapShrinksWhenOpsQueueAtTheAccelerator) {
+  // Well inside the order ring's budget (5 ms), but the ops take 3x the device's own latency:
+  // they wait in its queue, which is what the CPU could have run. Cut; and up again once
+  // they come back within 1.5x + 50 us.
+  AccelGauge g;
+  const uint64_t hz = 1'000'000'000;
+  uint64_t t = 1;
+  g.record_completions(0, t, hz, 5'000'000, 32, 1024);
+  for (int k = 0; k < 8; ++k) g.record_latency(200'000, true);  // the device's own: 200 us
+  for (int w = 0; w < 100; ++w) window(g, t, hz, 300'000, 5'000'000, 1024);  // < 350 us: fine
+  ASSERT_EQ(g.inflight_cap(32), 1024u);
+  window(g, t, hz, 600'000, 5'000'000, 1024);
+  EXPECT_EQ(g.inflight_cap(32), 768u);
+  window(g, t, hz, 300'000, 5'000'000, 1024);
+  EXPECT_EQ(g.inflight_cap(32), 864u);
+}
+
+// Drives a guard for `ms` milliseconds at the op rates (ops per ms) its regimes give, 10 ops at a
+// time; returns how many of those milliseconds ran under the model's choices.
+int drive(RegimeGuard& g, uint64_t& t, int ms, double model_rate, double cpu_rate) {
+  const uint64_t hz = 1'000'000'000, step = hz / 100'000;  // 10 us
+  int model_steps = 0;
+  for (int k = 0; k < ms * 100; ++k) {
+    const bool model = g.regime() == RegimeGuard::Regime::Model;
+    model_steps += model;
+    t += step;
+    g.account(static_cast<uint32_t>((model ? model_rate : cpu_rate) / 100), t, hz);
+  }
+  return model_steps / 100;
+}
+
+TEST(RegimeGuard, KeepsTheModelWhileItIsFaster) {
+  RegimeGuard g;
+  uint64_t t = 1;
+  const int model_ms = drive(g, t, 2000, 3000, 2000);  // the model: 1.5x the CPU alone
+  EXPECT_EQ(g.main_regime(), RegimeGuard::Regime::Model);
+  EXPECT_NEAR(model_ms, 1800, 30) << "9 ms in 10 under the model, 1 measuring the CPU alone";
+  EXPECT_NEAR(g.rate(RegimeGuard::Regime::Model), 3e6, 1e5);
+  EXPECT_NEAR(g.rate(RegimeGuard::Regime::Cpu), 2e6, 1e5);
+  EXPECT_EQ(g.switches(), 0u);
+}
+
+TEST(RegimeGuard, FallsBackToTheCpuWhenTheModelIsSlowerOrNoBetter) {
+  for (double model_rate : {1000.0, 2000.0, 2040.0}) {  // slower, equal, within 3 %
+    RegimeGuard g;
+    uint64_t t = 1;
+    const int model_ms = drive(g, t, 2000, model_rate, 2000);
+    EXPECT_EQ(g.main_regime(), RegimeGuard::Regime::Cpu) << model_rate;
+    // The first 10 ms ran the model; after that it only gets its 10 ms trials.
+    EXPECT_NEAR(model_ms, 10 + 19 * 10, 30) << model_rate;
+    EXPECT_EQ(g.switches(), 1u) << model_rate;
+  }
+}
+
+TEST(RegimeGuard, ComesBackWhenTheModelRecovers) {
+  RegimeGuard g;
+  uint64_t t = 1;
+  drive(g, t, 1000, 1000, 2000);  // an accelerator that hurts...
+  ASSERT_EQ(g.main_regime(), RegimeGuard::Regime::Cpu);
+  drive(g, t, 1000, 4000, 2000);  // ...then helps: the trials see it
+  EXPECT_EQ(g.main_regime(), RegimeGuard::Regime::Model);
+  EXPECT_EQ(g.switches(), 2u);
+}
+
 TEST(AccelGauge, CapShrinksWhenOpsComeBackLate) {
   // Ops queued at the accelerator come back later than the order ring's budget: cut by a quarter
   // per window down to the floor — and it does not follow the queue up (as "2 x rate x latency"

@@ -50,47 +50,58 @@ rte_crypto_op_status from_errno(int32_t e) noexcept {
   }
 }
 
-// Builds a private copy of op for accelerator a: our op, our mbuf holding the op's region at the
-// same offsets, IV, AAD and (for verify) the expected digest in our op. nullptr when the op does
-// not fit a private copy (then it runs on the CPU).
+// Builds the private op that accelerator a works on for op. A copy (zero_copy false): our op,
+// our mbuf holding the op's region at the same offsets, IV, AAD and (for verify) the expected
+// digest in our op. Zero-copy (an accelerator that takes revocable ops, op_claim.hpp): our op with
+// the IV, pointing at the application's mbufs, digest and AAD, its claim Queued. nullptr when the
+// op does not fit (then it runs on the CPU).
 rte_crypto_op* make_private(QueuePair& qp, const Session& s, rte_crypto_op* op, int a, uint64_t seq,
-                            uint64_t now) noexcept {
+                            uint64_t now, bool zero_copy) noexcept {
   rte_mbuf* m = op->sym->m_src;
   rte_mbuf* dst = op->sym->m_dst;
-  if (m->nb_segs != 1 || (dst && dst->nb_segs != 1) || s.aad_len > kAadMax) return nullptr;
-  OpRegion r = region_of(s, op);
-  if (r.end > qp.priv_room || r.end > m->data_len || (dst && r.end > dst->data_len)) return nullptr;
-  if (s.iv_offset + s.iv_len >
-      sizeof(rte_crypto_op) + sizeof(rte_crypto_sym_op) + kPrivSize - sizeof(PrivMeta))
-    return nullptr;
+  if (s.iv_offset + s.iv_len > kMetaOffset) return nullptr;
+  OpRegion r{};
+  if (!zero_copy) {
+    if (m->nb_segs != 1 || (dst && dst->nb_segs != 1) || s.aad_len > kAadMax) return nullptr;
+    r = region_of(s, op);
+    if (r.end > qp.priv_room || r.end > m->data_len || (dst && r.end > dst->data_len))
+      return nullptr;
+  }
   rte_crypto_op* p = rte_crypto_op_alloc(qp.priv_ops, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
   if (p == nullptr) return nullptr;
-  rte_mbuf* pm = rte_pktmbuf_alloc(qp.priv_mbufs);
-  if (pm == nullptr) {
-    rte_crypto_op_free(p);
-    return nullptr;
+  rte_mbuf* pm = nullptr;
+  if (!zero_copy) {
+    pm = rte_pktmbuf_alloc(qp.priv_mbufs);
+    if (pm == nullptr) {
+      rte_crypto_op_free(p);
+      return nullptr;
+    }
+    auto* pd = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(pm, static_cast<uint16_t>(r.end)));
+    std::memcpy(pd + r.begin, rte_pktmbuf_mtod_offset(m, uint8_t*, r.begin), r.end - r.begin);
   }
-  auto* pd = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(pm, static_cast<uint16_t>(r.end)));
-  std::memcpy(pd + r.begin, rte_pktmbuf_mtod_offset(m, uint8_t*, r.begin), r.end - r.begin);
   PrivMeta* meta = meta_of(p);
   meta->seq = seq;
   meta->t_enq = now;
   meta->app_op = op;
   meta->abandoned.store(false, std::memory_order_relaxed);
+  meta->claim.store(pmd::Claim::Queued, std::memory_order_relaxed);  // published by the enqueue
   meta->accel = static_cast<uint8_t>(a);
   meta->sub = s.sub;
   sub_sessions_ref(s.sub);
   meta->timed = false;
   meta->probe = false;
+  meta->zero_copy = zero_copy;
   meta->cost_in = 0;
+  meta->ahead = 0;
   rte_crypto_op_attach_sym_session(p, s.sub->accel_sess[a]);
   rte_crypto_sym_op* y = p->sym;
-  *y = *op->sym;  // offsets, lengths; pointers replaced below
+  *y = *op->sym;  // offsets, lengths, and for zero-copy the application's pointers
   y->session = s.sub->accel_sess[a];
-  y->m_src = pm;
-  y->m_dst = nullptr;
   std::memcpy(rte_crypto_op_ctod_offset(p, uint8_t*, s.iv_offset),
               rte_crypto_op_ctod_offset(op, uint8_t*, s.iv_offset), s.iv_len);
+  if (zero_copy) return p;
+  y->m_src = pm;
+  y->m_dst = nullptr;
   uint8_t* app_digest = digest_ptr(s, op);
   if (s.verify && s.digest_len && app_digest) std::memcpy(meta->digest, app_digest, s.digest_len);
   rte_iova_t meta_iova =
@@ -114,7 +125,7 @@ void free_private(rte_crypto_op* p) noexcept {
   PrivMeta* meta = meta_of(p);
   SubSessions* sub = meta->sub;
   meta->sub = nullptr;  // no accelerator holds it (qp_release reads this)
-  rte_pktmbuf_free(p->sym->m_src);
+  if (!meta->zero_copy) rte_pktmbuf_free(p->sym->m_src);  // else the application's
   rte_crypto_op_free(p);
   sub_sessions_unref(sub);
 }
@@ -123,6 +134,7 @@ namespace {
 
 // Copies an accelerator's result back into the application's op.
 void copy_back(const Session& s, rte_crypto_op* op, rte_crypto_op* p) noexcept {
+  if (meta_of(p)->zero_copy) return;  // the accelerator wrote the application's buffers
   OpRegion r = region_of(s, op);
   rte_mbuf* dst = op->sym->m_dst ? op->sym->m_dst : op->sym->m_src;
   std::memcpy(rte_pktmbuf_mtod_offset(dst, uint8_t*, r.begin),
@@ -133,19 +145,27 @@ void copy_back(const Session& s, rte_crypto_op* op, rte_crypto_op* p) noexcept {
 }
 
 // Whether accelerator i may take an op without holding back this queue pair: its latency times
-// the queue pair's op rate (what the CPU path alone could do) must stay under half the order ring.
+// the queue pair's op rate must fit in its share of the order ring (with in-order delivery, every
+// op sent after one at an accelerator waits there until it is back).
 // When it does not, one op every 10 ms still goes (a probe), so that a recovering accelerator is
 // noticed.
 enum class Admit : uint8_t { Yes, No, Probe };
-Admit order_allows(QueuePair& qp, size_t i, double cpu_cycles, uint64_t now, uint64_t hz) noexcept {
-  double lat = qp.gauge[i].latency_cycles();
+Admit order_allows(QueuePair& qp, size_t i, uint64_t now, uint64_t hz) noexcept {
+  // The device's own latency, not what our queue in front of it adds: the in-flight cap keeps
+  // that within budget. (Gated on the loaded latency, admission switched a busy accelerator off
+  // whenever its queue grew, and the split ran in on/off phases.)
+  double lat = qp.gauge[i].base_latency_cycles();
   // The rate that matters is what the queue pair can do, not what it did: a blocked queue pair's
-  // observed rate falls and would let even more ops go to the slow accelerator. Use the CPU's own
-  // rate for this kind and size when it is known, or the observed rate when that is higher.
-  double rate = std::max(cpu_cycles > 0 ? 1.0 / cpu_cycles : 0.0, qp.op_rate);
-  // Nothing is admitted before a probe has measured the latency: an op sent to an accelerator
-  // that turns out to take milliseconds holds back every later op of the queue pair.
-  if (lat > 0 && lat * rate < qp.depth / 2.0) return Admit::Yes;
+  // observed rate falls and would let even more ops go to the slow accelerator. So the highest
+  // rate it has run at lately. (The CPU's rate for the op's own size class, used before, took a
+  // mix's small ops for the whole mix: with AES-CBC + HMAC-SHA256 IMIX, 64-byte ops at ~550
+  // cycles said 4.4 Mops where the mix ran at 2, and kept out a 200 us accelerator worth 1.3x.
+  // A mix-weighted CPU rate, tried too, did no better in interleaved runs.)
+  double rate = std::max(qp.op_rate_peak, qp.op_rate);
+  // Nothing is admitted before a probe has measured the latency and a rate window has closed: an
+  // op sent to an accelerator that turns out to take milliseconds holds back every later op of
+  // the queue pair.
+  if (lat > 0 && rate > 0 && lat * rate < qp.depth * kOrderShare) return Admit::Yes;
   if (now - qp.last_probe[i] > hz / 100) {
     qp.last_probe[i] = now;
     return Admit::Probe;
@@ -247,18 +267,20 @@ struct AccelBatches {
 // order ring allows; -1 for the CPU (then it counts as a spill). May add a latency probe (a copy of
 // op nobody waits for) to an accelerator that is not admitted.
 int pick_accel(QueuePair& qp, const Device& d, AccelBatches& ab, const Session& s,
-               rte_crypto_op* op, uint32_t bytes, uint64_t now, uint64_t hz) noexcept {
+               rte_crypto_op* op, uint64_t now, uint64_t hz) noexcept {
   int a = -1;
   uint32_t best = UINT32_MAX;
   for (size_t i = 0; i < d.accel_devs.size(); ++i) {
     if (qp.stalled_until[i].load(std::memory_order_relaxed) > now) continue;
     if (d.mode != Mode::Accel) {
-      Admit ad = order_allows(qp, i, qp.model.cpu_cost(s.kind, bytes), now, hz);
+      Admit ad = order_allows(qp, i, now, hz);
       if (ad == Admit::No) continue;
       if (ad == Admit::Probe) {  // measure it with a copy nobody waits for
         if (ab.n[i] < kBurst)
-          if (rte_crypto_op* pr = make_private(qp, s, op, static_cast<int>(i), 0, now)) {
+          // Always a copy: a probe must not write the application's data.
+          if (rte_crypto_op* pr = make_private(qp, s, op, static_cast<int>(i), 0, now, false)) {
             meta_of(pr)->probe = true;
+            meta_of(pr)->ahead = qp.inflight[i].load(std::memory_order_relaxed) + ab.n[i];
             ab.push(i, pr, AccelBatches::kProbe, 0);
           }
         continue;
@@ -425,15 +447,30 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   // the ring path, where ops are timed and the accelerator explored — unless passed-through ops
   // still wait in the CPU device's queue pair (behind an accelerator op), when its CPU ops would
   // have to run one by one through CPU-crypto: learning waits for a better burst.
-  if (!offload || (learn && !qp->model.any_accel() && (passes_pending || !qp->learning.tick()))) {
+  // Nor may learning starve: an application that enqueues far ahead of its dequeues keeps passes
+  // pending all the time (dpdk-test-crypto-perf does), and then no burst ever took the ring path
+  // and the model never met the accelerator (runs stayed at CPU-only or not on timing alone). So
+  // a burst at least every millisecond takes the ring path regardless.
+  const bool starved = now - qp->last_ring_burst > hz / 1000;
+  // And while the CPU alone is measured to do better (RegimeGuard), everything passes through.
+  const bool cpu_regime = learn && qp->guard.regime() == RegimeGuard::Regime::Cpu;
+  if (!offload || cpu_regime ||
+      (learn && !qp->model.any_accel() && !starved && (passes_pending || !qp->learning.tick()))) {
     if (int sent = pass_through(*qp, d, ops, n); sent >= 0) {
       qp->publish_head(qp->head);
       account_rate(*qp, static_cast<uint32_t>(sent), now, hz);
+      if (learn) qp->guard.account(static_cast<uint32_t>(sent), now, hz);
       qp->c.enqueued += static_cast<uint32_t>(sent);
       qp->c.refused += nb_ops - static_cast<uint32_t>(sent);
       return static_cast<uint16_t>(sent);
     }
   }
+  // The ring path may send ops to an accelerator, whose latency is measured from here: a fresh
+  // reading (the shared clock can be 16 passed-through bursts old, ~100 us at 5 Mops, which made
+  // a 200 us accelerator look twice as slow and kept it out of admission).
+  now = rte_rdtsc();
+  qp->clock.store(now, std::memory_order_relaxed);
+  qp->last_ring_burst = now;
   Entry* const ring = qp->ring;
   const uint32_t mask = qp->mask;
   AccelBatches ab;
@@ -460,12 +497,16 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
       const uint32_t bytes = op_bytes(s, op);
       if (offload && bytes <= qp->priv_room &&
           (d.mode == Mode::Accel || qp->model.choose(s.kind, bytes) == Path::Accel)) {
-        if (int a = pick_accel(*qp, d, ab, s, op, bytes, now, hz); a >= 0) {
+        if (int a = pick_accel(*qp, d, ab, s, op, now, hz); a >= 0) {
           // Offload costs are measured on about one op in 64, and on every op of a class whose
           // offload is not measured yet (it gets few: exploration sends one op in 64).
           bool timed = learn && (qp->timing.tick() || qp->model.offload_cost(s.kind, bytes) == 0);
           uint64_t t0 = timed ? rte_rdtsc() : 0;
-          if (rte_crypto_op* p = make_private(*qp, s, op, a, seq, now)) {
+          const bool zc = qp->zero_copy[a];
+          if (rte_crypto_op* p = make_private(*qp, s, op, a, seq, now, zc)) {
+            qp->c.zero_copy += zc;
+            meta_of(p)->ahead =
+                qp->inflight[a].load(std::memory_order_relaxed) + ab.n[static_cast<size_t>(a)];
             if (timed) {
               meta_of(p)->timed = true;
               meta_of(p)->cost_in = rte_rdtsc() - t0;
@@ -504,6 +545,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
           qp->c.accel_bytes[i] += ab.bytes[i][k];
           continue;
         }
+        qp->c.zero_copy -= meta_of(ab.op[i][k])->zero_copy;
         free_private(ab.op[i][k]);
         if (seq == AccelBatches::kProbe) continue;
         // Refused by a full accelerator queue: never wait, run it here.
@@ -525,6 +567,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   }
   qp->head += n;
   account_rate(*qp, n, now, hz);
+  if (learn) qp->guard.account(n, now, hz);
   qp->c.cpu_ops += cpu_ops;
   qp->c.cpu_bytes += cpu_bytes;
   qp->c.enqueued += n;
@@ -554,13 +597,14 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
     // Latency budget of an accelerator op: what keeps the ops held back behind it within half
     // the order ring, at the highest rate this queue pair has lately run at (a queue pair held
     // back runs slower, which must not loosen the budget).
-    double budget = qp->depth / 2.0 / std::max(qp->op_rate_peak, 1e-9);
-    qp->gauge[i].record_completions(got, now, hz, budget, kInflightFloor, qp->depth / 2);
+    double budget = qp->depth * kOrderShare / std::max(qp->op_rate_peak, 1e-9);
+    qp->gauge[i].record_completions(got, now, hz, budget, kInflightFloor,
+                                    static_cast<uint32_t>(qp->depth * kOrderShare));
     for (uint16_t k = 0; k < got; ++k) {
       rte_crypto_op* p = back[k];
       PrivMeta* meta = meta_of(p);
       if (meta->probe) {  // a latency probe: measured, done
-        qp->gauge[i].record_latency(now - meta->t_enq);
+        qp->gauge[i].record_latency(now - meta->t_enq, meta->ahead < kInflightFloor);
         free_private(p);
         continue;
       }
@@ -573,7 +617,7 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
       }
       Entry& e = qp->ring[meta->seq & qp->mask];
       const Session& s = *session_of(d, e.op->sym->session);
-      qp->gauge[i].record_latency(now - meta->t_enq);
+      qp->gauge[i].record_latency(now - meta->t_enq, meta->ahead < kInflightFloor);
       uint64_t t0 = meta->timed ? rte_rdtsc() : 0;
       if (p->status == RTE_CRYPTO_OP_STATUS_SUCCESS ||
           p->status == RTE_CRYPTO_OP_STATUS_AUTH_FAILED) {
@@ -606,6 +650,9 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
                          : std::max<uint64_t>(
                                hz / 100, 50 * static_cast<uint64_t>(qp->gauge[i].latency_cycles()));
     if (now - e.t_enq < limit) break;
+    // A zero-copy op is the application's data: it comes back only if the accelerator has not
+    // taken it yet (op_claim.hpp). Taken, it is being worked on, not stuck: wait for it.
+    if (meta_of(e.priv)->zero_copy && !pmd::submitter_revokes(&meta_of(e.priv)->claim)) break;
     meta_of(e.priv)->abandoned.store(true, std::memory_order_release);
     e.priv = nullptr;
     run_on_cpu(d, e.op);
@@ -617,6 +664,7 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
       Entry& f = qp->ring[s & qp->mask];
       if (f.state.load(std::memory_order_acquire) == kDone || f.priv == nullptr || f.accel != i)
         continue;
+      if (meta_of(f.priv)->zero_copy && !pmd::submitter_revokes(&meta_of(f.priv)->claim)) continue;
       meta_of(f.priv)->abandoned.store(true, std::memory_order_release);
       f.priv = nullptr;
       run_on_cpu(d, f.op);

@@ -5,6 +5,7 @@
 #include <rte_malloc.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <new>
@@ -204,11 +205,52 @@ int dev_start(rte_cryptodev* dev) noexcept {
   return 0;
 }
 
+// What a queue pair did and what its model learnt (INFO), at stop and at release: an
+// operator's answer to "why did it choose that" (some applications, dpdk-test-crypto-perf among
+// them, stop their devices but never release them).
+// Once per run of ops: a stop followed by a release logs once.
+void log_split(rte_cryptodev* dev, uint16_t qp_id, QueuePair& qp_ref) noexcept {
+  const Device* d = device_of(dev);
+  const QueuePair* qp = &qp_ref;
+  if (qp_ref.logged_at == qp->c.enqueued + 1) return;
+  qp_ref.logged_at = qp->c.enqueued + 1;
+  uint64_t accel_ops = 0;
+  for (uint64_t v : qp->c.accel_ops) accel_ops += v;
+  if (qp->c.enqueued)
+    BAL_LOG(INFO,
+            "%s qp %u: %lu ops, %lu on the CPU, %lu on accelerators (%lu zero-copy), %lu spills, "
+            "%lu re-runs",
+            dev->data->name, qp_id, static_cast<unsigned long>(qp->c.enqueued),
+            static_cast<unsigned long>(qp->c.cpu_ops), static_cast<unsigned long>(accel_ops),
+            static_cast<unsigned long>(qp->c.zero_copy), static_cast<unsigned long>(qp->c.spills),
+            static_cast<unsigned long>(qp->c.reruns_error + qp->c.reruns_stall));
+  using R = RegimeGuard::Regime;
+  if (qp->guard.rate(R::Cpu) > 0)
+    BAL_LOG(INFO,
+            "%s qp %u: measured %.0f ops/s with the model's choices, %.0f with the CPU alone: %s "
+            "(%lu changes)",
+            dev->data->name, qp_id, qp->guard.rate(R::Model), qp->guard.rate(R::Cpu),
+            qp->guard.main_regime() == R::Cpu ? "CPU alone" : "the model's choices",
+            static_cast<unsigned long>(qp->guard.switches()));
+  for (size_t a = 0; a < d->accel_devs.size(); ++a)
+    BAL_LOG(INFO, "%s qp %u, accelerator %s: %.0f ops/s, latency %.0f us, in-flight cap %u",
+            dev->data->name, qp_id, d->accel_names[a].c_str(), qp->gauge[a].rate_ops(),
+            qp->gauge[a].latency_cycles() * 1e6 / double(rte_get_tsc_hz()),
+            qp->gauge[a].inflight_cap(kInflightFloor));
+  static constexpr const char* kKinds[] = {"AES-GCM", "ChaCha20-Poly1305", "cipher+auth"};
+  for (int k = 0; k < static_cast<int>(Kind::Count); ++k)
+    if (std::string m = qp->model.describe(static_cast<Kind>(k)); !m.empty())
+      BAL_LOG(INFO, "%s qp %u, cycles per op on the application core, %s: %s", dev->data->name,
+              qp_id, kKinds[k], m.c_str());
+}
+
 void dev_stop(rte_cryptodev* dev) noexcept {
   // Accelerators finish or keep what they hold; pending ops complete on dequeue after start. So
   // do bursts passed through to the CPU device: it finished them at enqueue, and keeps them in
   // its completion ring until the balancer's dequeue takes them.
   for (uint8_t c : children_of(*device_of(dev))) rte_cryptodev_stop(c);
+  for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q)
+    if (auto* qp = static_cast<QueuePair*>(dev->data->queue_pairs[q])) log_split(dev, q, *qp);
 }
 
 // Whether accelerator a is still the device the balancer attached: at EAL clean-up the vdev bus
@@ -255,6 +297,21 @@ uint32_t forget_copies_of_closed_accel(QueuePair* qp, size_t a) noexcept {
   return w.n;
 }
 
+// Whether accelerator id's queue pair qp_id takes revocable ops (op_claim.hpp); if it does, it is
+// told where our private ops carry their claim. Only drivers known to put a ClaimPort first in
+// their queue pairs are looked at (another driver's queue-pair object is its own business).
+bool offer_claims(uint8_t id, uint16_t qp_id) noexcept {
+  rte_cryptodev* c = rte_cryptodev_pmd_get_dev(id);
+  const char* driver = rte_cryptodev_driver_name_get(c->driver_id);
+  if (driver == nullptr || std::strcmp(driver, "crypto_dpaccel_worker") != 0 ||
+      qp_id >= c->data->nb_queue_pairs || c->data->queue_pairs[qp_id] == nullptr)
+    return false;
+  auto* port = static_cast<pmd::ClaimPort*>(c->data->queue_pairs[qp_id]);
+  if (port->magic != pmd::ClaimPort::kMagic) return false;
+  port->claim_offset.store(claim_offset(), std::memory_order_release);
+  return true;
+}
+
 int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
   auto* qp = static_cast<QueuePair*>(dev->data->queue_pairs[qp_id]);
   if (qp == nullptr) return 0;
@@ -297,24 +354,7 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
       held = true;
     }
   }
-  uint64_t accel_ops = 0;
-  for (uint64_t v : qp->c.accel_ops) accel_ops += v;
-  if (qp->c.enqueued)
-    BAL_LOG(INFO, "%s qp %u: %lu ops, %lu on the CPU, %lu on accelerators, %lu spills, %lu re-runs",
-            dev->data->name, qp_id, static_cast<unsigned long>(qp->c.enqueued),
-            static_cast<unsigned long>(qp->c.cpu_ops), static_cast<unsigned long>(accel_ops),
-            static_cast<unsigned long>(qp->c.spills),
-            static_cast<unsigned long>(qp->c.reruns_error + qp->c.reruns_stall));
-  for (size_t a = 0; a < d->accel_devs.size(); ++a)
-    BAL_LOG(INFO, "%s qp %u, accelerator %s: %.0f ops/s, latency %.0f us, in-flight cap %u",
-            dev->data->name, qp_id, d->accel_names[a].c_str(), qp->gauge[a].rate_ops(),
-            qp->gauge[a].latency_cycles() * 1e6 / double(rte_get_tsc_hz()),
-            qp->gauge[a].inflight_cap(kInflightFloor));
-  static constexpr const char* kKinds[] = {"AES-GCM", "ChaCha20-Poly1305", "cipher+auth"};
-  for (int k = 0; k < static_cast<int>(Kind::Count); ++k)
-    if (std::string m = qp->model.describe(static_cast<Kind>(k)); !m.empty())
-      BAL_LOG(INFO, "%s qp %u, cycles per op on the application core, %s: %s", dev->data->name,
-              qp_id, kKinds[k], m.c_str());
+  log_split(dev, qp_id, *qp);
   if (qp->head != qp->tail)
     BAL_LOG(WARNING, "%s qp %u released with %lu ops not dequeued", dev->data->name, qp_id,
             static_cast<unsigned long>(qp->head - qp->tail));
@@ -420,6 +460,8 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
   qp->priv_mbufs = rte_pktmbuf_pool_create(
       (base + "_mb").c_str(), n, 0, 0, static_cast<uint16_t>(RTE_PKTMBUF_HEADROOM + qp->priv_room),
       socket_id);
+  for (size_t a = 0; a < d->accel_devs.size() && d->zero_copy; ++a)
+    qp->zero_copy[a] = offer_claims(d->accel_devs[a], qp_id);
   dev->data->queue_pairs[qp_id] = qp;
   const bool samples_ok = qp->samples.init(QueuePair::kSamples, socket_id);
   if (qp->ring == nullptr || qp->passes == nullptr || qp->priv_ops == nullptr ||

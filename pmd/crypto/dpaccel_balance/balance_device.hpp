@@ -29,6 +29,7 @@
 
 #include "completion_ring.hpp"
 #include "cost_model.hpp"
+#include "op_claim.hpp"
 
 extern int dpaccel_balance_logtype;  // "pmd.crypto.dpaccel_balance"
 extern uint8_t dpaccel_balance_driver_id;
@@ -44,6 +45,11 @@ inline constexpr uint32_t kAadMax = 256;        // ops with more AAD run on the 
 inline constexpr uint32_t kPrivSize = 1024;     // private area of the balancer's private ops
 inline constexpr uint32_t kBurst = 64;          // ops decided together (one chunk of a burst)
 inline constexpr uint32_t kInflightFloor = 32;  // an admitted accelerator may always hold this many
+// The share of the order ring that ops held back behind accelerator ops may fill (admission and
+// the in-flight cap's latency budget); the rest absorbs latency jitter before the application is
+// refused. (Three quarters, and an order ring as deep as the children together, as
+// crypto_scheduler's, were tried: no better in interleaved runs, worse at 64 B.)
+inline constexpr double kOrderShare = 0.5;
 
 // A balancer session's private data starts with the CPU device's own session data (the CPU device
 // configures it in place), so the CPU device takes the application's ops with their session as it
@@ -77,7 +83,10 @@ struct Session {
   bool verify;                // the op's digest is an input (decrypt / verify)
 };
 
-// What the balancer keeps at the end of a private op's private area.
+// What the balancer keeps at the end of a private op's private area. A private op is either a
+// copy (its own mbuf holding the op's region, its own digest and AAD) or, for an accelerator that
+// takes revocable ops (op_claim.hpp), zero-copy: our op struct pointing at the application's
+// mbufs, digest and AAD, with a claim the accelerator takes before touching them.
 struct PrivMeta {
   uint64_t seq;    // position of the application's op in the order ring
   uint64_t t_enq;  // TSC at enqueue
@@ -86,11 +95,14 @@ struct PrivMeta {
   // zeroes every element, free_private clears it): qp_release finds the copies a closed
   // accelerator kept by it.
   SubSessions* sub;
-  std::atomic<bool> abandoned;  // re-run on the CPU after a stall: free when it comes back
+  std::atomic<bool> abandoned;    // re-run on the CPU after a stall: free when it comes back
+  std::atomic<pmd::Claim> claim;  // zero-copy: Queued until the accelerator takes it
   uint8_t accel;
   bool timed;        // cost_in was measured (sampled ops)
   bool probe;        // a latency probe: no application op waits for it
+  bool zero_copy;    // no mbuf of ours: the accelerator works on the application's data
   uint64_t cost_in;  // cycles the application core spent making this copy
+  uint32_t ahead;    // ops of this queue pair the accelerator held when this one was sent
   uint8_t digest[64];
   uint8_t aad[kAadMax];
 };
@@ -116,6 +128,7 @@ struct Counters {
   uint64_t reruns_error = 0;  // failed by an accelerator, run again on the CPU
   uint64_t reruns_stall = 0;  // taken back from a stalled accelerator
   uint64_t late_returns = 0;  // private copies an accelerator gave back after a re-run
+  uint64_t zero_copy = 0;     // accelerator ops sent without copies (op_claim.hpp)
 };
 
 struct Device;
@@ -152,6 +165,8 @@ struct QueuePair {
   bool passes_pending() const noexcept {
     return pass_push != pass_pop_pub.load(std::memory_order_acquire);
   }
+  // Accelerators taking revocable ops on this queue pair: their ops go without copies.
+  bool zero_copy[kMaxAccel] = {};
   rte_mempool* priv_ops = nullptr;
   rte_mempool* priv_mbufs = nullptr;
   uint32_t priv_room = 0;  // data room of a private mbuf
@@ -186,6 +201,7 @@ struct QueuePair {
     samples.consume(n);
   }
   CostModel model;
+  RegimeGuard guard;  // whether the model's use of the accelerators is measured to pay
   Countdown timing{64, 0x5851f42d4c957f2dull};  // ops whose cost is measured (see enqueue_burst)
   Countdown batch_timing{16, 0x14057b7ef767814full};  // CPU batches timed (see CpuBatch)
   Countdown learning{8, 0x2545f4914f6cdd1dull};       // bursts that may not pass through (learning)
@@ -202,8 +218,10 @@ struct QueuePair {
   // decisions it serves are on a millisecond scale. Dequeue refreshes it when it has ops out;
   // enqueue every 16th burst.
   std::atomic<uint64_t> clock{0};
-  uint32_t enq_calls = 0;  // when too slow, one op now and then keeps latency fresh
+  uint64_t last_ring_burst = 0;  // TSC (the shared clock) of the last burst on the ring path
+  uint32_t enq_calls = 0;        // when too slow, one op now and then keeps latency fresh
   Counters c;
+  uint64_t logged_at = 0;  // c.enqueued + 1 when the split was last logged (log_split)
   uint32_t depth = 0;
 };
 
@@ -230,6 +248,7 @@ struct Device {
   uint32_t stall_us = 0;         // 0: adaptive (50 x measured latency, at least 10 ms)
   uint32_t accel_max_bytes = 0;  // larger ops run on the CPU
   Mode mode = Mode::Adaptive;
+  bool zero_copy = true;  // with accelerators that take revocable ops (devarg zero_copy)
 
   // Frees what the device owns outside DPDK's memory. rte_cryptodev_pmd_destroy() frees the
   // device's private data (this object) without running destructors and calls dev_close first,
@@ -255,9 +274,14 @@ inline Session* session_of(const Device& d, void* s) {
   return reinterpret_cast<Session*>(static_cast<uint8_t*>(CRYPTODEV_GET_SYM_SESS_PRIV(s)) +
                                     d.sess_offset);
 }
+inline constexpr uint32_t kMetaOffset =
+    sizeof(rte_crypto_op) + sizeof(rte_crypto_sym_op) + kPrivSize - sizeof(PrivMeta);
 inline PrivMeta* meta_of(rte_crypto_op* priv) {
-  return reinterpret_cast<PrivMeta*>(reinterpret_cast<uint8_t*>(priv) + sizeof(rte_crypto_op) +
-                                     sizeof(rte_crypto_sym_op) + kPrivSize - sizeof(PrivMeta));
+  return reinterpret_cast<PrivMeta*>(reinterpret_cast<uint8_t*>(priv) + kMetaOffset);
+}
+// Where a private op's claim is, for the accelerators' ClaimPort.
+inline uint32_t claim_offset() noexcept {
+  return static_cast<uint32_t>(kMetaOffset + offsetof(PrivMeta, claim));
 }
 
 int attach_children(rte_cryptodev* dev) noexcept;

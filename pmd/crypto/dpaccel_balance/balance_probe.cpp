@@ -24,6 +24,9 @@ const std::vector<pmd::VdevArgSpec>& driver_keys() {
        "an accelerator op older than this is run on the CPU (0: 50 x latency, >= 10 ms)"},
       {"accel_max_bytes", "larger ops always run on the CPU (default 2048)"},
       {"max_sessions", "sessions the balancer can hold (default 4096)"},
+      {"zero_copy",
+       "1 (default): accelerators that take revocable ops get the application's data as it is; "
+       "0: private copies for every accelerator"},
   };
   return keys;
 }
@@ -62,6 +65,9 @@ int parse(const char* vname, const pmd::VdevArgs& args, Device& d) {
     } else if (k == "max_sessions") {
       ok = pmd::parse_uint(v, 1u << 20, n) && n > 0;
       d.max_sessions = static_cast<uint32_t>(n);
+    } else if (k == "zero_copy") {
+      ok = v == "0" || v == "1";
+      d.zero_copy = v == "1";
     } else if (k == "accel_max_bytes") {
       ok = pmd::parse_uint(v, 65535 - RTE_PKTMBUF_HEADROOM, n) && n >= 64;
       d.accel_max_bytes = static_cast<uint32_t>(n);
@@ -131,11 +137,12 @@ constinit rte_vdev_driver dpaccel_balance_vdev_driver = {
 };
 
 RTE_PMD_REGISTER_VDEV(crypto_dpaccel_balance, dpaccel_balance_vdev_driver);
-RTE_PMD_REGISTER_PARAM_STRING(crypto_dpaccel_balance,
-                              "cpu=<cryptodev> accel=<cryptodev[:cryptodev...]> "
-                              "mode=adaptive|cpu|accel stall_us=<int> accel_max_bytes=<int> "
-                              "max_sessions=<int> max_nb_queue_pairs=<int> socket_id=<int> "
-                              "name=<string>");
+RTE_PMD_REGISTER_PARAM_STRING(
+    crypto_dpaccel_balance,
+    "cpu=<cryptodev> accel=<cryptodev[:cryptodev...]> "
+    "mode=adaptive|cpu|accel stall_us=<int> accel_max_bytes=<int> zero_copy=0|1 "
+    "max_sessions=<int> max_nb_queue_pairs=<int> socket_id=<int> "
+    "name=<string>");
 RTE_PMD_REGISTER_CRYPTO_DRIVER(dpaccel_balance_crypto_driver, dpaccel_balance_vdev_driver.driver,
                                dpaccel_balance_driver_id);
 RTE_LOG_REGISTER(dpaccel_balance_logtype, pmd.crypto.dpaccel_balance, INFO);

@@ -56,6 +56,17 @@ int stats_cmd(const char*, const char* params, rte_tel_data* d) noexcept {
   pmd::add_qp_column<Q>(d, dev, "reruns_error", [](Q& q) { return q.c.reruns_error; });
   pmd::add_qp_column<Q>(d, dev, "reruns_stall", [](Q& q) { return q.c.reruns_stall; });
   pmd::add_qp_column<Q>(d, dev, "late_returns", [](Q& q) { return q.c.late_returns; });
+  pmd::add_qp_column<Q>(d, dev, "accel_zero_copy", [](Q& q) { return q.c.zero_copy; });
+  // The regime guard (cost_model.hpp): 1 while the CPU alone is in force, the op rates it measured
+  // under each regime, and how often it changed its mind.
+  using R = RegimeGuard::Regime;
+  pmd::add_qp_column<Q>(d, dev, "regime_cpu_only",
+                        [](Q& q) { return uint64_t{q.guard.main_regime() == R::Cpu}; });
+  pmd::add_qp_column<Q>(d, dev, "regime_model_ops_per_s",
+                        [](Q& q) { return static_cast<uint64_t>(q.guard.rate(R::Model)); });
+  pmd::add_qp_column<Q>(d, dev, "regime_cpu_ops_per_s",
+                        [](Q& q) { return static_cast<uint64_t>(q.guard.rate(R::Cpu)); });
+  pmd::add_qp_column<Q>(d, dev, "regime_switches", [](Q& q) { return q.guard.switches(); });
   pmd::add_qp_column<Q>(d, dev, "accel_from_bytes_gcm",
                         [](Q& q) { return threshold_bytes(q, Kind::Gcm); });
   pmd::add_qp_column<Q>(d, dev, "accel_from_bytes_chacha",

@@ -60,7 +60,12 @@ void AccelGauge::record_completions(uint32_t n, uint64_t now, uint64_t hz, doubl
   window_start_ = now;
   window_n_ = 0;
   uint32_t cap = cap_ ? cap_ : floor;
-  if (window_lat_n_ > 0 && window_lat_sum_ / window_lat_n_ > budget_cycles)
+  // Late: past the order ring's budget, or queueing at the accelerator beyond half its own
+  // latency (plus 50 us of slack for polling): ops beyond what it can serve only wait there, and
+  // hold back the queue pair behind them, where the CPU could have run them.
+  const double mean = window_lat_n_ > 0 ? window_lat_sum_ / window_lat_n_ : 0;
+  const double queueing_limit = base_ > 0 ? 1.5 * base_ + static_cast<double>(hz) / 20'000 : 0;
+  if (window_lat_n_ > 0 && (mean > budget_cycles || (queueing_limit > 0 && mean > queueing_limit)))
     cap -= cap / 4;
   else
     cap += std::max<uint32_t>(1, cap / 8);
@@ -69,11 +74,46 @@ void AccelGauge::record_completions(uint32_t n, uint64_t now, uint64_t hz, doubl
   window_lat_n_ = 0;
 }
 
-void AccelGauge::record_latency(uint64_t cycles) noexcept {
+void AccelGauge::record_latency(uint64_t cycles, bool unloaded) noexcept {
   double s = static_cast<double>(cycles);
   latency_ = latency_ == 0 ? s : latency_ + (s - latency_) / 16;
+  if (unloaded) base_ = base_ == 0 ? s : base_ + (s - base_) / 4;
   window_lat_sum_ += s;
   ++window_lat_n_;
+}
+
+RegimeGuard::Regime RegimeGuard::account(uint32_t n, uint64_t now, uint64_t hz) noexcept {
+  if (phase_start_ == 0) phase_start_ = count_start_ = now;
+  const uint64_t ms = hz / 1000;
+  // The first cycle is short (10 ms under each), so that a regime that does not pay stops paying
+  // soon after start.
+  const uint64_t length = trial_ || cycles_ == 0 ? 10 * ms : 90 * ms;
+  if (now - phase_start_ < 2 * ms) {  // settling: not counted
+    count_start_ = now;
+    return regime();
+  }
+  ops_ += n;
+  if (now - phase_start_ < length) return regime();
+  // End of a phase: its rate, then the next phase.
+  const Regime ran = regime();
+  if (now > count_start_) {
+    const double sample = static_cast<double>(ops_) * static_cast<double>(hz) /
+                          static_cast<double>(now - count_start_);
+    double& r = rate_[static_cast<int>(ran)];
+    r = r == 0 ? sample : r + (sample - r) / 4;
+  }
+  ops_ = 0;
+  phase_start_ = count_start_ = now;
+  if (trial_) {  // both measured: the faster is in force for the next cycle
+    const double model = rate_[static_cast<int>(Regime::Model)];
+    const double cpu = rate_[static_cast<int>(Regime::Cpu)];
+    const Regime next = model > 0 && cpu > 0 && model < cpu * 1.03 ? Regime::Cpu : Regime::Model;
+    switches_ += next != main_;
+    main_ = next;
+    ++cycles_;
+  }
+  trial_ = !trial_;
+  return regime();
 }
 
 std::string CostModel::describe(Kind k) const {

@@ -151,11 +151,44 @@ class CostModel {
   std::array<bool, static_cast<int>(Kind::Count)> scaled_{};                // a batch was measured
 };
 
+// Whether using the accelerators pays off as a whole, measured rather than predicted. The cost
+// model decides per size class from what an op costs the application's core on each path; it
+// cannot see what using the accelerators costs everything else: bursts take the order ring
+// instead of passing through whole, ops wait behind slower ones, and with zero-copy offload the
+// data an accelerator touched is in another core's cache when the CPU meets it again. So the queue
+// pair's op rate is measured under both regimes — the model's choices, and the CPU alone — in
+// cycles of 100 ms: 90 ms under the regime in force, 10 ms under the other (the first 2 ms of
+// each phase not counted: the order ring settles; the first cycle is 10 + 10 ms), and the model's
+// regime is kept only while it is at least 3 % faster. When the rates tie (an application that does
+// not saturate its core) the CPU wins: the accelerators are for throughput the CPU cannot give.
+class RegimeGuard {
+ public:
+  enum class Regime : uint8_t { Model, Cpu };
+  // n ops accepted at now (TSC). Returns the regime for the next burst.
+  Regime account(uint32_t n, uint64_t now, uint64_t hz) noexcept;
+  Regime regime() const noexcept { return trial_ ? other(main_) : main_; }
+  Regime main_regime() const noexcept { return main_; }
+  // Ops per second measured under each regime (0: not yet).
+  double rate(Regime r) const noexcept { return rate_[static_cast<int>(r)]; }
+  uint64_t switches() const noexcept { return switches_; }
+
+ private:
+  static Regime other(Regime r) noexcept {
+    return r == Regime::Model ? Regime::Cpu : Regime::Model;
+  }
+  Regime main_ = Regime::Model;
+  bool trial_ = false;
+  uint64_t phase_start_ = 0, count_start_ = 0, ops_ = 0, switches_ = 0, cycles_ = 0;
+  double rate_[2] = {0, 0};
+};
+
 // Completion rate and latency of one accelerator queue pair, and how many ops may be in flight
 // there. The in-flight cap is adjusted once per 1 ms window of completions, AIMD style: cut by a
 // quarter when the window's ops took longer than the latency budget the caller gives (with
 // in-order delivery every op queued at the accelerator holds back every later op, so the budget
-// comes from the order ring), raised by an eighth otherwise, within [floor, ceiling]. Little's law
+// comes from the order ring) or than 1.5 x the device's own (base) latency + 50 us (ops queue
+// there: the accelerator is saturated, and what it cannot serve is better spilled to the CPU),
+// raised by an eighth otherwise, within [floor, ceiling]. Little's law
 // cannot set it: with the latency measured under load, rate x latency is the depth itself, so
 // "twice rate x latency" doubled whatever was in flight and ran to the ceiling; with the unloaded
 // latency it shrank to the floor whenever queueing made ops slower than that.
@@ -164,13 +197,20 @@ class AccelGauge {
   // n completions seen at now; closes a window every millisecond and then adjusts the cap.
   void record_completions(uint32_t n, uint64_t now_tsc, uint64_t tsc_hz, double budget_cycles,
                           uint32_t floor, uint32_t ceiling) noexcept;
-  void record_latency(uint64_t cycles) noexcept;
+  // unloaded: the op was sent while the accelerator held few of this queue pair's ops, so its
+  // latency is the device's own rather than the queue in front of it.
+  void record_latency(uint64_t cycles, bool unloaded = false) noexcept;
   uint32_t inflight_cap(uint32_t floor) const noexcept { return cap_ ? cap_ : floor; }
   double rate_ops() const noexcept { return rate_; }
+  // Every op's latency, queueing included (what stall limits and the AIMD cap go by).
   double latency_cycles() const noexcept { return latency_; }
+  // The device's latency without our queue in front of it (what admission goes by: the in-flight
+  // cap already keeps the queue within the budget), or the loaded one until an unloaded op has
+  // been seen.
+  double base_latency_cycles() const noexcept { return base_ ? base_ : latency_; }
 
  private:
-  double rate_ = 0, latency_ = 0;
+  double rate_ = 0, latency_ = 0, base_ = 0;
   uint64_t window_start_ = 0;
   uint32_t window_n_ = 0;
   double window_lat_sum_ = 0;

@@ -23,6 +23,7 @@
 #include "imb_dev_ops.hpp"
 #include "imb_engine.hpp"
 #include "imb_manager.hpp"
+#include "op_claim.hpp"
 #include "worker_model.hpp"
 
 extern int dpaccel_worker_logtype;  // "pmd.crypto.dpaccel_worker"
@@ -41,6 +42,9 @@ struct Completion {
 
 struct QueuePair {
   static constexpr uint32_t kBurst = 32;
+  // First: crypto_dpaccel_balance finds it here (op_claim.hpp). Once it has set an offset, the
+  // helper takes each op's claim before running it and gives revoked ops back untouched.
+  pmd::ClaimPort claim;
   // Application side (enqueue/dequeue thread).
   pmd::CompletionRing<rte_crypto_op*> submit;
   pmd::CompletionRing<Completion> done;
@@ -64,8 +68,9 @@ struct QueuePair {
   // Helper side, on its own cache lines (no false sharing with the application's counters).
   alignas(64) imb::QpEngine engine;
   uint64_t processed = 0;
-  uint64_t next_stall = 0;     // processed count at which the next stall starts (0: none)
-  uint64_t stalled_until = 0;  // TSC: the injected stall in progress ends then (0: none)
+  std::atomic<uint64_t> revoked{0};  // ops given back untouched: their submitter took them back
+  uint64_t next_stall = 0;           // processed count at which the next stall starts (0: none)
+  uint64_t stalled_until = 0;        // TSC: the injected stall in progress ends then (0: none)
   double tokens_ops = 0, tokens_bytes = 0;
   uint64_t last_refill_tsc = 0;
   std::mt19937_64 rng;

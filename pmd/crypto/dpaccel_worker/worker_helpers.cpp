@@ -102,18 +102,24 @@ bool serve(Device& d, QueuePair& qp, uint64_t hz) noexcept {
   qp.submit.consume(n);
   prefetch_burst(ops.data(), n);
   if (!stopping) charge(m, qp, ops.data(), n);
-  if (m.error_rate > 0) {
-    // Injected errors: the op comes back unprocessed (data untouched) with ERROR, as when a
-    // device refuses an op, so a caller may run it again elsewhere. The others run as usual.
+  const uint32_t claim_offset = qp.claim.claim_offset.load(std::memory_order_relaxed);
+  if (m.error_rate > 0 || claim_offset) {
+    // Ops whose submitter took them back (op_claim.hpp) go back as they came: NOT_PROCESSED,
+    // their data untouched. Injected errors: the op comes back unprocessed (data untouched) with
+    // ERROR, as when a device refuses an op, so a caller may run it again elsewhere. The others
+    // run as usual.
     std::uniform_real_distribution<double> u(0, 1);
     std::array<rte_crypto_op*, QueuePair::kBurst> run;
-    uint32_t r = 0;
+    uint32_t r = 0, revoked = 0;
     for (uint32_t k = 0; k < n; ++k) {
-      if (u(qp.rng) < m.error_rate)
+      if (claim_offset && !pmd::device_takes(pmd::claim_of(ops[k], claim_offset)))
+        ++revoked;
+      else if (m.error_rate > 0 && u(qp.rng) < m.error_rate)
         ops[k]->status = RTE_CRYPTO_OP_STATUS_ERROR;
       else
         run[r++] = ops[k];
     }
+    if (revoked) qp.revoked.fetch_add(revoked, std::memory_order_relaxed);
     qp.engine.process_ops(run.data(), r);
   } else {
     qp.engine.process_ops(ops.data(), n);

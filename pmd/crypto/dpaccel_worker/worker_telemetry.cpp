@@ -35,6 +35,8 @@ int stats_cmd(const char*, const char* params, rte_tel_data* d) noexcept {
   pmd::add_qp_column<Q>(d, dev, "failed_ops",
                         [](Q& q) { return q.since_reset().dequeue_err_count; });
   pmd::add_qp_column<Q>(d, dev, "processed", [](Q& q) { return q.processed; });
+  pmd::add_qp_column<Q>(d, dev, "revoked",
+                        [](Q& q) { return q.revoked.load(std::memory_order_relaxed); });
   return 0;
 }
 
