@@ -3,6 +3,7 @@
 // CPU, and returns ops in enqueue order.
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include <algorithm>
 #include <array>
@@ -50,6 +51,38 @@ rte_crypto_op_status from_errno(int32_t e) noexcept {
   }
 }
 
+// The lines of a private op that making one writes: its header and symmetric op, the IV after
+// them, and the balancer's meta.
+void prefetch_private(rte_crypto_op* p) noexcept {
+  auto* b = reinterpret_cast<const char*>(p);
+  __builtin_prefetch(b, 1, 3);
+  __builtin_prefetch(b + RTE_CACHE_LINE_SIZE, 1, 3);
+  __builtin_prefetch(b + 2 * RTE_CACHE_LINE_SIZE, 1, 3);
+  __builtin_prefetch(meta_of(p), 1, 3);
+  __builtin_prefetch(reinterpret_cast<const char*>(meta_of(p)) + RTE_CACHE_LINE_SIZE, 1, 3);
+}
+
+// Tops the stash up from the pool and asks for the new ops' lines, a burst before they are used.
+void refill_stash(QueuePair& qp) noexcept {
+  const uint32_t want = QueuePair::kStash - qp.stash_n;
+  if (want < kBurst / 2) return;
+  if (rte_mempool_get_bulk(qp.priv_ops, reinterpret_cast<void**>(qp.stash + qp.stash_n), want) != 0)
+    return;  // the pool is low: alloc_private takes them one at a time
+  for (uint32_t k = qp.stash_n; k < qp.stash_n + want; ++k) prefetch_private(qp.stash[k]);
+  qp.stash_n += want;
+}
+
+rte_crypto_op* alloc_private(QueuePair& qp) noexcept {
+  rte_crypto_op* p = nullptr;
+  if (qp.stash_n > 0) {
+    p = qp.stash[--qp.stash_n];
+    __rte_crypto_op_reset(p, RTE_CRYPTO_OP_TYPE_SYMMETRIC);  // what rte_crypto_op_alloc does
+  } else {
+    p = rte_crypto_op_alloc(qp.priv_ops, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
+  }
+  return p;
+}
+
 // Builds the private op that accelerator a works on for op. A copy (zero_copy false): our op,
 // our mbuf holding the op's region at the same offsets, IV, AAD and (for verify) the expected
 // digest in our op. Zero-copy (an accelerator that takes revocable ops, op_claim.hpp): our op with
@@ -67,7 +100,7 @@ rte_crypto_op* make_private(QueuePair& qp, const Session& s, rte_crypto_op* op, 
     if (r.end > qp.priv_room || r.end > m->data_len || (dst && r.end > dst->data_len))
       return nullptr;
   }
-  rte_crypto_op* p = rte_crypto_op_alloc(qp.priv_ops, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
+  rte_crypto_op* p = alloc_private(qp);
   if (p == nullptr) return nullptr;
   rte_mbuf* pm = nullptr;
   if (!zero_copy) {
@@ -566,6 +599,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
     done_in += chunk;
   }
   qp->head += n;
+  if (offload) refill_stash(*qp);  // for the next burst
   account_rate(*qp, n, now, hz);
   if (learn) qp->guard.account(n, now, hz);
   qp->c.cpu_ops += cpu_ops;
@@ -594,6 +628,12 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
     std::array<rte_crypto_op*, kBurst> back;
     uint16_t got = rte_cryptodev_dequeue_burst(d.accel_devs[i], qp->id, back.data(), kBurst);
     if (got == 0) continue;
+    // Their status and meta were last written on the accelerator's core: ask for all of them
+    // before reading any.
+    for (uint16_t k = 0; k < got; ++k) {
+      rte_prefetch0(back[k]);
+      rte_prefetch0(meta_of(back[k]));
+    }
     // Latency budget of an accelerator op: what keeps the ops held back behind it within half
     // the order ring, at the highest rate this queue pair has lately run at (a queue pair held
     // back runs slower, which must not loosen the budget).

@@ -354,6 +354,9 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
       held = true;
     }
   }
+  if (qp->stash_n > 0 && qp->priv_ops)  // taken from the pool, never used
+    rte_mempool_put_bulk(qp->priv_ops, reinterpret_cast<void**>(qp->stash), qp->stash_n);
+  qp->stash_n = 0;
   log_split(dev, qp_id, *qp);
   if (qp->head != qp->tail)
     BAL_LOG(WARNING, "%s qp %u released with %lu ops not dequeued", dev->data->name, qp_id,

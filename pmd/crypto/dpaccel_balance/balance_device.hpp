@@ -167,6 +167,13 @@ struct QueuePair {
   }
   // Accelerators taking revocable ops on this queue pair: their ops go without copies.
   bool zero_copy[kMaxAccel] = {};
+  // Private ops taken from their pool a burst ahead, their lines prefetched for writing: a private
+  // op was last written by the accelerator's core (status, claim), and making it cost the
+  // application core a quarter of its time in cross-core misses, one op after another
+  // (AES-CBC + HMAC-SHA256 IMIX, zero-copy). Enqueue side only; given back at release.
+  static constexpr uint32_t kStash = 64;
+  rte_crypto_op* stash[kStash] = {};
+  uint32_t stash_n = 0;
   rte_mempool* priv_ops = nullptr;
   rte_mempool* priv_mbufs = nullptr;
   uint32_t priv_room = 0;  // data room of a private mbuf
