@@ -285,7 +285,9 @@ TEST_F(Balance, ReleaseTakesBackWhatAStoppedAcceleratorHolds) {
 // re-run used to check them as a region, and answered INVALID_ARGS for an op the CPU device's
 // queue pair runs fine. Every op here goes to an accelerator that fails every op.
 TEST_F(Balance, RerunOfACipherOnlyOpIgnoresItsAuthFields) {
-  TempBalancer t("rr0", "corelist=1,error_rate=1,seed=1", "mode=accel");
+  // A stall limit far away: an op late by a few milliseconds (a helper waking late) must not be
+  // taken back as stalled here, where every op has to meet the failing accelerator first.
+  TempBalancer t("rr0", "corelist=1,error_rate=1,seed=1", "mode=accel,stall_us=5000000");
   ASSERT_TRUE(t.ok);
   const uint8_t b = dev(t.balancer.c_str()), w = dev(t.accel.c_str());
   std::mt19937_64 rng(41);
