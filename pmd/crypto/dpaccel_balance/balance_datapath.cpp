@@ -458,7 +458,8 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   const Device& d = *qp->dev;
   qp->take_offload_samples();  // dequeue's measurements, before any decision
   const bool passes_pending = qp->passes_pending();
-  uint32_t room = qp->depth - static_cast<uint32_t>(qp->head - qp->tail_snapshot());
+  const auto in_flight = static_cast<uint32_t>(qp->head - qp->tail_snapshot());
+  uint32_t room = qp->depth - in_flight;
   uint32_t n = std::min<uint32_t>(nb_ops, room);
   if (n == 0) {
     qp->c.refused += nb_ops;
@@ -489,7 +490,14 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   const bool cpu_regime = learn && qp->guard.regime() == RegimeGuard::Regime::Cpu;
   if (!offload || cpu_regime ||
       (learn && !qp->model.any_accel() && !starved && (passes_pending || !qp->learning.tick()))) {
-    if (int sent = pass_through(*qp, d, ops, n); sent >= 0) {
+    // Passed-through ops wait in the CPU device's queue pair, which holds the application's
+    // depth; the order ring's extra room is for ops held back behind accelerator ops.
+    const uint32_t pass_room = in_flight < qp->pass_depth ? qp->pass_depth - in_flight : 0;
+    if (pass_room == 0) {
+      qp->c.refused += nb_ops;
+      return 0;
+    }
+    if (int sent = pass_through(*qp, d, ops, std::min(n, pass_room)); sent >= 0) {
       qp->publish_head(qp->head);
       account_rate(*qp, static_cast<uint32_t>(sent), now, hz);
       if (learn) qp->guard.account(static_cast<uint32_t>(sent), now, hz);

@@ -443,8 +443,10 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
   if (qp == nullptr) return -ENOMEM;
   qp->id = qp_id;
   qp->dev = d;
-  uint32_t depth = rte_align32pow2(conf->nb_descriptors ? conf->nb_descriptors : 2048);
+  const uint32_t app_depth = rte_align32pow2(conf->nb_descriptors ? conf->nb_descriptors : 2048);
+  const uint32_t depth = 2 * app_depth;  // see QueuePair::depth
   qp->depth = depth;
+  qp->pass_depth = app_depth;
   qp->mask = depth - 1;
   qp->ring = static_cast<Entry*>(rte_zmalloc_socket("dpaccel_bal_ring", sizeof(Entry) * depth,
                                                     RTE_CACHE_LINE_SIZE, socket_id));
@@ -456,7 +458,7 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
   std::string base = "bal" + std::to_string(dev->data->dev_id) + "_" + std::to_string(qp_id) + "_" +
                      std::to_string(serial.fetch_add(1, std::memory_order_relaxed));
   // Private copies: as many as ops can be in flight, plus late returns after stalls.
-  uint32_t n = depth * 2;
+  uint32_t n = app_depth * 2;
   qp->priv_ops = rte_crypto_op_pool_create((base + "_op").c_str(), RTE_CRYPTO_OP_TYPE_SYMMETRIC, n,
                                            0, kPrivSize, socket_id);
   qp->priv_room = d->accel_max_bytes;

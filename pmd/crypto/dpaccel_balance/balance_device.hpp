@@ -229,7 +229,13 @@ struct QueuePair {
   uint32_t enq_calls = 0;        // when too slow, one op now and then keeps latency fresh
   Counters c;
   uint64_t logged_at = 0;  // c.enqueued + 1 when the split was last logged (log_split)
+  // Ops in flight: up to `depth` (the order ring's size) when they take the ring path, up to
+  // `pass_depth` (the application's nb_descriptors, what the CPU device's queue pair holds) when
+  // passed through. The order ring is twice the application's depth: with in-order delivery every
+  // op behind one at an accelerator waits there, so its size bounds what an accelerator's latency
+  // lets the queue pair do.
   uint32_t depth = 0;
+  uint32_t pass_depth = 0;
 };
 
 enum class Mode : uint8_t { Adaptive, Cpu, Accel };  // cpu / accel: everything one way (baselines)
