@@ -362,6 +362,27 @@ TEST_F(Balance, CopiedOpsTakenBackFromAStallAreLeftAlone) {
   take_back_from_a_stall("zc0", false);
 }
 
+// The other side of the claim: an op the accelerator has already taken (here: run at once, then
+// held 100 ms as its modelled latency) is past the 20 ms stall limit but cannot be taken back; the
+// balancer waits for it instead of running it again (which would encrypt it twice in place).
+TEST_F(Balance, ZeroCopyOpsTheAcceleratorHasTakenAreWaitedFor) {
+  TempBalancer t("zc2", "corelist=1,latency_us=100000", "mode=accel,stall_us=20000");
+  ASSERT_TRUE(t.ok);
+  const uint8_t b = dev(t.balancer.c_str());
+  GcmSession gs(b, 24);
+  ASSERT_NE(gs.sess, nullptr);
+  std::vector<Bytes> plain(32);
+  for (auto& p : plain) p = random_bytes(64 + gs.rng() % 1400, gs.rng);
+  GcmOps ops(gs, plain);
+  ASSERT_TRUE(ops.ok());
+  ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, ops.data(), 32), 32);
+  std::vector<rte_crypto_op*> back = dequeue_n(b, 0, 32, std::chrono::seconds(10));
+  ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_order(back, ops, gs, plain));
+  const std::string bal = telemetry("/dpaccel/crypto_balance/stats," + std::to_string(b));
+  EXPECT_EQ(first_of(bal, "accel_zero_copy"), 32) << bal;
+  EXPECT_EQ(first_of(bal, "reruns_stall"), 0) << bal;
+}
+
 TEST_F(Balance, BadDevargsAreRefused) {
   EXPECT_NE(rte_vdev_init("crypto_dpaccel_balance_bad0", "accel=crypto_dpaccel_worker0"), 0)
       << "cpu= is required";

@@ -330,6 +330,20 @@ int pick_accel(QueuePair& qp, const Device& d, AccelBatches& ab, const Session& 
   return a;
 }
 
+// An op on a stalled accelerator, run here instead; its private op is only freed when it comes
+// back. A zero-copy op is the application's data: it comes back only if the accelerator has not
+// taken it yet (op_claim.hpp). Returns false, doing nothing, when the accelerator has it.
+bool take_back(QueuePair& qp, const Device& d, Entry& e) noexcept {
+  PrivMeta* meta = meta_of(e.priv);
+  if (meta->zero_copy && !pmd::submitter_revokes(&meta->claim)) return false;
+  meta->abandoned.store(true, std::memory_order_release);
+  e.priv = nullptr;
+  run_on_cpu(d, e.op);
+  ++qp.c.reruns_stall;
+  e.state.store(kDone, std::memory_order_release);
+  return true;
+}
+
 void account_rate(QueuePair& qp, uint32_t n, uint64_t now, uint64_t hz) noexcept {
   if (qp.rate_window_start == 0) qp.rate_window_start = now;
   qp.rate_window_ops += n;
@@ -341,6 +355,12 @@ void account_rate(QueuePair& qp, uint32_t n, uint64_t now, uint64_t hz) noexcept
     qp.rate_window_start = now;
     qp.rate_window_ops = 0;
   }
+}
+
+// Ops accepted: the queue pair's op rate, and the regime guard's.
+void account(QueuePair& qp, uint32_t n, uint64_t now, uint64_t hz, bool learn) noexcept {
+  account_rate(qp, n, now, hz);
+  if (learn) qp.guard.account(n, now, hz);
 }
 
 }  // namespace
@@ -499,8 +519,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
     }
     if (int sent = pass_through(*qp, d, ops, std::min(n, pass_room)); sent >= 0) {
       qp->publish_head(qp->head);
-      account_rate(*qp, static_cast<uint32_t>(sent), now, hz);
-      if (learn) qp->guard.account(static_cast<uint32_t>(sent), now, hz);
+      account(*qp, static_cast<uint32_t>(sent), now, hz, learn);
       qp->c.enqueued += static_cast<uint32_t>(sent);
       qp->c.refused += nb_ops - static_cast<uint32_t>(sent);
       return static_cast<uint16_t>(sent);
@@ -545,7 +564,6 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
           uint64_t t0 = timed ? rte_rdtsc() : 0;
           const bool zc = qp->zero_copy[a];
           if (rte_crypto_op* p = make_private(*qp, s, op, a, seq, now, zc)) {
-            qp->c.zero_copy += zc;
             meta_of(p)->ahead =
                 qp->inflight[a].load(std::memory_order_relaxed) + ab.n[static_cast<size_t>(a)];
             if (timed) {
@@ -584,9 +602,9 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
           if (seq == AccelBatches::kProbe) continue;
           ++qp->c.accel_ops[i];
           qp->c.accel_bytes[i] += ab.bytes[i][k];
+          qp->c.zero_copy += qp->zero_copy[i];  // probes, the only copies there, are not counted
           continue;
         }
-        qp->c.zero_copy -= meta_of(ab.op[i][k])->zero_copy;
         free_private(ab.op[i][k]);
         if (seq == AccelBatches::kProbe) continue;
         // Refused by a full accelerator queue: never wait, run it here.
@@ -608,8 +626,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   }
   qp->head += n;
   if (offload) refill_stash(*qp);  // for the next burst
-  account_rate(*qp, n, now, hz);
-  if (learn) qp->guard.account(n, now, hz);
+  account(*qp, n, now, hz, learn);
   qp->c.cpu_ops += cpu_ops;
   qp->c.cpu_bytes += cpu_bytes;
   qp->c.enqueued += n;
@@ -690,42 +707,16 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   while (qp->tail < published) {
     Entry& e = qp->ring[qp->tail & qp->mask];
     if (e.state.load(std::memory_order_acquire) == kDone || e.priv == nullptr) break;
-    uint8_t i = e.accel;
-    // Adaptive: 50 times the measured latency, at least 10 ms (helpers sharing a busy CPU can
-    // be late by milliseconds without being stuck). For an accelerator taking revocable ops, 10
-    // times its own latency, at least 2 ms: taking its ops back early costs only a re-run of ops
-    // it had not started (and its use until it answers again), while every millisecond the order
-    // ring waits turns the application's bursts away (dpaccel-fwd dropped ~100 000 packets per
-    // 300 ms stall as crypto_queue_full with the 10 ms floor). At 1 ms a helper waking late on
-    // this VM was taken for stalled now and then.
-    uint64_t limit =
-        d.stall_us ? hz / 1'000'000 * d.stall_us
-        : qp->zero_copy[i]
-            ? std::max<uint64_t>(hz / 500,
-                                 10 * static_cast<uint64_t>(qp->gauge[i].base_latency_cycles()))
-            : std::max<uint64_t>(hz / 100,
-                                 50 * static_cast<uint64_t>(qp->gauge[i].latency_cycles()));
-    if (now - e.t_enq < limit) break;
-    // A zero-copy op is the application's data: it comes back only if the accelerator has not
-    // taken it yet (op_claim.hpp). Taken, it is being worked on, not stuck: wait for it.
-    if (meta_of(e.priv)->zero_copy && !pmd::submitter_revokes(&meta_of(e.priv)->claim)) break;
-    meta_of(e.priv)->abandoned.store(true, std::memory_order_release);
-    e.priv = nullptr;
-    run_on_cpu(d, e.op);
-    ++qp->c.reruns_stall;
+    const uint8_t i = e.accel;
+    if (now - e.t_enq < stall_limit_cycles(d, *qp, i)) break;
+    // Taken by the device (zero-copy): being worked on, not stuck; wait for it.
+    if (!take_back(*qp, d, e)) break;
     qp->stalled_until[i].store(UINT64_MAX, std::memory_order_relaxed);  // until a late return
-    e.state.store(kDone, std::memory_order_release);
     // Later ops on the same accelerator are as stuck: take them back as they reach the head.
     for (uint64_t s = qp->tail + 1; s < published; ++s) {
       Entry& f = qp->ring[s & qp->mask];
-      if (f.state.load(std::memory_order_acquire) == kDone || f.priv == nullptr || f.accel != i)
-        continue;
-      if (meta_of(f.priv)->zero_copy && !pmd::submitter_revokes(&meta_of(f.priv)->claim)) continue;
-      meta_of(f.priv)->abandoned.store(true, std::memory_order_release);
-      f.priv = nullptr;
-      run_on_cpu(d, f.op);
-      ++qp->c.reruns_stall;
-      f.state.store(kDone, std::memory_order_release);
+      if (f.state.load(std::memory_order_acquire) != kDone && f.priv != nullptr && f.accel == i)
+        take_back(*qp, d, f);
     }
   }
   // 3. Finished ops, in enqueue order: ring entries, and passed-through ranges from the CPU

@@ -205,15 +205,11 @@ int dev_start(rte_cryptodev* dev) noexcept {
   return 0;
 }
 
-// What a queue pair did and what its model learnt (INFO), at stop and at release: an
-// operator's answer to "why did it choose that" (some applications, dpdk-test-crypto-perf among
-// them, stop their devices but never release them).
-// Once per run of ops: a stop followed by a release logs once.
-void log_split(rte_cryptodev* dev, uint16_t qp_id, QueuePair& qp_ref) noexcept {
+// What a queue pair did and what its model learnt (INFO), when its device stops: an operator's
+// answer to "why did it choose that". At stop, not at release: some applications
+// (dpdk-test-crypto-perf) never release, and a queue pair is released only once stopped.
+void log_split(rte_cryptodev* dev, uint16_t qp_id, const QueuePair* qp) noexcept {
   const Device* d = device_of(dev);
-  const QueuePair* qp = &qp_ref;
-  if (qp_ref.logged_at == qp->c.enqueued + 1) return;
-  qp_ref.logged_at = qp->c.enqueued + 1;
   uint64_t accel_ops = 0;
   for (uint64_t v : qp->c.accel_ops) accel_ops += v;
   if (qp->c.enqueued)
@@ -250,7 +246,8 @@ void dev_stop(rte_cryptodev* dev) noexcept {
   // its completion ring until the balancer's dequeue takes them.
   for (uint8_t c : children_of(*device_of(dev))) rte_cryptodev_stop(c);
   for (uint16_t q = 0; q < dev->data->nb_queue_pairs; ++q)
-    if (auto* qp = static_cast<QueuePair*>(dev->data->queue_pairs[q])) log_split(dev, q, *qp);
+    if (const auto* qp = static_cast<const QueuePair*>(dev->data->queue_pairs[q]))
+      log_split(dev, q, qp);
 }
 
 // Whether accelerator a is still the device the balancer attached: at EAL clean-up the vdev bus
@@ -334,13 +331,10 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
     // Bounded in time, not in calls: a stopped accelerator (dev_stop stops them first) may never
     // give back what it holds, e.g. a latency probe nobody was waiting for. Four stall limits
     // (what the datapath waits before it re-runs an op), between 50 ms and 2 s.
-    const uint64_t hz = rte_get_timer_hz();
-    const double stall_s =
-        d->stall_us ? d->stall_us * 1e-6
-                    : std::max(0.01, 50 * qp->gauge[a].latency_cycles() / double(rte_get_tsc_hz()));
+    const uint64_t hz = rte_get_tsc_hz();
     const uint64_t deadline =
-        rte_get_timer_cycles() + uint64_t(std::clamp(4 * stall_s, 0.05, 2.0) * double(hz));
-    while (qp->inflight[a].load() > 0 && rte_get_timer_cycles() < deadline) {
+        rte_rdtsc() + std::clamp(4 * stall_limit_cycles(*d, *qp, a), hz / 20, 2 * hz);
+    while (qp->inflight[a].load() > 0 && rte_rdtsc() < deadline) {
       uint16_t n = child_dequeue(d->accel_devs[a], qp_id, back, 32);
       for (uint16_t k = 0; k < n; ++k) free_private(back[k]);
       qp->inflight[a].fetch_sub(n);
@@ -357,7 +351,6 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
   if (qp->stash_n > 0 && qp->priv_ops)  // taken from the pool, never used
     rte_mempool_put_bulk(qp->priv_ops, reinterpret_cast<void**>(qp->stash), qp->stash_n);
   qp->stash_n = 0;
-  log_split(dev, qp_id, *qp);
   if (qp->head != qp->tail)
     BAL_LOG(WARNING, "%s qp %u released with %lu ops not dequeued", dev->data->name, qp_id,
             static_cast<unsigned long>(qp->head - qp->tail));

@@ -20,8 +20,10 @@
 
 #include <cryptodev_pmd.h>
 #include <rte_cryptodev.h>
+#include <rte_cycles.h>
 #include <rte_log.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -228,7 +230,6 @@ struct QueuePair {
   uint64_t last_ring_burst = 0;  // TSC (the shared clock) of the last burst on the ring path
   uint32_t enq_calls = 0;        // when too slow, one op now and then keeps latency fresh
   Counters c;
-  uint64_t logged_at = 0;  // c.enqueued + 1 when the split was last logged (log_split)
   // Ops in flight: up to `depth` (the order ring's size) when they take the ring path, up to
   // `pass_depth` (the application's nb_descriptors, what the CPU device's queue pair holds) when
   // passed through. The order ring is twice the application's depth: with in-order delivery every
@@ -295,6 +296,23 @@ inline PrivMeta* meta_of(rte_crypto_op* priv) {
 // Where a private op's claim is, for the accelerators' ClaimPort.
 inline uint32_t claim_offset() noexcept {
   return static_cast<uint32_t>(kMetaOffset + offsetof(PrivMeta, claim));
+}
+
+// How long an op may stay at accelerator i before it counts as stalled and is taken back (TSC
+// cycles). Adaptive unless stall_us is set: 50 times the measured latency, at least 10 ms
+// (helpers sharing a busy CPU can be late by milliseconds without being stuck); for an accelerator
+// taking revocable ops, 10 times its own latency, at least 2 ms: taking its ops back early costs
+// only a re-run of ops it had not started (and its use until it answers again), while every
+// millisecond the order ring waits turns the application's bursts away (dpaccel-fwd dropped
+// ~100 000 packets per 300 ms stall as crypto_queue_full with the 10 ms floor). At 1 ms a helper
+// waking late on this VM was taken for stalled now and then.
+inline uint64_t stall_limit_cycles(const Device& d, const QueuePair& qp, size_t i) noexcept {
+  const uint64_t hz = rte_get_tsc_hz();
+  if (d.stall_us) return hz / 1'000'000 * d.stall_us;
+  if (qp.zero_copy[i])
+    return std::max<uint64_t>(hz / 500,
+                              10 * static_cast<uint64_t>(qp.gauge[i].base_latency_cycles()));
+  return std::max<uint64_t>(hz / 100, 50 * static_cast<uint64_t>(qp.gauge[i].latency_cycles()));
 }
 
 int attach_children(rte_cryptodev* dev) noexcept;
