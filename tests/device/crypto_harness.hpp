@@ -53,8 +53,13 @@ enum class Api { Ops, CpuCrypto, RawDp };
 // Creates a session on dev_id for spec/material/direction; nullptr with rte_errno on failure.
 void* make_session(uint8_t dev_id, const Spec& s, const Material& m, bool encrypt);
 
+// Devices that return ops as they finish rather than in enqueue order (a balancer with
+// ordering=disable): run_jobs then matches ops by pointer, and still requires each exactly once.
+void allow_any_order(uint8_t dev_id);
+
 // Runs jobs on dev_id/qp through api with a session for (s, m, encrypt). Fills out/status/digest.
-// Returns false when the API refused the jobs as a whole (message in *why).
+// Returns false when the API refused the jobs as a whole (message in *why). An op returned out of
+// enqueue order (where that is not allowed) gets status 1000, one returned twice 1001.
 bool run_jobs(Api api, uint8_t dev_id, uint16_t qp, const Spec& s, const Material& m, bool encrypt,
               std::vector<Job>& jobs, std::string* why = nullptr);
 

@@ -28,18 +28,19 @@ namespace {
 // The devices SetUp starts; TearDown closes them, balancers first (closing one closes the devices
 // it owns, which then are closed already).
 constexpr const char* kStarted[] = {
-    "crypto_dpaccel_balance0", "crypto_dpaccel_balance1", "crypto_dpaccel_balance2",
-    "crypto_dpaccel_balance3", "crypto_dpaccel_balance4", "crypto_dpaccel_balance5",
-    "crypto_dpaccel_balance6", "crypto_dpaccel_balance7", "crypto_dpaccel_balance8",
-    "crypto_dpaccel_balance9", "crypto_dpaccel_cpu0",     "crypto_dpaccel_cpu1",
-    "crypto_aesni_mb0",        "crypto_dpaccel_worker0",  "crypto_dpaccel_worker1",
-    "crypto_dpaccel_worker2",  "crypto_dpaccel_worker3"};
+    "crypto_dpaccel_balance0",  "crypto_dpaccel_balance1",  "crypto_dpaccel_balance2",
+    "crypto_dpaccel_balance3",  "crypto_dpaccel_balance4",  "crypto_dpaccel_balance5",
+    "crypto_dpaccel_balance6",  "crypto_dpaccel_balance7",  "crypto_dpaccel_balance8",
+    "crypto_dpaccel_balance9",  "crypto_dpaccel_balance10", "crypto_dpaccel_balance11",
+    "crypto_dpaccel_balance12", "crypto_dpaccel_cpu0",      "crypto_dpaccel_cpu1",
+    "crypto_aesni_mb0",         "crypto_dpaccel_worker0",   "crypto_dpaccel_worker1",
+    "crypto_dpaccel_worker2",   "crypto_dpaccel_worker3"};
 
 class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     if (dpaccel::test::init_test_eal(
-            "devtest", 768,
+            "devtest", 1024,
             {"--log-level=pmd.crypto.dpaccel_cpu:info", "--vdev=crypto_dpaccel_cpu0",
              "--vdev=crypto_dpaccel_cpu1,sync_api=raw_dp,max_nb_queue_pairs=4",
              "--vdev=crypto_aesni_mb0",
@@ -89,7 +90,22 @@ class EalEnvironment : public ::testing::Environment {
              // a DPDK driver as the accelerator
              "--vdev=crypto_dpaccel_cpu_b10", "--vdev=crypto_aesni_mb_b10",
              "--vdev=crypto_dpaccel_balance9,cpu=crypto_dpaccel_cpu_b10,"
-             "accel=crypto_aesni_mb_b10,mode=accel"}) < 0) {
+             "accel=crypto_aesni_mb_b10,mode=accel",
+             // ordering=disable: ops come back as they finish. An accelerator failing 30 % of
+             // its ops with 300 us of latency; one that stalls for 30 s after 100 ops (longer
+             // than any test waits: only taking its ops back gets them home); one slow (2 s) and
+             // small (16 ops) next to a CPU that finishes at once.
+             "--vdev=crypto_dpaccel_cpu_b11", "--vdev=crypto_dpaccel_cpu_b12",
+             "--vdev=crypto_dpaccel_cpu_b13",
+             "--vdev=crypto_dpaccel_worker_b11,corelist=1,error_rate=0.3,seed=11,latency_us=300",
+             "--vdev=crypto_dpaccel_worker_b12,corelist=1,stall_ms=30000,stall_after=100",
+             "--vdev=crypto_dpaccel_worker_b13,corelist=1,max_inflight=16,latency_us=2000000",
+             "--vdev=crypto_dpaccel_balance10,cpu=crypto_dpaccel_cpu_b11,"
+             "accel=crypto_dpaccel_worker_b11,mode=accel,ordering=disable",
+             "--vdev=crypto_dpaccel_balance11,cpu=crypto_dpaccel_cpu_b12,"
+             "accel=crypto_dpaccel_worker_b12,mode=accel,ordering=disable,stall_us=20000",
+             "--vdev=crypto_dpaccel_balance12,cpu=crypto_dpaccel_cpu_b13,"
+             "accel=crypto_dpaccel_worker_b13,mode=accel,ordering=disable"}) < 0) {
       // A failed environment would only skip the tests; a broken set-up must fail the run.
       std::fprintf(stderr, "EAL init failed\n");
       std::exit(1);

@@ -47,6 +47,82 @@ void expect_encrypted_in_order(const std::vector<rte_crypto_op*>& back, const Gc
   }
 }
 
+// The same, in any order (ordering=disable): back[] is put in enqueue order first, and every op
+// must be there exactly once.
+void expect_encrypted_in_any_order(std::vector<rte_crypto_op*> back, const GcmOps& ops,
+                                   const GcmSession& gs, const std::vector<Bytes>& plain) {
+  ASSERT_EQ(back.size(), plain.size());
+  std::vector<rte_crypto_op*> sorted(plain.size(), nullptr);
+  for (rte_crypto_op* op : back) {
+    size_t k = 0;
+    while (k < plain.size() && ops[k] != op) ++k;
+    ASSERT_LT(k, plain.size()) << "an op that was never enqueued";
+    ASSERT_EQ(sorted[k], nullptr) << "op " << k << " came back twice";
+    sorted[k] = op;
+  }
+  expect_encrypted_in_order(sorted, ops, gs, plain);
+}
+
+TEST_F(Balance, UnorderedOpsDoNotWaitForTheAccelerator) {
+  // balance12 (ordering=disable, mode=accel): its accelerator takes 16 ops and holds them
+  // 2 s; the other 48 of a burst of 64 spill to the CPU, which finishes them at once. In
+  // order, nothing could come back before the first op; without ordering those 48 come back
+  // first, and the accelerator's 16 later.
+  uint8_t b = dev("crypto_dpaccel_balance12");
+  GcmSession gs(b, 12);
+  ASSERT_NE(gs.sess, nullptr);
+  constexpr int kN = 64;
+  std::vector<Bytes> plain(kN);
+  for (auto& p : plain) p = random_bytes(256, gs.rng);
+  GcmOps ops(gs, plain);
+  ASSERT_TRUE(ops.ok());
+  ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, ops.data(), kN), kN);
+  // What the CPU ran is back at the first dequeue; the accelerator's ops are not (2 s).
+  std::vector<rte_crypto_op*> first(kN);
+  first.resize(rte_cryptodev_dequeue_burst(b, 0, first.data(), kN));
+  EXPECT_EQ(first.size(), size_t{kN - 16});
+  for (rte_crypto_op* op : first) EXPECT_EQ(op->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
+  std::vector<rte_crypto_op*> rest = dequeue_n(b, 0, kN - first.size(), std::chrono::seconds(10));
+  first.insert(first.end(), rest.begin(), rest.end());
+  ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_any_order(first, ops, gs, plain));
+}
+
+TEST_F(Balance, UnorderedOpsTakenBackFromAStallComeHome) {
+  // balance11 (ordering=disable, mode=accel, 20 ms stall limit): its accelerator stalls for 30 s
+  // after 100 ops, longer than this test waits. The ops it holds have left the order ring
+  // (parked); only taking them back from there brings them home.
+  uint8_t b = dev("crypto_dpaccel_balance11");
+  {
+    GcmSession gs(b, 11);
+    ASSERT_NE(gs.sess, nullptr);
+    constexpr int kN = 400;
+    std::vector<Bytes> plain(kN);
+    for (auto& p : plain) p = random_bytes(512, gs.rng);
+    GcmOps ops(gs, plain);
+    ASSERT_TRUE(ops.ok());
+    std::vector<rte_crypto_op*> back;
+    std::vector<rte_crypto_op*> buf(64);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    int enq = 0;
+    while (back.size() < size_t{kN} && std::chrono::steady_clock::now() < deadline) {
+      if (enq < kN)
+        enq += rte_cryptodev_enqueue_burst(b, 0, ops.data() + enq,
+                                           static_cast<uint16_t>(std::min(64, kN - enq)));
+      uint16_t k = rte_cryptodev_dequeue_burst(b, 0, buf.data(), 64);
+      back.insert(back.end(), buf.begin(), buf.begin() + k);
+    }
+    ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_any_order(back, ops, gs, plain));
+    rte_cryptodev_stats st{};
+    ASSERT_EQ(rte_cryptodev_stats_get(b, &st), 0);
+    EXPECT_EQ(st.dequeued_count, st.enqueued_count);
+    // Stopping the balancer stops its accelerator, which cuts the stall short: what it still
+    // holds (taken back, so only given back) comes home for drain_balancer.
+    rte_cryptodev_stop(b);
+    ASSERT_EQ(rte_cryptodev_start(b), 0);
+  }
+  drain_balancer(b, {dev("crypto_dpaccel_worker_b12")});
+}
+
 TEST_F(Balance, StopAndStartWithOpsInFlight) {
   // balance2's accelerator stalls 150 ms now and then; stop while it holds ops.
   uint8_t b = dev("crypto_dpaccel_balance2");

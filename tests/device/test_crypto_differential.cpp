@@ -185,6 +185,19 @@ TEST_P(Differential, BalanceTwoAcceleratorsVsOpenSsl) {
                  {dev("crypto_dpaccel_worker_b8"), dev("crypto_dpaccel_worker_b9")});
 }
 
+// ordering=disable: ops come back as they finish (an accelerator failing 30 % of its ops, with
+// 300 us of latency, next to the CPU's re-runs); every op right, exactly once.
+TEST_P(Differential, BalanceUnorderedErrorsVsOpenSsl) {
+  allow_any_order(dev("crypto_dpaccel_balance10"));
+  sweep(Api::Ops, dev("crypto_dpaccel_balance10"), false, false, 30);
+  drain_balancer(dev("crypto_dpaccel_balance10"), {dev("crypto_dpaccel_worker_b11")});
+}
+TEST_P(Differential, BalanceUnorderedSegmentedOutOfPlaceVsOpenSsl) {
+  allow_any_order(dev("crypto_dpaccel_balance10"));
+  sweep(Api::Ops, dev("crypto_dpaccel_balance10"), true, true, 31);
+  drain_balancer(dev("crypto_dpaccel_balance10"), {dev("crypto_dpaccel_worker_b11")});
+}
+
 // The sweep's sizes for s that v22.11 crypto_aesni_mb handles right: one mbuf (for cipher+HMAC
 // over chained mbufs it reports success but leaves the digest unwritten), and no HMAC over
 // nothing (we refuse it; aesni_mb reports success and, in the same burst, gives later ops wrong

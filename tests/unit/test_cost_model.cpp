@@ -196,51 +196,111 @@ TEST(AccelGauge, CapShrinksWhenOpsQueueAtTheAccelerator) {
   EXPECT_EQ(g.inflight_cap(32), 864u);
 }
 
-// Drives a guard for `ms` milliseconds at the op rates (ops per ms) its regimes give, 10 ops at a
-// time; returns how many of those milliseconds ran under the model's choices.
-int drive(RegimeGuard& g, uint64_t& t, int ms, double model_rate, double cpu_rate) {
+// Drives a guard for `ms` milliseconds at the op rates (ops per ms) its regimes give (model,
+// CPU alone, fill), 10 ops at a time, half of them offloaded under the model and fill (none where
+// `idle`); returns how many of those milliseconds ran under each.
+using R = RegimeGuard::Regime;
+std::array<int, 3> drive(RegimeGuard& g, uint64_t& t, int ms, std::array<double, 3> rates,
+                         std::array<bool, 3> idle = {}) {
   const uint64_t hz = 1'000'000'000, step = hz / 100'000;  // 10 us
-  int model_steps = 0;
+  std::array<int, 3> steps{};
   for (int k = 0; k < ms * 100; ++k) {
-    const bool model = g.regime() == RegimeGuard::Regime::Model;
-    model_steps += model;
+    const auto r = static_cast<int>(g.regime());
+    ++steps[r];
     t += step;
-    g.account(static_cast<uint32_t>((model ? model_rate : cpu_rate) / 100), t, hz);
+    const auto n = static_cast<uint32_t>(rates[r] / 100);
+    g.account(n, r == static_cast<int>(R::Cpu) || idle[r] ? 0 : n / 2, t, hz);
   }
-  return model_steps / 100;
+  for (int& v : steps) v /= 100;
+  return steps;
 }
 
 TEST(RegimeGuard, KeepsTheModelWhileItIsFaster) {
   RegimeGuard g;
   uint64_t t = 1;
-  const int model_ms = drive(g, t, 2000, 3000, 2000);  // the model: 1.5x the CPU alone
-  EXPECT_EQ(g.main_regime(), RegimeGuard::Regime::Model);
-  EXPECT_NEAR(model_ms, 1800, 30) << "9 ms in 10 under the model, 1 measuring the CPU alone";
-  EXPECT_NEAR(g.rate(RegimeGuard::Regime::Model), 3e6, 1e5);
-  EXPECT_NEAR(g.rate(RegimeGuard::Regime::Cpu), 2e6, 1e5);
+  // The model 1.5x the CPU alone; sending everything the accelerator admits no better than the
+  // CPU (a fast CPU, small ops).
+  const auto ms = drive(g, t, 3000, {3000, 2000, 2000});
+  EXPECT_EQ(g.main_regime(), R::Model);
+  EXPECT_NEAR(g.rate(R::Model), 3e6, 1e5);
+  EXPECT_NEAR(g.rate(R::Cpu), 2e6, 1e5);
+  EXPECT_NEAR(g.rate(R::Fill), 2e6, 1e5);
   EXPECT_EQ(g.switches(), 0u);
+  // 80 ms under the model, then 20 ms of each other regime; those 1.5x behind sit out 1, 2, 4,
+  // then 8 cycles: well over 80 % of the time under the model.
+  EXPECT_GT(ms[0], 3000 * 85 / 100) << ms[1] << " " << ms[2];
+  EXPECT_GT(ms[1], 0);
+  EXPECT_NEAR(ms[1], ms[2], 30);
 }
 
 TEST(RegimeGuard, FallsBackToTheCpuWhenTheModelIsSlowerOrNoBetter) {
-  for (double model_rate : {1000.0, 2000.0, 2040.0}) {  // slower, equal, within 3 %
+  for (double rate : {1000.0, 2000.0, 2040.0}) {  // slower, equal, within 3 %
     RegimeGuard g;
     uint64_t t = 1;
-    const int model_ms = drive(g, t, 2000, model_rate, 2000);
-    EXPECT_EQ(g.main_regime(), RegimeGuard::Regime::Cpu) << model_rate;
-    // The first 10 ms ran the model; after that it only gets its 10 ms trials.
-    EXPECT_NEAR(model_ms, 10 + 19 * 10, 30) << model_rate;
-    EXPECT_EQ(g.switches(), 1u) << model_rate;
+    const auto ms = drive(g, t, 3000, {rate, 2000, rate});
+    EXPECT_EQ(g.main_regime(), R::Cpu) << rate;
+    EXPECT_EQ(g.switches(), 1u) << rate;
+    // After the first cycle (20 ms of each) the CPU alone runs 80 ms in every 120 (100 when the
+    // others are far behind and sit out every other cycle).
+    EXPECT_GT(ms[1], 3000 * 80 / 120 - 100) << rate;
+    if (rate < 1500) {
+      EXPECT_GT(ms[1], 3000 * 80 / 100 - 100) << rate;
+    }
   }
 }
 
 TEST(RegimeGuard, ComesBackWhenTheModelRecovers) {
   RegimeGuard g;
   uint64_t t = 1;
-  drive(g, t, 1000, 1000, 2000);  // an accelerator that hurts...
-  ASSERT_EQ(g.main_regime(), RegimeGuard::Regime::Cpu);
-  drive(g, t, 1000, 4000, 2000);  // ...then helps: the trials see it
-  EXPECT_EQ(g.main_regime(), RegimeGuard::Regime::Model);
+  drive(g, t, 1000, {1000, 2000, 1000});  // an accelerator that hurts...
+  ASSERT_EQ(g.main_regime(), R::Cpu);
+  // ...then helps: a trial sees it within the longest sit-out (8 cycles) and two more cycles.
+  drive(g, t, 1200, {4000, 2000, 1000});
+  EXPECT_EQ(g.main_regime(), R::Model);
   EXPECT_EQ(g.switches(), 2u);
+}
+
+TEST(RegimeGuard, ARegimeFarBehindIsTriedLessAndLess) {
+  RegimeGuard g;
+  uint64_t t = 1;
+  const auto ms = drive(g, t, 4000, {1000, 2000, 1000});
+  EXPECT_EQ(g.main_regime(), R::Cpu);
+  // Sitting out 1, 2, 4, 8, 8, ... cycles: about 10 trials of 20 ms each in 4 s, not ~33.
+  EXPECT_LT(ms[0], 12 * 20 + 20);
+  EXPECT_GE(ms[0], 6 * 20);
+  // Tried all the same: it comes back once it pays.
+  drive(g, t, 1200, {1000, 2000, 4000});
+  EXPECT_EQ(g.main_regime(), R::Fill);
+}
+
+TEST(RegimeGuard, RegimesThatOffloadNothingAreTriedLessAndNeverWin) {
+  // In order, a 200 us accelerator at 17 Mops is admitted nowhere: the model and fill run
+  // everything on the CPU, through the order ring. Their rates are noise around the CPU's (here
+  // 5 % above it): they must not win, and their trials must back off.
+  RegimeGuard g;
+  uint64_t t = 1;
+  const auto ms = drive(g, t, 4000, {2100, 2000, 2100}, {true, false, true});
+  EXPECT_EQ(g.main_regime(), R::Cpu);
+  EXPECT_LT(ms[0] + ms[2], 2 * (12 * 20 + 20));
+  // Once fill offloads and pays, it is seen.
+  drive(g, t, 1200, {2100, 2000, 3000}, {true, false, false});
+  EXPECT_EQ(g.main_regime(), R::Fill);
+}
+
+TEST(RegimeGuard, FillsTheAcceleratorsWhenThatIsFastest) {
+  // The model, measuring offload costs on lone exploring ops, keeps everything on the CPU (its
+  // regime runs as fast as the CPU alone); every op the accelerators admit going there runs
+  // 1.5x as fast.
+  RegimeGuard g;
+  uint64_t t = 1;
+  const auto ms = drive(g, t, 2000, {2000, 2000, 3000});
+  EXPECT_EQ(g.main_regime(), R::Fill);
+  EXPECT_GT(ms[2], 2000 * 80 / 120 - 60);
+  EXPECT_NEAR(g.rate(R::Fill), 3e6, 1e5);
+  // And the model takes its place when it catches up (3 % ahead of Fill), though far behind
+  // until then: its trials are rare, and its rate is an average.
+  drive(g, t, 4000, {3200, 2000, 3000});
+  EXPECT_EQ(g.main_regime(), R::Model);
 }
 
 TEST(AccelGauge, CapShrinksWhenOpsComeBackLate) {

@@ -184,6 +184,9 @@ void copy_back(const Session& s, rte_crypto_op* op, rte_crypto_op* p) noexcept {
 // noticed.
 enum class Admit : uint8_t { Yes, No, Probe };
 Admit order_allows(QueuePair& qp, size_t i, uint64_t now, uint64_t hz) noexcept {
+  // Without ordering an op at an accelerator holds back no other: the in-flight cap and the
+  // stall limit are all it needs.
+  if (!qp.dev->ordered) return Admit::Yes;
   // The device's own latency, not what our queue in front of it adds: the in-flight cap keeps
   // that within budget. (Gated on the loaded latency, admission switched a busy accelerator off
   // whenever its queue grew, and the split ran in on/off phases.)
@@ -333,13 +336,19 @@ int pick_accel(QueuePair& qp, const Device& d, AccelBatches& ab, const Session& 
 // An op on a stalled accelerator, run here instead; its private op is only freed when it comes
 // back. A zero-copy op is the application's data: it comes back only if the accelerator has not
 // taken it yet (op_claim.hpp). Returns false, doing nothing, when the accelerator has it.
-bool take_back(QueuePair& qp, const Device& d, Entry& e) noexcept {
-  PrivMeta* meta = meta_of(e.priv);
+bool take_back(QueuePair& qp, const Device& d, rte_crypto_op* priv) noexcept {
+  PrivMeta* meta = meta_of(priv);
   if (meta->zero_copy && !pmd::submitter_revokes(&meta->claim)) return false;
   meta->abandoned.store(true, std::memory_order_release);
-  e.priv = nullptr;
-  run_on_cpu(d, e.op);
+  run_on_cpu(d, meta->app_op);
   ++qp.c.reruns_stall;
+  return true;
+}
+
+// The same for an op in the order ring, which is then done.
+bool take_back(QueuePair& qp, const Device& d, Entry& e) noexcept {
+  if (!take_back(qp, d, e.priv)) return false;
+  e.priv = nullptr;
   e.state.store(kDone, std::memory_order_release);
   return true;
 }
@@ -358,9 +367,10 @@ void account_rate(QueuePair& qp, uint32_t n, uint64_t now, uint64_t hz) noexcept
 }
 
 // Ops accepted: the queue pair's op rate, and the regime guard's.
-void account(QueuePair& qp, uint32_t n, uint64_t now, uint64_t hz, bool learn) noexcept {
+void account(QueuePair& qp, uint32_t n, uint32_t offloaded, uint64_t now, uint64_t hz,
+             bool learn) noexcept {
   account_rate(qp, n, now, hz);
-  if (learn) qp.guard.account(n, now, hz);
+  if (learn) qp.guard.account(n, offloaded, now, hz);
 }
 
 }  // namespace
@@ -506,10 +516,13 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   // and the model never met the accelerator (runs stayed at CPU-only or not on timing alone). So
   // a burst at least every millisecond takes the ring path regardless.
   const bool starved = now - qp->last_ring_burst > hz / 1000;
-  // And while the CPU alone is measured to do better (RegimeGuard), everything passes through.
-  const bool cpu_regime = learn && qp->guard.regime() == RegimeGuard::Regime::Cpu;
-  if (!offload || cpu_regime ||
-      (learn && !qp->model.any_accel() && !starved && (passes_pending || !qp->learning.tick()))) {
+  // And while the CPU alone is measured to do better (RegimeGuard), everything passes through;
+  // under Fill, every op the accelerators admit goes there.
+  const RegimeGuard::Regime regime = learn ? qp->guard.regime() : RegimeGuard::Regime::Model;
+  const bool fill = regime == RegimeGuard::Regime::Fill;
+  if (!offload || regime == RegimeGuard::Regime::Cpu ||
+      (learn && !fill && !qp->model.any_accel() && !starved &&
+       (passes_pending || !qp->learning.tick()))) {
     // Passed-through ops wait in the CPU device's queue pair, which holds the application's
     // depth; the order ring's extra room is for ops held back behind accelerator ops.
     const uint32_t pass_room = in_flight < qp->pass_depth ? qp->pass_depth - in_flight : 0;
@@ -519,7 +532,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
     }
     if (int sent = pass_through(*qp, d, ops, std::min(n, pass_room)); sent >= 0) {
       qp->publish_head(qp->head);
-      account(*qp, static_cast<uint32_t>(sent), now, hz, learn);
+      account(*qp, static_cast<uint32_t>(sent), 0, now, hz, learn);
       qp->c.enqueued += static_cast<uint32_t>(sent);
       qp->c.refused += nb_ops - static_cast<uint32_t>(sent);
       return static_cast<uint16_t>(sent);
@@ -537,6 +550,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   // The CPU device's queue pair can serve this burst only while nothing passed through waits there.
   CpuBatch cpu(d, *qp, learn, !passes_pending);
   uint64_t cpu_ops = 0, cpu_bytes = 0;
+  uint32_t offloaded = 0;  // ops the accelerators took
   for (uint32_t done_in = 0; done_in < n;) {
     const uint32_t chunk = std::min<uint32_t>(n - done_in, kBurst);
     const uint64_t base = qp->head + done_in;
@@ -556,7 +570,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
       const Session& s = *session_of(d, op->sym->session);
       const uint32_t bytes = op_bytes(s, op);
       if (offload && bytes <= qp->priv_room &&
-          (d.mode == Mode::Accel || qp->model.choose(s.kind, bytes) == Path::Accel)) {
+          (d.mode == Mode::Accel || fill || qp->model.choose(s.kind, bytes) == Path::Accel)) {
         if (int a = pick_accel(*qp, d, ab, s, op, now, hz); a >= 0) {
           // Offload costs are measured on about one op in 64, and on every op of a class whose
           // offload is not measured yet (it gets few: exploration sends one op in 64).
@@ -603,6 +617,7 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
           ++qp->c.accel_ops[i];
           qp->c.accel_bytes[i] += ab.bytes[i][k];
           qp->c.zero_copy += qp->zero_copy[i];  // probes, the only copies there, are not counted
+          ++offloaded;
           continue;
         }
         free_private(ab.op[i][k]);
@@ -626,13 +641,62 @@ uint16_t enqueue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   }
   qp->head += n;
   if (offload) refill_stash(*qp);  // for the next burst
-  account(*qp, n, now, hz, learn);
+  account(*qp, n, offloaded, now, hz, learn);
   qp->c.cpu_ops += cpu_ops;
   qp->c.cpu_bytes += cpu_bytes;
   qp->c.enqueued += n;
   qp->c.refused += nb_ops - n;
   return static_cast<uint16_t>(n);
 }
+
+namespace {
+
+// An accelerator gave back private op p of application op `op`: the result goes to op (or, when
+// the accelerator failed it without touching the data, op runs here); p is freed.
+void finish_accel_op(QueuePair& qp, const Device& d, rte_crypto_op* p, rte_crypto_op* op) noexcept {
+  PrivMeta* meta = meta_of(p);
+  const Session& s = *session_of(d, op->sym->session);
+  uint64_t t0 = meta->timed ? rte_rdtsc() : 0;
+  if (p->status == RTE_CRYPTO_OP_STATUS_SUCCESS || p->status == RTE_CRYPTO_OP_STATUS_AUTH_FAILED) {
+    copy_back(s, op, p);
+    op->status = p->status;
+    if (meta->timed)  // application-core cost of the offload: copy in, copy out, bookkeeping
+      qp.push_offload_sample(s.kind, op_bytes(s, op),
+                             static_cast<double>(meta->cost_in + rte_rdtsc() - t0));
+  } else {
+    run_on_cpu(d, op);
+    ++qp.c.reruns_error;
+  }
+  free_private(p);
+}
+
+// Without ordering: a parked op is finished (its slot cleared), its application op ready.
+void ready_push(QueuePair& qp, rte_crypto_op* op) noexcept {
+  qp.ready[qp.ready_head++ & qp.mask] = op;
+}
+
+// Without ordering: the oldest parked ops, taken back from an accelerator that holds one past its
+// stall limit (with every other op parked there it has not taken yet).
+void take_back_parked(QueuePair& qp, const Device& d, uint64_t now) noexcept {
+  for (; qp.park_tail < qp.park_head; ++qp.park_tail) {
+    rte_crypto_op* p = qp.parked[qp.park_tail & qp.mask];
+    if (p == nullptr) continue;  // came back
+    const uint8_t i = meta_of(p)->accel;
+    if (now - meta_of(p)->t_enq < stall_limit_cycles(d, qp, i) || !take_back(qp, d, p)) return;
+    ready_push(qp, meta_of(p)->app_op);
+    qp.parked[qp.park_tail & qp.mask] = nullptr;
+    qp.stalled_until[i].store(UINT64_MAX, std::memory_order_relaxed);  // until a late return
+    for (uint64_t k = qp.park_tail + 1; k < qp.park_head; ++k) {
+      rte_crypto_op*& q = qp.parked[k & qp.mask];
+      if (q != nullptr && meta_of(q)->accel == i && take_back(qp, d, q)) {
+        ready_push(qp, meta_of(q)->app_op);
+        q = nullptr;
+      }
+    }
+  }
+}
+
+}  // namespace
 
 uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexcept {
   auto* qp = static_cast<QueuePair*>(qp_ptr);
@@ -661,8 +725,8 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
     }
     // Latency budget of an accelerator op: what keeps the ops held back behind it within half
     // the order ring, at the highest rate this queue pair has lately run at (a queue pair held
-    // back runs slower, which must not loosen the budget).
-    double budget = qp->depth * kOrderShare / std::max(qp->op_rate_peak, 1e-9);
+    // back runs slower, which must not loosen the budget). Without ordering nothing is held back.
+    double budget = d.ordered ? qp->depth * kOrderShare / std::max(qp->op_rate_peak, 1e-9) : 1e18;
     qp->gauge[i].record_completions(got, now, hz, budget, kInflightFloor,
                                     static_cast<uint32_t>(qp->depth * kOrderShare));
     for (uint16_t k = 0; k < got; ++k) {
@@ -680,31 +744,26 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
           qp->stalled_until[i].store(0, std::memory_order_relaxed);  // it is alive again
         continue;
       }
-      Entry& e = qp->ring[meta->seq & qp->mask];
-      const Session& s = *session_of(d, e.op->sym->session);
       qp->gauge[i].record_latency(now - meta->t_enq, meta->ahead < kInflightFloor);
-      uint64_t t0 = meta->timed ? rte_rdtsc() : 0;
-      if (p->status == RTE_CRYPTO_OP_STATUS_SUCCESS ||
-          p->status == RTE_CRYPTO_OP_STATUS_AUTH_FAILED) {
-        copy_back(s, e.op, p);
-        e.op->status = p->status;
-        if (meta->timed)  // application-core cost of the offload: copy in, copy out, bookkeeping
-          qp->push_offload_sample(s.kind, op_bytes(s, e.op),
-                                  static_cast<double>(meta->cost_in + rte_rdtsc() - t0));
-      } else {
-        // The accelerator failed it without touching the application's data: run it here.
-        run_on_cpu(d, e.op);
-        ++qp->c.reruns_error;
+      if (meta->seq & QueuePair::kParked) {  // left the ring (no ordering): ready now
+        qp->parked[meta->seq & qp->mask] = nullptr;
+        rte_crypto_op* op = meta->app_op;
+        finish_accel_op(*qp, d, p, op);
+        ready_push(*qp, op);
+        continue;
       }
-      free_private(p);
+      Entry& e = qp->ring[meta->seq & qp->mask];
+      finish_accel_op(*qp, d, p, e.op);
       e.priv = nullptr;
       e.state.store(kDone, std::memory_order_release);
     }
     qp->inflight[i].fetch_sub(got, std::memory_order_relaxed);
   }
   // 2. A stalled accelerator holding the oldest op: take it back (run it here), stop sending to
-  //    that accelerator until it answers again.
-  while (qp->tail < published) {
+  //    that accelerator until it answers again. (Without ordering the oldest ops at accelerators
+  //    are the parked ones: nothing waits at the ring's tail.)
+  if (!d.ordered) take_back_parked(*qp, d, now);
+  while (d.ordered && qp->tail < published) {
     Entry& e = qp->ring[qp->tail & qp->mask];
     if (e.state.load(std::memory_order_acquire) == kDone || e.priv == nullptr) break;
     const uint8_t i = e.accel;
@@ -719,35 +778,47 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
         take_back(*qp, d, f);
     }
   }
-  // 3. Finished ops, in enqueue order: ring entries, and passed-through ranges from the CPU
-  //    device's queue pair when their turn comes.
-  const Entry* const ring = qp->ring;
+  // 3. Finished ops: without ordering first those that came back out of the ring; then, in
+  //    enqueue order, ring entries and passed-through ranges from the CPU device's queue pair when
+  //    their turn comes. Without ordering an entry still on an accelerator is parked, not waited
+  //    for.
+  uint32_t n = 0;
+  uint64_t failed = 0;
+  while (n < nb_ops && qp->ready_tail < qp->ready_head) {
+    rte_crypto_op* op = qp->ready[qp->ready_tail++ & qp->mask];
+    ops[n++] = op;
+    failed += op->status != RTE_CRYPTO_OP_STATUS_SUCCESS;
+  }
+  Entry* const ring = qp->ring;
   const uint32_t mask = qp->mask;
-  const uint64_t first = qp->tail;
-  const uint64_t end = std::min(published, first + nb_ops);
-  uint64_t tail = first, failed = 0;
-  while (tail < end) {
+  uint64_t tail = qp->tail;
+  while (tail < published && n < nb_ops) {
     // The next passed-through range, if any is published; ring entries run up to its start.
-    uint64_t stop = end;
+    uint64_t stop = published;
     const QueuePair::Pass* pass = nullptr;
     if (qp->pass_pop != qp->pass_push_pub.load(std::memory_order_acquire)) {
       pass = &qp->passes[qp->pass_pop & mask];
       stop = std::min(stop, pass->begin);
     }
-    for (; tail < stop; ++tail) {
-      const Entry& e = ring[tail & mask];
-      if (e.state.load(std::memory_order_acquire) != kDone) break;
+    for (; tail < stop && n < nb_ops; ++tail) {
+      Entry& e = ring[tail & mask];
+      if (e.state.load(std::memory_order_acquire) != kDone) {
+        if (d.ordered) break;
+        meta_of(e.priv)->seq = QueuePair::kParked | qp->park_head;
+        qp->parked[qp->park_head++ & mask] = e.priv;
+        continue;
+      }
       rte_crypto_op* op = e.op;
-      ops[tail - first] = op;
+      ops[n++] = op;
       failed += op->status != RTE_CRYPTO_OP_STATUS_SUCCESS;
     }
-    if (pass == nullptr || tail != pass->begin || tail == end) break;
+    if (pass == nullptr || tail != pass->begin || n == nb_ops) break;
     // Its turn: the CPU device gives these back in order, all of them (it is synchronous).
-    auto want = static_cast<uint16_t>(std::min(end, pass->end) - tail);
-    uint16_t got = rte_cryptodev_dequeue_burst(d.cpu_dev, qp->id, ops + (tail - first), want);
-    for (uint16_t k = 0; k < got; ++k)
-      failed += ops[tail - first + k]->status != RTE_CRYPTO_OP_STATUS_SUCCESS;
+    auto want = static_cast<uint16_t>(std::min<uint64_t>(nb_ops - n, pass->end - tail));
+    uint16_t got = rte_cryptodev_dequeue_burst(d.cpu_dev, qp->id, ops + n, want);
+    for (uint16_t k = 0; k < got; ++k) failed += ops[n + k]->status != RTE_CRYPTO_OP_STATUS_SUCCESS;
     tail += got;
+    n += got;
     if (tail == pass->end) {
       qp->pass_pop_pub.store(++qp->pass_pop, std::memory_order_release);
     } else {
@@ -760,8 +831,8 @@ uint16_t dequeue_burst(void* qp_ptr, rte_crypto_op** ops, uint16_t nb_ops) noexc
   qp->tail = tail;
   qp->publish_tail();
   qp->c.failed += failed;
-  qp->c.dequeued += tail - first;
-  return static_cast<uint16_t>(tail - first);
+  qp->c.dequeued += n;
+  return static_cast<uint16_t>(n);
 }
 
 }  // namespace dpaccel::balance

@@ -221,12 +221,14 @@ void log_split(rte_cryptodev* dev, uint16_t qp_id, const QueuePair* qp) noexcept
             static_cast<unsigned long>(qp->c.zero_copy), static_cast<unsigned long>(qp->c.spills),
             static_cast<unsigned long>(qp->c.reruns_error + qp->c.reruns_stall));
   using R = RegimeGuard::Regime;
+  static constexpr const char* kRegimes[] = {"the model's choices", "CPU alone",
+                                             "the accelerators first (fill)"};
   if (qp->guard.rate(R::Cpu) > 0)
     BAL_LOG(INFO,
-            "%s qp %u: measured %.0f ops/s with the model's choices, %.0f with the CPU alone: %s "
-            "(%lu changes)",
+            "%s qp %u: measured %.0f ops/s with the model's choices, %.0f with the CPU alone, "
+            "%.0f with the accelerators first: %s (%lu changes)",
             dev->data->name, qp_id, qp->guard.rate(R::Model), qp->guard.rate(R::Cpu),
-            qp->guard.main_regime() == R::Cpu ? "CPU alone" : "the model's choices",
+            qp->guard.rate(R::Fill), kRegimes[static_cast<int>(qp->guard.main_regime())],
             static_cast<unsigned long>(qp->guard.switches()));
   for (size_t a = 0; a < d->accel_devs.size(); ++a)
     BAL_LOG(INFO, "%s qp %u, accelerator %s: %.0f ops/s, latency %.0f us, in-flight cap %u",
@@ -351,15 +353,17 @@ int qp_release(rte_cryptodev* dev, uint16_t qp_id) noexcept {
   if (qp->stash_n > 0 && qp->priv_ops)  // taken from the pool, never used
     rte_mempool_put_bulk(qp->priv_ops, reinterpret_cast<void**>(qp->stash), qp->stash_n);
   qp->stash_n = 0;
-  if (qp->head != qp->tail)
+  if (qp->head != qp->tail || qp->held() != 0)
     BAL_LOG(WARNING, "%s qp %u released with %lu ops not dequeued", dev->data->name, qp_id,
-            static_cast<unsigned long>(qp->head - qp->tail));
+            static_cast<unsigned long>(qp->head - qp->tail + qp->held()));
   if (!held) {
     rte_mempool_free(qp->priv_ops);
     rte_mempool_free(qp->priv_mbufs);
   }
   rte_free(qp->ring);
   rte_free(qp->passes);
+  rte_free(qp->parked);
+  rte_free(qp->ready);
   pmd::delete_queue_pair(qp);
   dev->data->queue_pairs[qp_id] = nullptr;
   return 0;
@@ -445,6 +449,14 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
                                                     RTE_CACHE_LINE_SIZE, socket_id));
   qp->passes = static_cast<QueuePair::Pass*>(rte_zmalloc_socket(
       "dpaccel_bal_passes", sizeof(QueuePair::Pass) * depth, RTE_CACHE_LINE_SIZE, socket_id));
+  bool unordered_ok = true;
+  if (!d->ordered) {
+    qp->parked = static_cast<rte_crypto_op**>(rte_zmalloc_socket(
+        "dpaccel_bal_parked", sizeof(rte_crypto_op*) * depth, RTE_CACHE_LINE_SIZE, socket_id));
+    qp->ready = static_cast<rte_crypto_op**>(rte_zmalloc_socket(
+        "dpaccel_bal_ready", sizeof(rte_crypto_op*) * depth, RTE_CACHE_LINE_SIZE, socket_id));
+    unordered_ok = qp->parked != nullptr && qp->ready != nullptr;
+  }
   // Names unique per set-up: the pools of a released queue pair whose accelerator kept private
   // copies are left allocated (qp_release), and must not block the next set-up's.
   static std::atomic<uint32_t> serial{0};
@@ -463,7 +475,7 @@ int qp_setup(rte_cryptodev* dev, uint16_t qp_id, const rte_cryptodev_qp_conf* co
   dev->data->queue_pairs[qp_id] = qp;
   const bool samples_ok = qp->samples.init(QueuePair::kSamples, socket_id);
   if (qp->ring == nullptr || qp->passes == nullptr || qp->priv_ops == nullptr ||
-      qp->priv_mbufs == nullptr || !samples_ok) {
+      qp->priv_mbufs == nullptr || !samples_ok || !unordered_ok) {
     BAL_LOG(ERR, "%s qp %u: cannot allocate its order ring and private pools (%u entries)",
             dev->data->name, qp_id, n);
     qp_release(dev, qp_id);

@@ -12,10 +12,13 @@
 // queue pair and takes any data layout.
 //
 // Ops stay in enqueue order per queue pair through an order ring: an op run on the CPU is finished
-// at enqueue; an op sent to an accelerator is finished when that accelerator gives it back. The
-// accelerator works on a private copy (op + mbuf from the balancer's own pools), so an op it fails
-// or stalls on can be run again on the CPU from the application's untouched data, and a late
-// completion only frees the private copy: nothing is lost or done twice.
+// at enqueue; an op sent to an accelerator is finished when that accelerator gives it back (with
+// ordering=disable, dequeue moves such an op out of the ring and returns it when it is back). The
+// accelerator works on a private op of the balancer's: a copy (op + mbuf from the balancer's own
+// pools), or, for an accelerator that takes revocable ops (op_claim.hpp), our op pointing at the
+// application's buffers, which the accelerator claims before touching them. Either way an op it
+// fails or stalls on can be run again on the CPU from the application's untouched data, and a late
+// completion only frees the private op: nothing is lost or done twice.
 #pragma once
 
 #include <cryptodev_pmd.h>
@@ -146,7 +149,19 @@ struct QueuePair {
   uint64_t head_snapshot() const noexcept { return head_pub.load(std::memory_order_acquire); }
   uint64_t tail_snapshot() const noexcept { return tail_pub.load(std::memory_order_acquire); }
   void publish_head(uint64_t h) noexcept { head_pub.store(h, std::memory_order_release); }
-  void publish_tail() noexcept { tail_pub.store(tail, std::memory_order_release); }
+  // Ops the dequeue side holds outside the ring (ordering=disable) still count against the depth.
+  void publish_tail() noexcept { tail_pub.store(tail - held(), std::memory_order_release); }
+  // Without ordering (devarg ordering=disable), dequeue does not wait at an op on an accelerator:
+  // it moves the op's private op out of the ring into `parked` (a FIFO in enqueue order; a slot is
+  // cleared when its op comes back, and its meta's seq becomes kParked | the FIFO position) and
+  // goes on; a parked op that comes back, or is taken back after a stall, waits in `ready` for
+  // the next dequeue. Both are the dequeue side's alone, mask + 1 slots each.
+  static constexpr uint64_t kParked = 1ull << 63;
+  rte_crypto_op** parked = nullptr;
+  uint64_t park_head = 0, park_tail = 0;
+  rte_crypto_op** ready = nullptr;
+  uint64_t ready_head = 0, ready_tail = 0;
+  uint64_t held() const noexcept { return (park_head - park_tail) + (ready_head - ready_tail); }
   uint32_t mask = 0;
   Entry* ring = nullptr;  // order ring, mask + 1 entries
   // Pass-through: a burst that goes to the CPU whole stays in the CPU device's queue pair, and
@@ -263,6 +278,7 @@ struct Device {
   uint32_t accel_max_bytes = 0;  // larger ops run on the CPU
   Mode mode = Mode::Adaptive;
   bool zero_copy = true;  // with accelerators that take revocable ops (devarg zero_copy)
+  bool ordered = true;    // ops come back in enqueue order (devarg ordering)
 
   // Frees what the device owns outside DPDK's memory. rte_cryptodev_pmd_destroy() frees the
   // device's private data (this object) without running destructors and calls dev_close first,

@@ -24,6 +24,9 @@ const std::vector<pmd::VdevArgSpec>& driver_keys() {
        "an accelerator op older than this is run on the CPU (0: 50 x latency, >= 10 ms)"},
       {"accel_max_bytes", "larger ops always run on the CPU (default 2048)"},
       {"max_sessions", "sessions the balancer can hold (default 4096)"},
+      {"ordering",
+       "enable (default): ops come back in enqueue order per queue pair; disable: as they "
+       "finish (an op at an accelerator then holds back no other)"},
       {"zero_copy",
        "1 (default): accelerators that take revocable ops get the application's data as it is; "
        "0: private copies for every accelerator"},
@@ -65,6 +68,9 @@ int parse(const char* vname, const pmd::VdevArgs& args, Device& d) {
     } else if (k == "max_sessions") {
       ok = pmd::parse_uint(v, 1u << 20, n) && n > 0;
       d.max_sessions = static_cast<uint32_t>(n);
+    } else if (k == "ordering") {
+      ok = v == "enable" || v == "disable";
+      d.ordered = v != "disable";
     } else if (k == "zero_copy") {
       ok = v == "0" || v == "1";
       d.zero_copy = v == "1";
@@ -141,6 +147,7 @@ RTE_PMD_REGISTER_PARAM_STRING(
     crypto_dpaccel_balance,
     "cpu=<cryptodev> accel=<cryptodev[:cryptodev...]> "
     "mode=adaptive|cpu|accel stall_us=<int> accel_max_bytes=<int> zero_copy=0|1 "
+    "ordering=enable|disable "
     "max_sessions=<int> max_nb_queue_pairs=<int> socket_id=<int> "
     "name=<string>");
 RTE_PMD_REGISTER_CRYPTO_DRIVER(dpaccel_balance_crypto_driver, dpaccel_balance_vdev_driver.driver,

@@ -57,11 +57,16 @@ int stats_cmd(const char*, const char* params, rte_tel_data* d) noexcept {
   pmd::add_qp_column<Q>(d, dev, "reruns_stall", [](Q& q) { return q.c.reruns_stall; });
   pmd::add_qp_column<Q>(d, dev, "late_returns", [](Q& q) { return q.c.late_returns; });
   pmd::add_qp_column<Q>(d, dev, "accel_zero_copy", [](Q& q) { return q.c.zero_copy; });
-  // The regime guard (cost_model.hpp): 1 while the CPU alone is in force, the op rates it measured
-  // under each regime, and how often it changed its mind.
+  // The regime guard (cost_model.hpp): the regime in force (regime_cpu_only: 1 while the CPU
+  // alone is, regime_fill: 1 while every op the accelerators admit goes there), the op rates it
+  // measured under each regime, and how often it changed its mind.
   using R = RegimeGuard::Regime;
   pmd::add_qp_column<Q>(d, dev, "regime_cpu_only",
                         [](Q& q) { return uint64_t{q.guard.main_regime() == R::Cpu}; });
+  pmd::add_qp_column<Q>(d, dev, "regime_fill",
+                        [](Q& q) { return uint64_t{q.guard.main_regime() == R::Fill}; });
+  pmd::add_qp_column<Q>(d, dev, "regime_fill_ops_per_s",
+                        [](Q& q) { return static_cast<uint64_t>(q.guard.rate(R::Fill)); });
   pmd::add_qp_column<Q>(d, dev, "regime_model_ops_per_s",
                         [](Q& q) { return static_cast<uint64_t>(q.guard.rate(R::Model)); });
   pmd::add_qp_column<Q>(d, dev, "regime_cpu_ops_per_s",

@@ -82,38 +82,71 @@ void AccelGauge::record_latency(uint64_t cycles, bool unloaded) noexcept {
   ++window_lat_n_;
 }
 
-RegimeGuard::Regime RegimeGuard::account(uint32_t n, uint64_t now, uint64_t hz) noexcept {
+RegimeGuard::Regime RegimeGuard::account(uint32_t n, uint32_t offloaded, uint64_t now,
+                                         uint64_t hz) noexcept {
   if (phase_start_ == 0) phase_start_ = count_start_ = now;
   const uint64_t ms = hz / 1000;
-  // The first cycle is short (10 ms under each), so that a regime that does not pay stops paying
+  // The first cycle is short (20 ms under each), so that a regime that does not pay stops paying
   // soon after start.
-  const uint64_t length = trial_ || cycles_ == 0 ? 10 * ms : 90 * ms;
-  if (now - phase_start_ < 2 * ms) {  // settling: not counted
+  const uint64_t length = trial_ >= 0 || cycles_ == 0 ? kTrialMs * ms : kMainMs * ms;
+  if (now - phase_start_ < kSettleMs * ms) {  // settling: not counted
     count_start_ = now;
-    return regime();
+    return current_;
   }
   ops_ += n;
-  if (now - phase_start_ < length) return regime();
+  offloaded_ += offloaded;
+  if (now - phase_start_ < length) return current_;
   // End of a phase: its rate, then the next phase.
-  const Regime ran = regime();
   if (now > count_start_) {
     const double sample = static_cast<double>(ops_) * static_cast<double>(hz) /
                           static_cast<double>(now - count_start_);
-    double& r = rate_[static_cast<int>(ran)];
+    double& r = rate_[static_cast<int>(current_)];
     r = r == 0 ? sample : r + (sample - r) / 4;
   }
-  ops_ = 0;
+  idle_[static_cast<int>(current_)] = current_ != Regime::Cpu && offloaded_ * 100 < ops_;
+  ops_ = offloaded_ = 0;
   phase_start_ = count_start_ = now;
-  if (trial_) {  // both measured: the faster is in force for the next cycle
-    const double model = rate_[static_cast<int>(Regime::Model)];
-    const double cpu = rate_[static_cast<int>(Regime::Cpu)];
-    const Regime next = model > 0 && cpu > 0 && model < cpu * 1.03 ? Regime::Cpu : Regime::Model;
-    switches_ += next != main_;
-    main_ = next;
-    ++cycles_;
+  next_phase();
+  return current_;
+}
+
+void RegimeGuard::next_phase() noexcept {
+  // The next regime to try this cycle: the others in turn, but those far behind only every
+  // fourth cycle.
+  for (int r = trial_ + 1; r < kCount; ++r) {
+    if (r == static_cast<int>(main_)) continue;
+    if (skip_[r] > 0) {
+      --skip_[r];
+      continue;
+    }
+    trial_ = r;
+    current_ = static_cast<Regime>(r);
+    tried_[r] = true;
+    return;
   }
-  trial_ = !trial_;
-  return regime();
+  // All measured: the fastest is in force for the next cycle, the CPU unless beaten by 3 % (by a
+  // regime that used the accelerators: one that offloaded nothing only measured noise).
+  Regime best = Regime::Cpu;
+  for (Regime r : {Regime::Model, Regime::Fill}) {
+    const double v = rate_[static_cast<int>(r)], b = rate_[static_cast<int>(best)];
+    if (v > 0 && b > 0 && v >= b * 1.03 && !idle_[static_cast<int>(r)]) best = r;
+  }
+  if (rate_[static_cast<int>(Regime::Cpu)] == 0) best = main_;  // nothing to compare with yet
+  const double top = rate_[static_cast<int>(best)];
+  for (int r = 0; r < kCount; ++r) {
+    if (tried_[r] && r != static_cast<int>(best) && (rate_[r] < top * 0.85 || idle_[r])) {
+      skip_[r] = backoff_[r];  // 1, 2, 4, then 8 cycles out while it stays far behind
+      backoff_[r] = static_cast<uint8_t>(std::min(2 * backoff_[r], int{kMaxSkip}));
+    } else if (tried_[r] || r == static_cast<int>(best)) {
+      backoff_[r] = 1;
+    }
+    tried_[r] = false;
+  }
+  switches_ += best != main_;
+  main_ = best;
+  current_ = best;
+  trial_ = -1;
+  ++cycles_;
 }
 
 std::string CostModel::describe(Kind k) const {

@@ -155,31 +155,51 @@ class CostModel {
 // model decides per size class from what an op costs the application's core on each path; it
 // cannot see what using the accelerators costs everything else: bursts take the order ring
 // instead of passing through whole, ops wait behind slower ones, and with zero-copy offload the
-// data an accelerator touched is in another core's cache when the CPU meets it again. So the queue
-// pair's op rate is measured under both regimes — the model's choices, and the CPU alone — in
-// cycles of 100 ms: 90 ms under the regime in force, 10 ms under the other (the first 2 ms of
-// each phase not counted: the order ring settles; the first cycle is 10 + 10 ms), and the model's
-// regime is kept only while it is at least 3 % faster. When the rates tie (an application that does
-// not saturate its core) the CPU wins: the accelerators are for throughput the CPU cannot give.
+// data an accelerator touched is in another core's cache when the CPU meets it again. Nor can it
+// see offload at its real price until it offloads in bulk: an op it sends alone to explore (one in
+// 64, or fewer) finds every line it touches cold, and on a Zen 5 a zero-copy offload measured so
+// cost 3 900-4 700 cycles where ops sent by the thousand cost 52 (AES-CBC + HMAC-SHA256, 1424 B,
+// the CPU 1 160): the model kept everything on the CPU.
+// So the queue pair's op rate is measured under three regimes — the model's choices, the CPU
+// alone, and Fill: every op the accelerators admit goes there, the CPU takes the rest — in
+// cycles of about 100 ms: 90 ms under the regime in force, 10 ms under each other one (the first
+// 2 ms of each phase not counted: the order ring settles; the first cycle is 10 ms of each). The
+// model's or Fill's regime is kept only while at least 3 % faster than the CPU alone (and the
+// other of the two); when rates tie (an application that does not saturate its core) the CPU wins:
+// the accelerators are for throughput the CPU cannot give. A regime more than 15 % slower than
+// the one in force sits out the next cycle, then 2, 4 and at most 8 cycles (about a second)
+// while it stays behind, so that one that hurts costs little; so does the model's or Fill's when
+// its last phase offloaded under 1 % of the ops (no accelerator admitted, e.g. in-order delivery
+// with a 200 us accelerator at 17 Mops): it is the CPU alone with the order ring's overhead.
 class RegimeGuard {
  public:
-  enum class Regime : uint8_t { Model, Cpu };
-  // n ops accepted at now (TSC). Returns the regime for the next burst.
-  Regime account(uint32_t n, uint64_t now, uint64_t hz) noexcept;
-  Regime regime() const noexcept { return trial_ ? other(main_) : main_; }
+  enum class Regime : uint8_t { Model, Cpu, Fill };
+  static constexpr int kCount = 3;
+  // n ops accepted at now (TSC), `offloaded` of them taken by accelerators. Returns the regime
+  // for the next burst.
+  Regime account(uint32_t n, uint32_t offloaded, uint64_t now, uint64_t hz) noexcept;
+  Regime regime() const noexcept { return current_; }
   Regime main_regime() const noexcept { return main_; }
   // Ops per second measured under each regime (0: not yet).
   double rate(Regime r) const noexcept { return rate_[static_cast<int>(r)]; }
   uint64_t switches() const noexcept { return switches_; }
 
  private:
-  static Regime other(Regime r) noexcept {
-    return r == Regime::Model ? Regime::Cpu : Regime::Model;
-  }
-  Regime main_ = Regime::Model;
-  bool trial_ = false;
-  uint64_t phase_start_ = 0, count_start_ = 0, ops_ = 0, switches_ = 0, cycles_ = 0;
-  double rate_[2] = {0, 0};
+  // Phases (ms): a trial must outlast the accelerators' ramp (their in-flight caps grow by an
+  // eighth per ms; the pipeline fills over a few latencies); 10 ms trials with 2 ms settling
+  // measured AES-CBC + HMAC-SHA256 at 1424 B with a 200 us accelerator at 0.65x the CPU alone
+  // where it ran at 1.5x once settled.
+  static constexpr uint64_t kMainMs = 80, kTrialMs = 20, kSettleMs = 5;
+  static constexpr uint8_t kMaxSkip = 8;  // most cycles a regime far behind sits out in a row
+  void next_phase() noexcept;  // after a phase: the next trial, or a decision and the main phase
+  Regime main_ = Regime::Model, current_ = Regime::Model;
+  int trial_ = -1;  // the regime on trial (its index), -1 during the main phase
+  uint64_t phase_start_ = 0, count_start_ = 0, ops_ = 0, offloaded_ = 0, switches_ = 0, cycles_ = 0;
+  double rate_[kCount] = {};
+  uint8_t skip_[kCount] = {};            // cycles before a regime far behind is tried again
+  uint8_t backoff_[kCount] = {1, 1, 1};  // what it sits out the next time it is far behind
+  bool tried_[kCount] = {};              // tried in this cycle (as a trial)
+  bool idle_[kCount] = {};               // its last phase offloaded (almost) nothing
 };
 
 // Completion rate and latency of one accelerator queue pair, and how many ops may be in flight
