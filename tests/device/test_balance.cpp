@@ -63,20 +63,31 @@ void expect_encrypted_in_any_order(std::vector<rte_crypto_op*> back, const GcmOp
   expect_encrypted_in_order(sorted, ops, gs, plain);
 }
 
+// n AES-GCM encrypt ops of `size` random bytes each on a session of device b.
+struct GcmBurst {
+  GcmBurst(uint8_t b, uint64_t seed, size_t n, size_t size)
+      : gs(b, seed), plain(random_plain(gs, n, size)), ops(gs, plain) {}
+  static std::vector<Bytes> random_plain(GcmSession& gs, size_t n, size_t size) {
+    std::vector<Bytes> v(n);
+    for (auto& p : v) p = random_bytes(size, gs.rng);
+    return v;
+  }
+  bool ok() const { return gs.sess != nullptr && ops.ok(); }
+  GcmSession gs;
+  std::vector<Bytes> plain;
+  GcmOps ops;
+};
+
 TEST_F(Balance, UnorderedOpsDoNotWaitForTheAccelerator) {
   // balance12 (ordering=disable, mode=accel): its accelerator takes 16 ops and holds them
   // 2 s; the other 48 of a burst of 64 spill to the CPU, which finishes them at once. In
   // order, nothing could come back before the first op; without ordering those 48 come back
   // first, and the accelerator's 16 later.
   uint8_t b = dev("crypto_dpaccel_balance12");
-  GcmSession gs(b, 12);
-  ASSERT_NE(gs.sess, nullptr);
   constexpr int kN = 64;
-  std::vector<Bytes> plain(kN);
-  for (auto& p : plain) p = random_bytes(256, gs.rng);
-  GcmOps ops(gs, plain);
-  ASSERT_TRUE(ops.ok());
-  ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, ops.data(), kN), kN);
+  GcmBurst g(b, 12, kN, 256);
+  ASSERT_TRUE(g.ok());
+  ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, g.ops.data(), kN), kN);
   // What the CPU ran is back at the first dequeue; the accelerator's ops are not (2 s).
   std::vector<rte_crypto_op*> first(kN);
   first.resize(rte_cryptodev_dequeue_burst(b, 0, first.data(), kN));
@@ -84,7 +95,7 @@ TEST_F(Balance, UnorderedOpsDoNotWaitForTheAccelerator) {
   for (rte_crypto_op* op : first) EXPECT_EQ(op->status, RTE_CRYPTO_OP_STATUS_SUCCESS);
   std::vector<rte_crypto_op*> rest = dequeue_n(b, 0, kN - first.size(), std::chrono::seconds(10));
   first.insert(first.end(), rest.begin(), rest.end());
-  ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_any_order(first, ops, gs, plain));
+  ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_any_order(first, g.ops, g.gs, g.plain));
 }
 
 TEST_F(Balance, UnorderedOpsTakenBackFromAStallComeHome) {
@@ -93,25 +104,21 @@ TEST_F(Balance, UnorderedOpsTakenBackFromAStallComeHome) {
   // (parked); only taking them back from there brings them home.
   uint8_t b = dev("crypto_dpaccel_balance11");
   {
-    GcmSession gs(b, 11);
-    ASSERT_NE(gs.sess, nullptr);
     constexpr int kN = 400;
-    std::vector<Bytes> plain(kN);
-    for (auto& p : plain) p = random_bytes(512, gs.rng);
-    GcmOps ops(gs, plain);
-    ASSERT_TRUE(ops.ok());
+    GcmBurst g(b, 11, kN, 512);
+    ASSERT_TRUE(g.ok());
     std::vector<rte_crypto_op*> back;
     std::vector<rte_crypto_op*> buf(64);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     int enq = 0;
     while (back.size() < size_t{kN} && std::chrono::steady_clock::now() < deadline) {
       if (enq < kN)
-        enq += rte_cryptodev_enqueue_burst(b, 0, ops.data() + enq,
+        enq += rte_cryptodev_enqueue_burst(b, 0, g.ops.data() + enq,
                                            static_cast<uint16_t>(std::min(64, kN - enq)));
       uint16_t k = rte_cryptodev_dequeue_burst(b, 0, buf.data(), 64);
       back.insert(back.end(), buf.begin(), buf.begin() + k);
     }
-    ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_any_order(back, ops, gs, plain));
+    ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_any_order(back, g.ops, g.gs, g.plain));
     rte_cryptodev_stats st{};
     ASSERT_EQ(rte_cryptodev_stats_get(b, &st), 0);
     EXPECT_EQ(st.dequeued_count, st.enqueued_count);
