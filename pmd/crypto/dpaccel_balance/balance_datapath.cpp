@@ -670,7 +670,7 @@ void finish_accel_op(QueuePair& qp, const Device& d, rte_crypto_op* p, rte_crypt
   free_private(p);
 }
 
-// Without ordering: a parked op is finished (its slot cleared), its application op ready.
+// Without ordering: a finished application op that left the order ring waits for dequeue here.
 void ready_push(QueuePair& qp, rte_crypto_op* op) noexcept {
   qp.ready[qp.ready_head++ & qp.mask] = op;
 }
