@@ -63,13 +63,15 @@ void expect_encrypted_in_any_order(std::vector<rte_crypto_op*> back, const GcmOp
   expect_encrypted_in_order(sorted, ops, gs, plain);
 }
 
-// n AES-GCM encrypt ops of `size` random bytes each on a session of device b.
+// n AES-GCM encrypt ops of `size` random bytes each (kMixedSizes: 64..1463, drawn per op) on a
+// session of device b.
 struct GcmBurst {
+  static constexpr size_t kMixedSizes = 0;
   GcmBurst(uint8_t b, uint64_t seed, size_t n, size_t size)
       : gs(b, seed), plain(random_plain(gs, n, size)), ops(gs, plain) {}
   static std::vector<Bytes> random_plain(GcmSession& gs, size_t n, size_t size) {
     std::vector<Bytes> v(n);
-    for (auto& p : v) p = random_bytes(size, gs.rng);
+    for (auto& p : v) p = random_bytes(size != kMixedSizes ? size : 64 + gs.rng() % 1400, gs.rng);
     return v;
   }
   bool ok() const { return gs.sess != nullptr && ops.ok(); }
@@ -77,6 +79,16 @@ struct GcmBurst {
   std::vector<Bytes> plain;
   GcmOps ops;
 };
+
+// Enqueues all of g's ops on b's queue pair 0 in one burst and waits (10 s at most) until they are
+// back, in order and encrypted.
+void run_in_order(uint8_t b, GcmBurst& g, std::vector<rte_crypto_op*>& back) {
+  ASSERT_TRUE(g.ok());
+  const auto n = static_cast<uint16_t>(g.ops.size());
+  ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, g.ops.data(), n), n);
+  back = dequeue_n(b, 0, n, std::chrono::seconds(10));
+  ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_order(back, g.ops, g.gs, g.plain));
+}
 
 TEST_F(Balance, UnorderedOpsDoNotWaitForTheAccelerator) {
   // balance12 (ordering=disable, mode=accel): its accelerator takes 16 ops and holds them
@@ -417,20 +429,14 @@ void Balance::take_back_from_a_stall(const std::string& suffix, bool zero_copy) 
                  std::string("mode=accel,stall_us=20000,zero_copy=") + (zero_copy ? "1" : "0"));
   ASSERT_TRUE(t.ok);
   const uint8_t b = dev(t.balancer.c_str()), w = dev(t.accel.c_str());
-  GcmSession gs(b, 23);
-  ASSERT_NE(gs.sess, nullptr);
-  std::vector<Bytes> plain(32);
-  for (auto& p : plain) p = random_bytes(64 + gs.rng() % 1400, gs.rng);
-  GcmOps ops(gs, plain);
-  ASSERT_TRUE(ops.ok());
-  ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, ops.data(), 32), 32);
-  std::vector<rte_crypto_op*> back = dequeue_n(b, 0, 32, std::chrono::seconds(10));
-  ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_order(back, ops, gs, plain));
+  GcmBurst g(b, 23, 32, GcmBurst::kMixedSizes);
+  std::vector<rte_crypto_op*> back;
+  ASSERT_NO_FATAL_FAILURE(run_in_order(b, g, back));
   const std::string bal = telemetry("/dpaccel/crypto_balance/stats," + std::to_string(b));
   EXPECT_EQ(first_of(bal, "reruns_stall"), 32) << bal;
   EXPECT_EQ(first_of(bal, "accel_zero_copy"), zero_copy ? 32 : 0) << bal;
   drain_balancer(b, {w});  // the stall ends; the accelerator gives back what it held
-  ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_order(back, ops, gs, plain));
+  ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_order(back, g.ops, g.gs, g.plain));
   const std::string wrk = telemetry("/dpaccel/crypto_worker/stats," + std::to_string(w));
   // Revoked zero-copy ops come back untouched; copies are worked on (and then only freed).
   EXPECT_EQ(first_of(wrk, "revoked"), zero_copy ? 32 : 0) << wrk;
@@ -452,15 +458,9 @@ TEST_F(Balance, ZeroCopyOpsTheAcceleratorHasTakenAreWaitedFor) {
   TempBalancer t("zc2", "corelist=1,latency_us=100000", "mode=accel,stall_us=20000");
   ASSERT_TRUE(t.ok);
   const uint8_t b = dev(t.balancer.c_str());
-  GcmSession gs(b, 24);
-  ASSERT_NE(gs.sess, nullptr);
-  std::vector<Bytes> plain(32);
-  for (auto& p : plain) p = random_bytes(64 + gs.rng() % 1400, gs.rng);
-  GcmOps ops(gs, plain);
-  ASSERT_TRUE(ops.ok());
-  ASSERT_EQ(rte_cryptodev_enqueue_burst(b, 0, ops.data(), 32), 32);
-  std::vector<rte_crypto_op*> back = dequeue_n(b, 0, 32, std::chrono::seconds(10));
-  ASSERT_NO_FATAL_FAILURE(expect_encrypted_in_order(back, ops, gs, plain));
+  GcmBurst g(b, 24, 32, GcmBurst::kMixedSizes);
+  std::vector<rte_crypto_op*> back;
+  ASSERT_NO_FATAL_FAILURE(run_in_order(b, g, back));
   const std::string bal = telemetry("/dpaccel/crypto_balance/stats," + std::to_string(b));
   EXPECT_EQ(first_of(bal, "accel_zero_copy"), 32) << bal;
   EXPECT_EQ(first_of(bal, "reruns_stall"), 0) << bal;
