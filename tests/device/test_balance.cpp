@@ -473,6 +473,8 @@ TEST_F(Balance, BadDevargsAreRefused) {
   EXPECT_NE(rte_vdev_init("crypto_dpaccel_balance_bad2", "cpu=x,accel=a:b:c:d:e"), 0);
   EXPECT_NE(rte_vdev_init("crypto_dpaccel_balance_bad3", "cpu=x,accel=a::b"), 0);
   EXPECT_NE(rte_vdev_init("crypto_dpaccel_balance_bad4", "cpu=x,accel_max_bytes=10"), 0);
+  EXPECT_NE(rte_vdev_init("crypto_dpaccel_balance_bad8", "cpu=x,ordering=sometimes"), 0)
+      << "ordering is enable or disable";
   // A CPU device without synchronous CPU crypto is refused when the balancer is configured.
   ASSERT_EQ(rte_vdev_init("crypto_dpaccel_balance_bad5",
                           "cpu=crypto_dpaccel_cpu1,accel=crypto_dpaccel_worker0"),
